@@ -1,0 +1,119 @@
+import Foundation
+import Signing
+
+/// Where an approval stands. Once it leaves `pending` it never changes again.
+public enum ApprovalStatus: String, Sendable, Codable, CaseIterable {
+    case pending, approved, modified, rejected, expired, cancelled
+
+    /// Whether the requester may go ahead (`modified`: with the decision's payload, never the original).
+    public var isApproved: Bool { self == .approved || self == .modified }
+}
+
+public enum Risk: String, Sendable, Codable, CaseIterable {
+    case low, medium, high, critical
+}
+
+/// An unguessable, URL-safe approval identifier: `apr_` and 128 random bits.
+public struct ApprovalID: Sendable, Hashable, Codable, CustomStringConvertible {
+    public let rawValue: String
+
+    public init(rawValue: String) { self.rawValue = rawValue }
+
+    public static func random() -> ApprovalID {
+        ApprovalID(rawValue: "apr_" + SecureRandom.urlSafeToken(byteCount: 16))
+    }
+
+    public var description: String { rawValue }
+
+    public init(from decoder: any Decoder) throws {
+        rawValue = try decoder.singleValueContainer().decode(String.self)
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
+/// The final word on an approval: who decided what, when and why, and the payload decided on.
+public struct Decision: Sendable, Equatable, Codable {
+    public enum Outcome: String, Sendable, Codable {
+        case approved, modified, rejected, expired, cancelled
+    }
+
+    public var outcome: Outcome
+    /// A Slack user ID, `key:<name>` for the API, `policy:<rule>`, or `system:timeout`.
+    public var by: String
+    public var byName: String?
+    public var at: Date
+    public var reason: String?
+    public var reasonCode: String?
+    /// The payload the decision covers: the original one, or the edited one for `modified`.
+    public var payload: JSONValue
+    public var payloadSHA256: String
+
+    public init(
+        outcome: Outcome, by: String, byName: String? = nil, at: Date, reason: String? = nil,
+        reasonCode: String? = nil, payload: JSONValue, payloadSHA256: String
+    ) {
+        self.outcome = outcome
+        self.by = by
+        self.byName = byName
+        self.at = at
+        self.reason = reason
+        self.reasonCode = reasonCode
+        self.payload = payload
+        self.payloadSHA256 = payloadSHA256
+    }
+}
+
+/// A request for approval of one exact operation, bound to its payload by `payloadSHA256`.
+public struct Approval: Sendable, Equatable {
+    public var id: ApprovalID
+    public var status: ApprovalStatus
+    public var action: String
+    public var payload: JSONValue
+    public var payloadSHA256: String
+    public var reasoning: String?
+    public var consequences: String?
+    public var onReject: String?
+    public var risk: Risk
+    public var gate: String
+    public var requester: String?
+    public var createdAt: Date
+    public var expiresAt: Date
+    public var escalationLevel: Int
+    public var decision: Decision?
+    public var callbackURL: String?
+    /// The name of the API key that filed it; a `request` key sees only its own approvals.
+    public var ownerKey: String?
+    /// When a `verify` with `consume` used the approval up.
+    public var consumedAt: Date?
+
+    public init(
+        id: ApprovalID, status: ApprovalStatus = .pending, action: String, payload: JSONValue,
+        reasoning: String? = nil, consequences: String? = nil, onReject: String? = nil, risk: Risk = .medium,
+        gate: String = "default", requester: String? = nil, createdAt: Date, expiresAt: Date,
+        escalationLevel: Int = 1, decision: Decision? = nil, callbackURL: String? = nil, ownerKey: String? = nil,
+        consumedAt: Date? = nil
+    ) {
+        self.id = id
+        self.status = status
+        self.action = action
+        self.payload = payload
+        self.payloadSHA256 = CanonicalJSON.sha256(of: payload)
+        self.reasoning = reasoning
+        self.consequences = consequences
+        self.onReject = onReject
+        self.risk = risk
+        self.gate = gate
+        self.requester = requester
+        self.createdAt = createdAt
+        self.expiresAt = expiresAt
+        self.escalationLevel = escalationLevel
+        self.decision = decision
+        self.callbackURL = callbackURL
+        self.ownerKey = ownerKey
+        self.consumedAt = consumedAt
+    }
+}

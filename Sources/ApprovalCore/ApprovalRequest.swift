@@ -1,0 +1,85 @@
+import Foundation
+
+/// A new request as an agent or pipeline files it, before it becomes an `Approval`.
+public struct ApprovalRequest: Sendable, Equatable {
+    public static let actionLimit = 150
+    public static let textLimit = 20_000
+    public static let expiresInRange = 60...(30 * 86_400)
+    public static let defaultExpiresIn = 86_400
+
+    public var action: String
+    public var payload: JSONValue
+    public var reasoning: String?
+    public var consequences: String?
+    public var onReject: String?
+    public var risk: Risk
+    public var gate: String
+    public var requester: String?
+    public var expiresIn: Int?
+    public var callbackURL: String?
+
+    public init(
+        action: String, payload: JSONValue, reasoning: String? = nil, consequences: String? = nil,
+        onReject: String? = nil, risk: Risk = .medium, gate: String = "default", requester: String? = nil,
+        expiresIn: Int? = nil, callbackURL: String? = nil
+    ) {
+        self.action = action
+        self.payload = payload
+        self.reasoning = reasoning
+        self.consequences = consequences
+        self.onReject = onReject
+        self.risk = risk
+        self.gate = gate
+        self.requester = requester
+        self.expiresIn = expiresIn
+        self.callbackURL = callbackURL
+    }
+
+    /// Checks every field; the first problem found is thrown as `.invalidField(name, sentence)`.
+    public func validate() throws(ApprovalError) {
+        let trimmed = action.trimmingCharacters(in: .whitespacesAndNewlines)
+        if trimmed.isEmpty { throw .invalidField("action", "`action` must not be empty.") }
+        if action.count > Self.actionLimit {
+            throw .invalidField("action", "`action` is \(action.count) characters; at most \(Self.actionLimit) are allowed.")
+        }
+        if action.contains(where: \.isNewline) { throw .invalidField("action", "`action` must be one line.") }
+        if payload.objectValue == nil { throw .invalidField("payload", "`payload` must be a JSON object.") }
+        for (name, value) in [("reasoning", reasoning), ("consequences", consequences), ("on_reject", onReject)] {
+            if let value, value.count > Self.textLimit {
+                throw .invalidField(name, "`\(name)` is longer than \(Self.textLimit) characters.")
+            }
+        }
+        if !Self.isValidGateName(gate) {
+            throw .invalidField("gate", "`gate` must be 1–64 characters of a–z, 0–9, `-`, `_` or `.`.")
+        }
+        if let requester, requester.isEmpty || requester.count > 200 {
+            throw .invalidField("requester", "`requester` must be 1–200 characters.")
+        }
+        if let expiresIn, !Self.expiresInRange.contains(expiresIn) {
+            throw .invalidField("expires_in", "`expires_in` must be between 60 seconds and 30 days (2592000).")
+        }
+        if let callbackURL {
+            guard let url = URL(string: callbackURL), let scheme = url.scheme?.lowercased(),
+                scheme == "http" || scheme == "https", url.host?.isEmpty == false, callbackURL.count <= 2048
+            else {
+                throw .invalidField("callback_url", "`callback_url` must be an absolute http or https URL.")
+            }
+        }
+    }
+
+    public static func isValidGateName(_ name: String) -> Bool {
+        (1...64).contains(name.count)
+            && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
+    }
+
+    /// The approval this request becomes, at `now`.
+    public func approval(id: ApprovalID, ownerKey: String?, at now: Date) -> Approval {
+        let now = now.truncatedToMilliseconds
+        let lifetime = TimeInterval(expiresIn ?? Self.defaultExpiresIn)
+        return Approval(
+            id: id, action: action, payload: payload, reasoning: reasoning, consequences: consequences,
+            onReject: onReject, risk: risk, gate: gate, requester: requester, createdAt: now,
+            expiresAt: now.addingTimeInterval(lifetime), callbackURL: callbackURL, ownerKey: ownerKey
+        )
+    }
+}

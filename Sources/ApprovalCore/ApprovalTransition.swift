@@ -1,0 +1,148 @@
+import Foundation
+
+/// What must happen because an approval changed; committed together with the change.
+public enum ApprovalEffect: Sendable, Equatable {
+    /// Append this to the audit log.
+    case audit(AuditEvent)
+    /// Deliver the decided approval to the requester's `callback_url`.
+    case deliverCallback(url: String)
+    /// Answer everyone holding a long-poll on it.
+    case wakeWaiters
+}
+
+/// The result of a pure transition: the approval before and after, and the effects to commit with it.
+public struct ApprovalTransition: Sendable, Equatable {
+    public var before: Approval?
+    public var after: Approval
+    public var effects: [ApprovalEffect]
+
+    public var auditEvents: [AuditEvent] {
+        effects.compactMap { if case .audit(let event) = $0 { event } else { nil } }
+    }
+}
+
+/// What a decider asks for.
+public struct DecisionCommand: Sendable, Equatable {
+    public enum Verdict: Sendable, Equatable {
+        case approve
+        case reject
+        /// Approve with an edited payload (a JSON object).
+        case modify(JSONValue)
+    }
+
+    public var verdict: Verdict
+    public var by: String
+    public var byName: String?
+    public var reason: String?
+    public var reasonCode: String?
+
+    public init(_ verdict: Verdict, by: String, byName: String? = nil, reason: String? = nil, reasonCode: String? = nil) {
+        self.verdict = verdict
+        self.by = by
+        self.byName = byName
+        self.reason = reason
+        self.reasonCode = reasonCode
+    }
+}
+
+extension Approval {
+    /// A new approval's creation.
+    public func submitted() -> ApprovalTransition {
+        var details: [String: JSONValue] = [
+            "action": .string(action), "payload_sha256": .string(payloadSHA256), "gate": .string(gate),
+            "risk": .string(risk.rawValue), "expires_at": .string(RFC3339.string(from: expiresAt)),
+        ]
+        if let requester { details["requester"] = .string(requester) }
+        let actor = ownerKey.map { "key:\($0)" } ?? requester ?? "anonymous"
+        return ApprovalTransition(
+            before: nil, after: self, effects: [.audit(AuditEvent(.created, approvalID: id, actor: actor, details: details))]
+        )
+    }
+
+    /// Records a decision. Refused when it is no longer pending, past its deadline, or asked by its requester.
+    public func deciding(_ command: DecisionCommand, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        try requirePending(at: now)
+        if let requester, requester == command.by || requester == command.byName {
+            throw .selfApproval
+        }
+        let outcome: Decision.Outcome
+        var decidedPayload = payload
+        switch command.verdict {
+        case .approve: outcome = .approved
+        case .reject: outcome = .rejected
+        case .modify(let edited):
+            guard edited.objectValue != nil else { throw .invalidField("payload", "The edited payload must be a JSON object.") }
+            outcome = .modified
+            decidedPayload = edited
+        }
+        let decision = Decision(
+            outcome: outcome, by: command.by, byName: command.byName, at: now, reason: command.reason,
+            reasonCode: command.reasonCode, payload: decidedPayload, payloadSHA256: CanonicalJSON.sha256(of: decidedPayload)
+        )
+        return leaving(to: ApprovalStatus(rawValue: outcome.rawValue)!, with: decision, event: .decided)
+    }
+
+    /// The requester withdraws it.
+    public func cancelling(by actor: String, reason: String? = nil, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        try requirePending(at: now)
+        let decision = Decision(
+            outcome: .cancelled, by: actor, at: now, reason: reason, payload: payload, payloadSHA256: payloadSHA256
+        )
+        return leaving(to: .cancelled, with: decision, event: .cancelled)
+    }
+
+    /// Expires it when its deadline has passed; `nil` when it is not due or not pending.
+    public func expiring(at now: Date) -> ApprovalTransition? {
+        guard status == .pending, now >= expiresAt else { return nil }
+        let decision = Decision(
+            outcome: .expired, by: "system:timeout", at: now, reason: "No decision before the deadline.",
+            payload: payload, payloadSHA256: payloadSHA256
+        )
+        return leaving(to: .expired, with: decision, event: .expired)
+    }
+
+    /// Checks that `candidate` is what was approved; with `consume`, uses the approval up.
+    public func verifying(
+        _ candidate: JSONValue, consume: Bool, by actor: String, at now: Date
+    ) throws(ApprovalError) -> ApprovalTransition {
+        guard let decision, status.isApproved else {
+            if status == .pending && now >= expiresAt { throw .expired }
+            if status == .expired { throw .expired }
+            throw .notApproved(status)
+        }
+        let digest = CanonicalJSON.sha256(of: candidate)
+        guard digest == decision.payloadSHA256 else {
+            throw .payloadMismatch(expected: decision.payloadSHA256, actual: digest)
+        }
+        if let consumedAt { throw .alreadyConsumed(consumedAt) }
+        var after = self
+        let details: [String: JSONValue] = ["payload_sha256": .string(digest)]
+        var effects: [ApprovalEffect] = [.audit(AuditEvent(.verified, approvalID: id, actor: actor, details: details))]
+        if consume {
+            after.consumedAt = now
+            effects.append(.audit(AuditEvent(.consumed, approvalID: id, actor: actor, details: details)))
+        }
+        return ApprovalTransition(before: self, after: after, effects: effects)
+    }
+
+    private func requirePending(at now: Date) throws(ApprovalError) {
+        if let decision, status != .pending { throw .alreadyDecided(decision) }
+        if now >= expiresAt { throw .expired }
+    }
+
+    private func leaving(to status: ApprovalStatus, with decision: Decision, event: AuditEvent.Kind) -> ApprovalTransition {
+        var after = self
+        after.status = status
+        after.decision = decision
+        var details: [String: JSONValue] = [
+            "outcome": .string(decision.outcome.rawValue), "payload_sha256": .string(decision.payloadSHA256),
+        ]
+        if let name = decision.byName { details["by_name"] = .string(name) }
+        if let reason = decision.reason { details["reason"] = .string(reason) }
+        if let code = decision.reasonCode { details["reason_code"] = .string(code) }
+        var effects: [ApprovalEffect] = [.audit(AuditEvent(event, approvalID: id, actor: decision.by, details: details))]
+        effects.append(.wakeWaiters)
+        if let callbackURL { effects.append(.deliverCallback(url: callbackURL)) }
+        return ApprovalTransition(before: self, after: after, effects: effects)
+    }
+}

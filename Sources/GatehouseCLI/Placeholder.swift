@@ -1,0 +1,2 @@
+import ArgumentParser
+public struct GatehouseCommand: AsyncParsableCommand { public init() {} }

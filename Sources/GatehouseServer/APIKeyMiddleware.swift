@@ -1,0 +1,51 @@
+import ApprovalCore
+import Foundation
+import Hummingbird
+import Signing
+import Storage
+
+/// Authenticates `Authorization: Bearer KEY` or `X-Api-Key: KEY`; a missing, unknown or revoked key gets 401,
+/// an audit entry, and nothing else.
+struct APIKeyMiddleware: RouterMiddleware {
+    typealias Context = GatehouseRequestContext
+    let database: GatehouseDatabase
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let presented = Self.presentedKey(request)
+        guard let presented else {
+            try await refuse(request, context: context, reason: "missing", fingerprint: nil)
+            throw APIError.unauthorized("Send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.")
+        }
+        guard let key = try await database.authenticate(presented) else {
+            // A fingerprint lets an admin tell which key it was without the key itself reaching the log.
+            let fingerprint = String(SHA256.hexDigest(of: presented).prefix(12))
+            try await refuse(request, context: context, reason: "unknown_or_revoked", fingerprint: fingerprint)
+            throw APIError.unauthorized("The API key is unknown or revoked.")
+        }
+        var context = context
+        context.apiKey = key
+        context.logger[metadataKey: "key"] = .string(key.name)
+        return try await next(request, context)
+    }
+
+    static func presentedKey(_ request: Request) -> String? {
+        if let authorization = request.headers[.authorization] {
+            let parts = authorization.split(separator: " ", maxSplits: 1)
+            if parts.count == 2, parts[0].lowercased() == "bearer" {
+                let key = parts[1].trimmingCharacters(in: .whitespaces)
+                return key.isEmpty ? nil : key
+            }
+            return nil
+        }
+        if let key = request.headers[.apiKey]?.trimmingCharacters(in: .whitespaces), !key.isEmpty { return key }
+        return nil
+    }
+
+    private func refuse(_ request: Request, context: Context, reason: String, fingerprint: String?) async throws {
+        var details: [String: JSONValue] = [
+            "reason": .string(reason), "method": .string(request.method.rawValue), "path": .string(String(request.uri.path.prefix(200))),
+        ]
+        if let fingerprint { details["key_sha256_prefix"] = .string(fingerprint) }
+        try await database.append(AuditEvent(.authRefused, actor: "anonymous", details: details))
+    }
+}

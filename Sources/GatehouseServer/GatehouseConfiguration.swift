@@ -1,0 +1,180 @@
+import Foundation
+import Logging
+
+/// Everything `serve` needs, after flags, environment, config file and defaults are merged.
+public struct GatehouseConfiguration: Sendable, Equatable {
+    public var host = "127.0.0.1"
+    public var port = 8080
+    public var databasePath = "./gatehouse.sqlite"
+    public var slackBotToken: String?
+    public var slackSigningSecret: String?
+    public var slackApprovalsChannel = "#approvals"
+    public var slackAPIURL = URL(string: "https://slack.com/api/")!
+    public var admins: [String] = []
+    public var publicURL: URL?
+    public var webhookSecret: String?
+    public var logLevel: Logger.Level = .info
+
+    public init() {}
+
+    /// Whether Slack delivery is on: it needs a bot token.
+    public var slackEnabled: Bool { slackBotToken != nil }
+}
+
+/// A configuration problem: names the setting and what is wrong, never its (possibly secret) value.
+public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
+    public var setting: String
+    public var problem: String
+
+    public init(setting: String, problem: String) {
+        self.setting = setting
+        self.problem = problem
+    }
+
+    public var description: String { "configuration error: \(setting): \(problem)" }
+
+    /// The exit code of `serve` for bad configuration (EX_CONFIG).
+    public static let exitCode: Int32 = 78
+}
+
+/// One setting as it is spelled on each layer.
+struct Setting: Sendable {
+    let key: String  // in the config file
+    let environment: String
+    let isSecret: Bool
+    let apply: @Sendable (inout GatehouseConfiguration, String) throws(ConfigurationError) -> Void
+}
+
+extension GatehouseConfiguration {
+    static let settings: [Setting] = [
+        Setting(key: "host", environment: "GATEHOUSE_HOST", isSecret: false) { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { throw ConfigurationError(setting: "host", problem: "must not be empty") }
+            c.host = v
+        },
+        Setting(key: "port", environment: "GATEHOUSE_PORT", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let port = Int(v), (0...65_535).contains(port) else {
+                throw ConfigurationError(setting: "port", problem: "'\(v)' is not a port number (0–65535)")
+            }
+            c.port = port
+        },
+        Setting(key: "db", environment: "GATEHOUSE_DB", isSecret: false) { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { throw ConfigurationError(setting: "db", problem: "must not be empty") }
+            c.databasePath = v
+        },
+        Setting(key: "slack_bot_token", environment: "SLACK_BOT_TOKEN", isSecret: true) { c, v throws(ConfigurationError) in
+            guard v.hasPrefix("xoxb-") else {
+                throw ConfigurationError(setting: "slack_bot_token", problem: "a bot token starts with 'xoxb-'")
+            }
+            c.slackBotToken = v
+        },
+        Setting(key: "slack_signing_secret", environment: "SLACK_SIGNING_SECRET", isSecret: true) { c, v throws(ConfigurationError) in
+            guard !v.isEmpty else { throw ConfigurationError(setting: "slack_signing_secret", problem: "must not be empty") }
+            c.slackSigningSecret = v
+        },
+        Setting(key: "slack_approvals_channel", environment: "SLACK_APPROVALS_CHANNEL", isSecret: false) { c, v throws(ConfigurationError) in
+            guard !v.isEmpty, !v.contains(where: \.isWhitespace) else {
+                throw ConfigurationError(setting: "slack_approvals_channel", problem: "must be a channel ID or #name")
+            }
+            c.slackApprovalsChannel = v
+        },
+        Setting(key: "slack_api_url", environment: "SLACK_API_URL", isSecret: false) { c, v throws(ConfigurationError) in
+            c.slackAPIURL = try httpURL(v, setting: "slack_api_url", directory: true)
+        },
+        Setting(key: "admins", environment: "GATEHOUSE_ADMINS", isSecret: false) { c, v throws(ConfigurationError) in
+            let ids = v.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+            for id in ids where !id.allSatisfy({ $0.isLetter || $0.isNumber }) || !id.first!.isUppercase {
+                throw ConfigurationError(setting: "admins", problem: "'\(id)' is not a Slack user ID (like U012ABC)")
+            }
+            c.admins = ids
+        },
+        Setting(key: "public_url", environment: "GATEHOUSE_PUBLIC_URL", isSecret: false) { c, v throws(ConfigurationError) in
+            c.publicURL = try httpURL(v, setting: "public_url", directory: false)
+        },
+        Setting(key: "webhook_secret", environment: "GATEHOUSE_WEBHOOK_SECRET", isSecret: true) { c, v throws(ConfigurationError) in
+            guard v.count >= 16 else {
+                throw ConfigurationError(setting: "webhook_secret", problem: "must be at least 16 characters")
+            }
+            c.webhookSecret = v
+        },
+        Setting(key: "log_level", environment: "GATEHOUSE_LOG_LEVEL", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let level = Logger.Level(rawValue: v.lowercased()) else {
+                throw ConfigurationError(
+                    setting: "log_level", problem: "'\(v)' is not one of trace, debug, info, notice, warning, error, critical")
+            }
+            c.logLevel = level
+        },
+    ]
+
+    private static func httpURL(_ text: String, setting: String, directory: Bool) throws(ConfigurationError) -> URL {
+        guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
+            url.host?.isEmpty == false
+        else {
+            throw ConfigurationError(setting: setting, problem: "'\(text)' is not an http(s) URL")
+        }
+        if directory && !text.hasSuffix("/") { return URL(string: text + "/")! }
+        return url
+    }
+
+    /// Merges the layers: `flags` (config-file keys) over `environment` over the file over the defaults.
+    /// The file is `configFile`, else `GATEHOUSE_CONFIG` from the environment, else none.
+    public static func load(
+        flags: [String: String] = [:], environment: [String: String] = ProcessInfo.processInfo.environment,
+        configFile: String? = nil
+    ) throws(ConfigurationError) -> GatehouseConfiguration {
+        var configuration = GatehouseConfiguration()
+        if let path = configFile ?? environment["GATEHOUSE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            let values = try ConfigFile.read(path: path, knownKeys: Set(settings.map(\.key)))
+            for setting in settings { if let v = values[setting.key] { try setting.apply(&configuration, v) } }
+        }
+        for setting in settings {
+            if let v = environment[setting.environment], !v.isEmpty { try setting.apply(&configuration, v) }
+        }
+        for (key, value) in flags {
+            guard let setting = settings.first(where: { $0.key == key }) else {
+                throw ConfigurationError(setting: key, problem: "unknown setting")
+            }
+            try setting.apply(&configuration, value)
+        }
+        return configuration
+    }
+}
+
+/// The config file: `key = value` lines, `#` comments, values optionally in double quotes.
+enum ConfigFile {
+    static func read(path: String, knownKeys: Set<String>) throws(ConfigurationError) -> [String: String] {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigurationError(setting: "config", problem: "cannot read '\(path)'")
+        }
+        return try parse(text, knownKeys: knownKeys, path: path)
+    }
+
+    static func parse(_ text: String, knownKeys: Set<String>, path: String) throws(ConfigurationError) -> [String: String] {
+        var values: [String: String] = [:]
+        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let line = rawLine.trimmingCharacters(in: .whitespaces)
+            if line.isEmpty || line.hasPrefix("#") { continue }
+            let place = "\(path):\(index + 1)"
+            guard let equals = line.firstIndex(of: "=") else {
+                throw ConfigurationError(setting: place, problem: "expected 'key = value'")
+            }
+            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
+            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
+            guard knownKeys.contains(key) else {
+                throw ConfigurationError(setting: "\(place): \(key)", problem: "unknown setting")
+            }
+            if value.hasPrefix("\"") {
+                guard value.count >= 2, value.hasSuffix("\"") else {
+                    throw ConfigurationError(setting: "\(place): \(key)", problem: "unterminated quoted value")
+                }
+                value = String(value.dropFirst().dropLast())
+            } else if let hash = value.range(of: " #") {
+                value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
+            }
+            values[key] = value
+        }
+        return values
+    }
+}

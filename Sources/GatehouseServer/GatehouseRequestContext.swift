@@ -1,0 +1,23 @@
+import ApprovalCore
+import Hummingbird
+
+/// The request context of every route: the caller's API key once the auth middleware has checked it.
+public struct GatehouseRequestContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    /// Set by `APIKeyMiddleware`; routes behind it read it through `caller()`.
+    public var apiKey: APIKey?
+
+    public init(source: Source) {
+        self.coreContext = .init(source: source)
+        self.apiKey = nil
+    }
+
+    /// Bodies over 1 MiB are refused with 413 (CONTRACT.md §3).
+    public var maxUploadSize: Int { APIError.maxBodySize }
+
+    /// The authenticated key; a route reached without one is a wiring mistake and answers 401.
+    public func caller() throws -> APIKey {
+        guard let apiKey else { throw APIError.unauthorized("An API key is required.") }
+        return apiKey
+    }
+}

@@ -1,0 +1,31 @@
+import COpenSSL
+
+/// HMAC-SHA256 through the system OpenSSL.
+public enum HMACSHA256 {
+    /// The HMAC-SHA256 of `message` under `key`. The key is used as given, never decoded.
+    public static func authenticate(key: [UInt8], message: [UInt8]) -> [UInt8] {
+        var mac = [UInt8](repeating: 0, count: SHA256.byteCount)
+        var length: UInt32 = 0
+        let result = key.withUnsafeBufferPointer { keyBuffer in
+            message.withUnsafeBufferPointer { messageBuffer in
+                mac.withUnsafeMutableBufferPointer { out in
+                    // A zero-length key needs a non-null pointer for OpenSSL.
+                    var empty: UInt8 = 0
+                    return HMAC(
+                        EVP_sha256(),
+                        keyBuffer.baseAddress ?? UnsafePointer(&empty), Int32(keyBuffer.count),
+                        messageBuffer.baseAddress ?? UnsafePointer(&empty), messageBuffer.count,
+                        out.baseAddress, &length
+                    )
+                }
+            }
+        }
+        precondition(result != nil && length == SHA256.byteCount, "HMAC(SHA-256) failed")
+        return mac
+    }
+
+    /// HMAC-SHA256 with a UTF-8 string key and message, as lowercase hex.
+    public static func hex(key: String, message: String) -> String {
+        authenticate(key: Array(key.utf8), message: Array(message.utf8)).hexString
+    }
+}

@@ -1,0 +1,84 @@
+import ApprovalCore
+import Foundation
+import GRDB
+
+/// Mapping between `Approval` and a row of the `approval` table.
+enum ApprovalRow {
+    static let columns = """
+        id, status, action, payload, payload_sha256, reasoning, consequences, on_reject, risk, gate, requester,
+        created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at
+        """
+
+    static func decode(_ row: Row) throws -> Approval {
+        let payload = try JSONValue.parse(row["payload"] as String)
+        var approval = Approval(
+            id: ApprovalID(rawValue: row["id"]),
+            status: ApprovalStatus(rawValue: row["status"]) ?? .pending,
+            action: row["action"],
+            payload: payload,
+            reasoning: row["reasoning"],
+            consequences: row["consequences"],
+            onReject: row["on_reject"],
+            risk: Risk(rawValue: row["risk"]) ?? .medium,
+            gate: row["gate"],
+            requester: row["requester"],
+            createdAt: Date(millisecondsSince1970: row["created_at"]),
+            expiresAt: Date(millisecondsSince1970: row["expires_at"]),
+            escalationLevel: row["escalation_level"],
+            decision: try (row["decision"] as String?).map(decodeDecision),
+            callbackURL: row["callback_url"],
+            ownerKey: row["owner_key"],
+            consumedAt: (row["consumed_at"] as Int64?).map(Date.init(millisecondsSince1970:))
+        )
+        approval.payloadSHA256 = row["payload_sha256"]
+        return approval
+    }
+
+    static func arguments(_ a: Approval) -> StatementArguments {
+        [
+            a.id.rawValue, a.status.rawValue, a.action, CanonicalJSON.serialize(a.payload), a.payloadSHA256,
+            a.reasoning, a.consequences, a.onReject, a.risk.rawValue, a.gate, a.requester,
+            a.createdAt.millisecondsSince1970, a.expiresAt.millisecondsSince1970, a.escalationLevel,
+            a.decision.map(encodeDecision), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
+        ]
+    }
+
+    static func encodeDecision(_ d: Decision) -> String {
+        var members: [String: JSONValue] = [
+            "outcome": .string(d.outcome.rawValue), "by": .string(d.by), "at": .number(Double(d.at.millisecondsSince1970)),
+            "payload": d.payload, "payload_sha256": .string(d.payloadSHA256),
+        ]
+        if let v = d.byName { members["by_name"] = .string(v) }
+        if let v = d.reason { members["reason"] = .string(v) }
+        if let v = d.reasonCode { members["reason_code"] = .string(v) }
+        return CanonicalJSON.serialize(.object(members))
+    }
+
+    static func decodeDecision(_ text: String) throws -> Decision {
+        let json = try JSONValue.parse(text)
+        guard case .number(let at)? = json["at"], let outcome = json["outcome"]?.stringValue.flatMap(Decision.Outcome.init),
+            let by = json["by"]?.stringValue, let payload = json["payload"], let digest = json["payload_sha256"]?.stringValue
+        else { throw StorageError.corrupt("decision") }
+        return Decision(
+            outcome: outcome, by: by, byName: json["by_name"]?.stringValue, at: Date(millisecondsSince1970: Int64(at)),
+            reason: json["reason"]?.stringValue, reasonCode: json["reason_code"]?.stringValue, payload: payload,
+            payloadSHA256: digest
+        )
+    }
+}
+
+public enum StorageError: Error, CustomStringConvertible {
+    case corrupt(String)
+    case keyNameTaken(String)
+    case unknownKey(String)
+    case invalidKeyName(String)
+
+    public var description: String {
+        switch self {
+        case .corrupt(let what): "The stored \(what) could not be read."
+        case .keyNameTaken(let name): "An active key named '\(name)' exists already; revoke it first or pick another name."
+        case .unknownKey(let name): "No active key is named '\(name)'."
+        case .invalidKeyName(let name): "'\(name)' is not a valid key name: use 1–64 letters, digits, '-', '_' or '.'."
+        }
+    }
+}

@@ -1,0 +1,89 @@
+import ApprovalCore
+import Foundation
+import GRDB
+import Signing
+
+/// One stored audit entry.
+public struct AuditEntry: Sendable, Equatable {
+    public var seq: Int64
+    public var at: Date
+    public var kind: String
+    public var approvalID: String?
+    public var actor: String
+    public var details: JSONValue
+    public var prevHash: String
+    public var hash: String
+
+    /// What the hash covers: the entry's fields in canonical JSON, after the previous hash.
+    static func hash(seq: Int64, at: Int64, kind: String, approvalID: String?, actor: String, details: String, prevHash: String) -> String {
+        let body: JSONValue = .object([
+            "seq": .number(Double(seq)), "at": .number(Double(at)), "kind": .string(kind),
+            "approval_id": approvalID.map(JSONValue.string) ?? .null, "actor": .string(actor),
+            "details": .string(details),
+        ])
+        return SHA256.hash(Array((prevHash + "\n" + CanonicalJSON.serialize(body)).utf8)).hexString
+    }
+}
+
+/// The result of checking the chain.
+public enum AuditVerification: Sendable, Equatable {
+    case intact(entries: Int)
+    /// The first entry that does not fit the chain, and why.
+    case broken(seq: Int64, reason: String)
+}
+
+/// The hash-chained, append-only audit log.
+enum AuditLog {
+    static let genesis = String(repeating: "0", count: 64)
+
+    static func append(_ event: AuditEvent, at now: Date, in db: Database) throws {
+        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
+        let prevHash: String = last?["hash"] ?? genesis
+        let at = now.millisecondsSince1970
+        let details = CanonicalJSON.serialize(event.details)
+        let hash = AuditEntry.hash(
+            seq: seq, at: at, kind: event.kind.rawValue, approvalID: event.approvalID?.rawValue, actor: event.actor,
+            details: details, prevHash: prevHash
+        )
+        try db.execute(
+            sql: "INSERT INTO audit_log (seq, at, kind, approval_id, actor, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            arguments: [seq, at, event.kind.rawValue, event.approvalID?.rawValue, event.actor, details, prevHash, hash]
+        )
+    }
+
+    static func entry(_ row: Row) -> AuditEntry {
+        let details: String = row["details"]
+        return AuditEntry(
+            seq: row["seq"], at: Date(millisecondsSince1970: row["at"]), kind: row["kind"], approvalID: row["approval_id"],
+            actor: row["actor"], details: (try? JSONValue.parse(details)) ?? .string(details), prevHash: row["prev_hash"],
+            hash: row["hash"]
+        )
+    }
+
+    static func verify(_ db: Database) throws -> AuditVerification {
+        var expectedSeq: Int64 = 1
+        var prevHash = genesis
+        let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
+        while let row = try cursor.next() {
+            let seq: Int64 = row["seq"]
+            if seq != expectedSeq {
+                return .broken(seq: seq, reason: "entry \(expectedSeq) is missing (the next one is \(seq))")
+            }
+            if row["prev_hash"] as String != prevHash {
+                return .broken(seq: seq, reason: "its previous-hash does not match entry \(seq - 1)")
+            }
+            let recomputed = AuditEntry.hash(
+                seq: seq, at: row["at"], kind: row["kind"], approvalID: row["approval_id"], actor: row["actor"],
+                details: row["details"], prevHash: prevHash
+            )
+            let stored: String = row["hash"]
+            if recomputed != stored {
+                return .broken(seq: seq, reason: "its content does not match its hash (it was changed after it was written)")
+            }
+            prevHash = stored
+            expectedSeq += 1
+        }
+        return .intact(entries: Int(expectedSeq - 1))
+    }
+}

@@ -1,0 +1,278 @@
+import ApprovalCore
+import Foundation
+import GRDB
+import Signing
+
+/// The one database: approvals, votes, the audit chain, the outbox and API keys.
+///
+/// It owns the only `DatabaseWriter` on the file. Every method that changes something is one
+/// transaction, so a change, its audit entries and its outbox rows commit together or not at all.
+public final class GatehouseDatabase: Sendable {
+    public let writer: any DatabaseWriter
+    let commits: GroupCommitWriter
+    let clock: any WallClock
+    let planners: [any OutboxPlanner]
+    /// Signalled after every commit that added outbox items.
+    public let outboxEnqueued = Wakeup()
+
+    /// Opens (creating and migrating) the database file in WAL mode, each commit synced to disk.
+    public convenience init(path: String, clock: any WallClock = SystemWallClock(), planners: [any OutboxPlanner] = [CallbackOutboxPlanner()]) throws {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(5)
+        configuration.prepareDatabase { db in
+            // FULL: a transaction acknowledged to a client is on disk, not only in the OS cache.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration)
+        try self.init(writer: pool, clock: clock, planners: planners)
+    }
+
+    /// An in-memory database, for tests.
+    public static func inMemory(clock: any WallClock = SystemWallClock(), planners: [any OutboxPlanner] = [CallbackOutboxPlanner()]) throws -> GatehouseDatabase {
+        try GatehouseDatabase(writer: DatabaseQueue(), clock: clock, planners: planners)
+    }
+
+    public init(writer: any DatabaseWriter, clock: any WallClock, planners: [any OutboxPlanner]) throws {
+        try Migrations.migrator.migrate(writer)
+        self.writer = writer
+        self.commits = GroupCommitWriter(writer: writer)
+        self.clock = clock
+        self.planners = planners
+    }
+
+    /// Closes the file; later calls fail.
+    public func close() throws {
+        if let pool = writer as? DatabasePool { try pool.close() }
+        if let queue = writer as? DatabaseQueue { try queue.close() }
+    }
+
+    /// Names of the migrations applied, in order.
+    public func appliedMigrations() throws -> [String] {
+        try writer.read { try Migrations.migrator.appliedMigrations($0) }
+    }
+
+    func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
+        try await commits.write(work)
+    }
+
+    func plannedItems(for transition: ApprovalTransition) -> [NewOutboxItem] {
+        planners.flatMap { $0.outboxItems(for: transition) }
+    }
+
+    static func record(_ transition: ApprovalTransition, items: [NewOutboxItem], at now: Date, in db: Database) throws {
+        for event in transition.auditEvents {
+            try AuditLog.append(event, at: now, in: db)
+        }
+        for item in items {
+            try enqueue(item, at: now, in: db)
+        }
+    }
+
+    static func enqueue(_ item: NewOutboxItem, at now: Date, in db: Database) throws {
+        let due = max(item.notBefore ?? now, now).millisecondsSince1970
+        try db.execute(
+            sql: """
+                INSERT INTO outbox (kind, approval_id, ordering_key, payload, created_at, next_attempt_at)
+                VALUES (?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [item.kind, item.approvalID?.rawValue, item.orderingKey, CanonicalJSON.serialize(item.payload),
+                        now.millisecondsSince1970, due]
+        )
+    }
+}
+
+// MARK: - Approvals
+
+/// Which approvals to list.
+public struct ApprovalFilter: Sendable, Equatable {
+    public var status: ApprovalStatus?
+    public var gate: String?
+    /// Only those filed by this key.
+    public var ownerKey: String?
+
+    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKey: String? = nil) {
+        self.status = status
+        self.gate = gate
+        self.ownerKey = ownerKey
+    }
+}
+
+extension GatehouseDatabase: ApprovalRepository {
+    public func insert(_ transition: ApprovalTransition, idempotency: IdempotencyKey?) async throws -> InsertResult {
+        let approval = transition.after
+        let now = clock.now
+        let items = plannedItems(for: transition)
+        let result: InsertResult = try await write { db in
+            if let idempotency {
+                if let row = try Row.fetchOne(
+                    db, sql: "SELECT request_digest, approval_id FROM idempotency_key WHERE scope = ? AND key = ?",
+                    arguments: [idempotency.scope, idempotency.key]
+                ) {
+                    guard row["request_digest"] as String == idempotency.requestDigest else {
+                        throw ApprovalError.idempotencyConflict
+                    }
+                    let id = ApprovalID(rawValue: row["approval_id"])
+                    guard let earlier = try Self.fetchApproval(id, in: db) else { throw StorageError.corrupt("idempotency key") }
+                    return .existing(earlier)
+                }
+            }
+            try db.execute(
+                sql: "INSERT INTO approval (\(ApprovalRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                arguments: ApprovalRow.arguments(approval)
+            )
+            if let idempotency {
+                try db.execute(
+                    sql: "INSERT INTO idempotency_key (scope, key, request_digest, approval_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                    arguments: [idempotency.scope, idempotency.key, idempotency.requestDigest, approval.id.rawValue,
+                                now.millisecondsSince1970]
+                )
+            }
+            try Self.record(transition, items: items, at: now, in: db)
+            return .created(approval)
+        }
+        if case .created = result, !items.isEmpty { outboxEnqueued.signal() }
+        return result
+    }
+
+    public func approval(_ id: ApprovalID) async throws -> Approval? {
+        try await writer.read { db in try Self.fetchApproval(id, in: db) }
+    }
+
+    static func fetchApproval(_ id: ApprovalID, in db: Database) throws -> Approval? {
+        try Row.fetchOne(db, sql: "SELECT \(ApprovalRow.columns) FROM approval WHERE id = ?", arguments: [id.rawValue])
+            .map(ApprovalRow.decode)
+    }
+
+    public func commit(_ transition: ApprovalTransition) async throws -> Bool {
+        guard let before = transition.before else { return false }
+        let after = transition.after
+        let now = clock.now
+        let items = plannedItems(for: transition)
+        let committed = try await write { db in
+            // Optimistic concurrency: apply only if nobody changed it since `before` was read.
+            guard let current = try Self.fetchApproval(before.id, in: db), current == before else { return false }
+            try db.execute(
+                sql: """
+                    UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?
+                    WHERE id = ?
+                    """,
+                arguments: [after.status.rawValue, after.decision.map(ApprovalRow.encodeDecision), after.escalationLevel,
+                            after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970, after.id.rawValue]
+            )
+            if let decision = after.decision, before.decision == nil, let verdict = Self.verdict(decision.outcome) {
+                try db.execute(
+                    sql: """
+                        INSERT INTO vote (approval_id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [after.id.rawValue, decision.by, decision.byName, verdict, decision.reason, decision.reasonCode,
+                                decision.payloadSHA256, decision.at.millisecondsSince1970]
+                )
+            }
+            try Self.record(transition, items: items, at: now, in: db)
+            return true
+        }
+        if committed, !items.isEmpty { outboxEnqueued.signal() }
+        return committed
+    }
+
+    private static func verdict(_ outcome: Decision.Outcome) -> String? {
+        switch outcome {
+        case .approved: "approve"
+        case .rejected: "reject"
+        case .modified: "modify"
+        case .expired, .cancelled: nil
+        }
+    }
+
+    public func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
+        try await writer.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT \(ApprovalRow.columns) FROM approval
+                    WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, seq LIMIT ?
+                    """,
+                arguments: [now.millisecondsSince1970, limit]
+            ).map(ApprovalRow.decode)
+        }
+    }
+
+    public func nextDeadline() async throws -> Date? {
+        try await writer.read { db in
+            try Int64.fetchOne(db, sql: "SELECT MIN(expires_at) FROM approval WHERE status = 'pending'")
+                .map(Date.init(millisecondsSince1970:))
+        }
+    }
+
+    public func append(_ event: AuditEvent) async throws {
+        let now = clock.now
+        try await write { db in try AuditLog.append(event, at: now, in: db) }
+    }
+
+    /// Newest first. `before` is the cursor of the previous page; the result's `next` that of the following one.
+    public func list(_ filter: ApprovalFilter, limit: Int, before: Int64? = nil) async throws -> (approvals: [Approval], next: Int64?) {
+        try await writer.read { db in
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let status = filter.status {
+                conditions.append("status = ?")
+                arguments += [status.rawValue]
+            }
+            if let gate = filter.gate {
+                conditions.append("gate = ?")
+                arguments += [gate]
+            }
+            if let owner = filter.ownerKey {
+                conditions.append("owner_key = ?")
+                arguments += [owner]
+            }
+            if let before {
+                conditions.append("seq < ?")
+                arguments += [before]
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments += [limit + 1]
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT seq, \(ApprovalRow.columns) FROM approval \(whereClause) ORDER BY seq DESC LIMIT ?",
+                arguments: arguments
+            )
+            let page = rows.prefix(limit)
+            let next: Int64? = rows.count > limit ? page.last?["seq"] : nil
+            return (try page.map(ApprovalRow.decode), next)
+        }
+    }
+
+    /// How many approvals there are in each status.
+    public func countsByStatus() async throws -> [ApprovalStatus: Int] {
+        try await writer.read { db in
+            var counts: [ApprovalStatus: Int] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT status, COUNT(*) AS n FROM approval GROUP BY status") {
+                if let status = ApprovalStatus(rawValue: row["status"]) { counts[status] = row["n"] }
+            }
+            return counts
+        }
+    }
+}
+
+// MARK: - Audit
+
+extension GatehouseDatabase {
+    /// Checks the whole hash chain.
+    public func verifyAuditLog() async throws -> AuditVerification {
+        try await writer.read { db in try AuditLog.verify(db) }
+    }
+
+    /// Entries in order, optionally from a time on.
+    public func auditEntries(since: Date? = nil, approvalID: ApprovalID? = nil) async throws -> [AuditEntry] {
+        try await writer.read { db in
+            var sql = "SELECT * FROM audit_log WHERE at >= ?"
+            var arguments: StatementArguments = [since?.millisecondsSince1970 ?? Int64.min]
+            if let approvalID {
+                sql += " AND approval_id = ?"
+                arguments += [approvalID.rawValue]
+            }
+            return try Row.fetchAll(db, sql: sql + " ORDER BY seq", arguments: arguments).map(AuditLog.entry)
+        }
+    }
+}

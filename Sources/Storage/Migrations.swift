@@ -1,0 +1,120 @@
+import GRDB
+
+/// The schema, as named append-only migrations: never edit one that has landed; add a new one.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1-approvals-audit-outbox-keys") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE approval (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE CHECK (id LIKE 'apr_%'),
+                        status TEXT NOT NULL
+                            CHECK (status IN ('pending', 'approved', 'modified', 'rejected', 'expired', 'cancelled')),
+                        action TEXT NOT NULL CHECK (action <> ''),
+                        payload TEXT NOT NULL CHECK (json_valid(payload) AND json_type(payload) = 'object'),
+                        payload_sha256 TEXT NOT NULL CHECK (length(payload_sha256) = 64),
+                        reasoning TEXT,
+                        consequences TEXT,
+                        on_reject TEXT,
+                        risk TEXT NOT NULL CHECK (risk IN ('low', 'medium', 'high', 'critical')),
+                        gate TEXT NOT NULL CHECK (gate <> ''),
+                        requester TEXT,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL CHECK (expires_at > created_at),
+                        escalation_level INTEGER NOT NULL DEFAULT 1 CHECK (escalation_level >= 1),
+                        decision TEXT CHECK (decision IS NULL OR json_valid(decision)),
+                        callback_url TEXT,
+                        owner_key TEXT,
+                        consumed_at INTEGER,
+                        CHECK ((status = 'pending') = (decision IS NULL)),
+                        CHECK (consumed_at IS NULL OR status IN ('approved', 'modified'))
+                    );
+                    CREATE INDEX approval_pending_deadline ON approval(expires_at) WHERE status = 'pending';
+                    CREATE INDEX approval_by_status ON approval(status, seq);
+                    CREATE INDEX approval_by_gate ON approval(gate, seq);
+                    CREATE INDEX approval_by_owner ON approval(owner_key, seq);
+
+                    -- A decided approval is final: only consumed_at may still be set, once.
+                    CREATE TRIGGER approval_final BEFORE UPDATE ON approval
+                    WHEN OLD.status <> 'pending' AND (
+                        NEW.status IS NOT OLD.status OR NEW.decision IS NOT OLD.decision
+                        OR NEW.payload IS NOT OLD.payload OR NEW.id IS NOT OLD.id
+                        OR (OLD.consumed_at IS NOT NULL AND NEW.consumed_at IS NOT OLD.consumed_at))
+                    BEGIN SELECT RAISE(ABORT, 'approval is final'); END;
+                    CREATE TRIGGER approval_no_delete BEFORE DELETE ON approval
+                    BEGIN SELECT RAISE(ABORT, 'approvals are never deleted'); END;
+
+                    CREATE TABLE vote (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        approval_id TEXT NOT NULL REFERENCES approval(id),
+                        voter TEXT NOT NULL,
+                        voter_name TEXT,
+                        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject', 'modify')),
+                        reason TEXT,
+                        reason_code TEXT,
+                        payload_sha256 TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        UNIQUE (approval_id, voter)
+                    );
+
+                    CREATE TABLE idempotency_key (
+                        scope TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        request_digest TEXT NOT NULL,
+                        approval_id TEXT NOT NULL REFERENCES approval(id),
+                        created_at INTEGER NOT NULL,
+                        PRIMARY KEY (scope, key)
+                    );
+
+                    CREATE TABLE audit_log (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        approval_id TEXT,
+                        actor TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                        hash TEXT NOT NULL UNIQUE CHECK (length(hash) = 64)
+                    );
+                    CREATE INDEX audit_by_approval ON audit_log(approval_id) WHERE approval_id IS NOT NULL;
+                    CREATE INDEX audit_by_time ON audit_log(at);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+
+                    CREATE TABLE outbox (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        kind TEXT NOT NULL,
+                        approval_id TEXT REFERENCES approval(id),
+                        ordering_key TEXT,
+                        payload TEXT NOT NULL CHECK (json_valid(payload)),
+                        attempts INTEGER NOT NULL DEFAULT 0 CHECK (attempts >= 0),
+                        created_at INTEGER NOT NULL,
+                        next_attempt_at INTEGER NOT NULL,
+                        claimed INTEGER NOT NULL DEFAULT 0 CHECK (claimed IN (0, 1)),
+                        last_error TEXT,
+                        done_at INTEGER,
+                        failed_at INTEGER
+                    );
+                    CREATE INDEX outbox_due ON outbox(next_attempt_at) WHERE done_at IS NULL AND failed_at IS NULL;
+                    CREATE INDEX outbox_by_ordering_key ON outbox(ordering_key, id)
+                        WHERE done_at IS NULL AND failed_at IS NULL;
+
+                    CREATE TABLE api_key (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        name TEXT NOT NULL CHECK (name <> ''),
+                        scope TEXT NOT NULL CHECK (scope IN ('request', 'decide', 'admin')),
+                        key_sha256 TEXT NOT NULL UNIQUE CHECK (length(key_sha256) = 64),
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    );
+                    CREATE UNIQUE INDEX api_key_active_name ON api_key(name) WHERE revoked_at IS NULL;
+                    """
+            )
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,53 @@
+import ApprovalCore
+import Foundation
+
+/// Work to do outside the transaction that asked for it (a callback delivery, a Slack call).
+public struct OutboxItem: Sendable, Equatable {
+    public var id: Int64
+    public var kind: String
+    public var approvalID: ApprovalID?
+    /// Items sharing an ordering key are delivered one at a time, in the order they were written.
+    public var orderingKey: String?
+    public var payload: JSONValue
+    /// Attempts so far, this one included once claimed.
+    public var attempts: Int
+    public var createdAt: Date
+    public var nextAttemptAt: Date
+    public var lastError: String?
+}
+
+/// An outbox row to write together with a change.
+public struct NewOutboxItem: Sendable, Equatable {
+    public var kind: String
+    public var approvalID: ApprovalID?
+    public var orderingKey: String?
+    public var payload: JSONValue
+    public var notBefore: Date?
+
+    public init(kind: String, approvalID: ApprovalID?, orderingKey: String? = nil, payload: JSONValue, notBefore: Date? = nil) {
+        self.kind = kind
+        self.approvalID = approvalID
+        self.orderingKey = orderingKey
+        self.payload = payload
+        self.notBefore = notBefore
+    }
+}
+
+/// Turns a committed transition into the outbox rows that go with it, in the same transaction.
+public protocol OutboxPlanner: Sendable {
+    func outboxItems(for transition: ApprovalTransition) -> [NewOutboxItem]
+}
+
+/// Plans a signed callback delivery for every decided approval that has a `callback_url`.
+public struct CallbackOutboxPlanner: OutboxPlanner {
+    public static let kind = "callback"
+
+    public init() {}
+
+    public func outboxItems(for transition: ApprovalTransition) -> [NewOutboxItem] {
+        transition.effects.compactMap { effect in
+            guard case .deliverCallback(let url) = effect else { return nil }
+            return NewOutboxItem(kind: Self.kind, approvalID: transition.after.id, payload: .object(["url": .string(url)]))
+        }
+    }
+}

@@ -1,0 +1,8 @@
+import GatehouseCLI
+
+@main
+struct Gatehouse {
+    static func main() async {
+        await GatehouseCommand.main()
+    }
+}
