@@ -35,6 +35,7 @@ let package = Package(
             dependencies: ["ApprovalCore", "Signing", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        .target(name: "SlackAPI", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .target(
             name: "GatehouseServer",
             dependencies: [
@@ -61,13 +62,19 @@ let package = Package(
         .target(
             name: "GatehouseTestSupport",
             dependencies: [
-                "ApprovalCore", "Storage", "GatehouseServer", "Signing",
+                "ApprovalCore", "Storage", "GatehouseServer", "Signing", "SlackAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ],
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SigningTests", dependencies: ["Signing"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "SlackAPITests",
+            dependencies: ["SlackAPI", "GatehouseTestSupport", "Signing"],
+            resources: [.copy("Fixtures")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",

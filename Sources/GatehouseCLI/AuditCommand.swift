@@ -1,0 +1,112 @@
+import ApprovalCore
+import ArgumentParser
+import Foundation
+import Storage
+
+struct AuditCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "audit",
+        abstract: "Check and export the hash-chained audit log.",
+        subcommands: [Verify.self, Export.self]
+    )
+
+    struct Verify: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check the audit log's hash chain: exit 0 when intact, else name the first bad entry and exit 1.",
+            discussion: "Example:\n  gatehouse audit verify --db ./gatehouse.sqlite"
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let db = try openDatabase(database)
+            defer { try? db.close() }
+            switch try await db.verifyAuditLog() {
+            case .intact(let entries):
+                Terminal.standard.out("audit log intact: \(entries) entries")
+            case .broken(let seq, let reason):
+                Terminal.standard.err("audit log broken at entry \(seq): \(reason)")
+                throw ExitCode(1)
+            }
+        }
+    }
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the audit log as JSON lines or CSV.",
+            discussion: """
+                --since takes an RFC 3339 time (2026-11-22T00:00:00Z) or an age (90m, 24h, 7d).
+
+                Example:
+                  gatehouse audit export --since 24h --format csv > audit.csv
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @Option(help: "Only entries from this time on.") var since: String?
+        @Option(help: "jsonl or csv.") var format: String = "jsonl"
+
+        func validate() throws {
+            guard ["jsonl", "csv"].contains(format) else { throw ValidationError("--format must be jsonl or csv.") }
+            if let since, AuditExport.parseSince(since, now: Date()) == nil {
+                throw ValidationError("--since '\(since)' is neither an RFC 3339 time nor an age like 24h.")
+            }
+        }
+
+        func run() async throws {
+            let db = try openDatabase(database)
+            defer { try? db.close() }
+            let from = since.flatMap { AuditExport.parseSince($0, now: Date()) }
+            let entries = try await db.auditEntries(since: from)
+            if format == "csv" {
+                Terminal.standard.out(AuditExport.csvHeader)
+                for entry in entries { Terminal.standard.out(AuditExport.csv(entry)) }
+            } else {
+                for entry in entries { Terminal.standard.out(AuditExport.jsonLine(entry)) }
+            }
+        }
+    }
+}
+
+/// Formats for `audit export`.
+public enum AuditExport {
+    public static let csvHeader = "seq,at,kind,approval_id,actor,details,prev_hash,hash"
+
+    public static func jsonLine(_ e: AuditEntry) -> String {
+        CanonicalJSON.serialize(.object([
+            "seq": .number(Double(e.seq)), "at": .string(RFC3339.string(from: e.at)), "kind": .string(e.kind),
+            "approval_id": e.approvalID.map(JSONValue.string) ?? .null, "actor": .string(e.actor), "details": e.details,
+            "prev_hash": .string(e.prevHash), "hash": .string(e.hash),
+        ]))
+    }
+
+    public static func csv(_ e: AuditEntry) -> String {
+        [String(e.seq), RFC3339.string(from: e.at), e.kind, e.approvalID ?? "", e.actor, CanonicalJSON.serialize(e.details), e.prevHash, e.hash]
+            .map(field).joined(separator: ",")
+    }
+
+    /// RFC 4180 quoting; a leading formula character is prefixed with `'` so spreadsheets do not evaluate it.
+    static func field(_ text: String) -> String {
+        var text = text
+        if let first = text.first, "=+-@".contains(first) { text = "'" + text }
+        if text.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) {
+            return "\"" + text.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+        }
+        return text
+    }
+
+    /// An RFC 3339 time, or an age before `now` such as `90m`, `24h`, `7d`.
+    public static func parseSince(_ text: String, now: Date) -> Date? {
+        if let date = RFC3339.date(from: text) { return date }
+        guard let unit = text.last, let amount = Double(text.dropLast()), amount >= 0 else { return nil }
+        let seconds: Double
+        switch unit {
+        case "s": seconds = amount
+        case "m": seconds = amount * 60
+        case "h": seconds = amount * 3600
+        case "d": seconds = amount * 86_400
+        default: return nil
+        }
+        return now.addingTimeInterval(-seconds)
+    }
+}

@@ -1,0 +1,69 @@
+import ArgumentParser
+import Foundation
+
+/// `gatehouse`: the service and its command-line tools.
+public struct GatehouseCommand: AsyncParsableCommand {
+    public static let configuration = CommandConfiguration(
+        commandName: "gatehouse",
+        abstract: "A self-hosted approval gate: a person approves one exact operation before an agent or pipeline runs it.",
+        discussion: """
+            Start the service with `gatehouse serve`, create an API key with `gatehouse keys create NAME`, then file
+            requests with `gatehouse request` or `gatehouse exec`, and decide them in Slack or with `gatehouse decide`.
+            """,
+        subcommands: [
+            ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
+            AuditCommand.self,
+        ]
+    )
+
+    public init() {}
+}
+
+/// `--db`, shared by the commands that open the database.
+struct DatabaseOptions: ParsableArguments {
+    @Option(name: .customLong("db"), help: "The SQLite database file (else GATEHOUSE_DB, else ./gatehouse.sqlite).")
+    var path: String?
+
+    var resolvedPath: String {
+        if let path { return path }
+        if let env = ProcessInfo.processInfo.environment["GATEHOUSE_DB"], !env.isEmpty { return env }
+        return "./gatehouse.sqlite"
+    }
+}
+
+/// `--url` and `--key`, shared by the commands that talk to a running service.
+struct ServiceOptions: ParsableArguments {
+    @Option(help: "The service's base URL (else GATEHOUSE_URL, else http://127.0.0.1:8080).")
+    var url: String?
+
+    @Option(help: "The API key (else GATEHOUSE_API_KEY).")
+    var key: String?
+
+    func client() throws -> GatehouseClient {
+        let environment = ProcessInfo.processInfo.environment
+        let base = url ?? environment["GATEHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
+        guard let baseURL = URL(string: base), baseURL.scheme == "http" || baseURL.scheme == "https" else {
+            throw ValidationError("--url '\(base)' is not an http(s) URL.")
+        }
+        guard let key = key ?? environment["GATEHOUSE_API_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) else {
+            throw ValidationError("No API key: pass --key or set GATEHOUSE_API_KEY (create one with `gatehouse keys create NAME`).")
+        }
+        return GatehouseClient(baseURL: baseURL, apiKey: key)
+    }
+}
+
+/// Writes to standard output and standard error; tests capture it instead.
+public struct Terminal: Sendable {
+    public var out: @Sendable (String) -> Void
+    public var err: @Sendable (String) -> Void
+
+    public init(out: @escaping @Sendable (String) -> Void, err: @escaping @Sendable (String) -> Void) {
+        self.out = out
+        self.err = err
+    }
+
+    public static let standard = Terminal(
+        out: { line in FileHandle.standardOutput.write(Data((line + "\n").utf8)) },
+        err: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
+    )
+}

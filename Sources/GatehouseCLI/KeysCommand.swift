@@ -1,0 +1,101 @@
+import ApprovalCore
+import ArgumentParser
+import Foundation
+import Storage
+
+struct KeysCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "keys",
+        abstract: "Create, list and revoke API keys.",
+        subcommands: [Create.self, List.self, Revoke.self]
+    )
+
+    struct Create: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Create a key and print it on the last line, once; only its SHA-256 is stored.",
+            discussion: """
+                Scopes: request (default) files requests and sees its own; decide also reads all and decides;
+                admin may do everything.
+
+                Example:
+                  gatehouse keys create deploy-bot --scope request
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "A name for the key: letters, digits, '-', '_' or '.'.") var name: String
+        @Option(help: "request, decide or admin.") var scope: String = "request"
+
+        func run() async throws {
+            guard let scope = APIKeyScope(rawValue: scope) else {
+                throw ValidationError("--scope must be request, decide or admin.")
+            }
+            let db = try openDatabase(database)
+            defer { try? db.close() }
+            do {
+                let secret = try await db.createKey(name: name, scope: scope)
+                Terminal.standard.err("Created key '\(name)' with scope \(scope.rawValue). It is shown once; store it now:")
+                Terminal.standard.out(secret)
+            } catch let error as StorageError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List keys: name, scope, created, and whether revoked.",
+            discussion: "Example:\n  gatehouse keys list --db /var/lib/gatehouse/gatehouse.sqlite"
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let db = try openDatabase(database)
+            defer { try? db.close() }
+            let keys = try await db.listKeys()
+            if keys.isEmpty {
+                Terminal.standard.err("No keys yet: create one with `gatehouse keys create NAME`.")
+                return
+            }
+            Terminal.standard.out(pad("NAME", 24) + pad("SCOPE", 9) + pad("CREATED", 22) + "STATUS")
+            for key in keys {
+                let status = key.revokedAt.map { "revoked \(RFC3339.string(from: $0))" } ?? "active"
+                Terminal.standard.out(pad(key.name, 24) + pad(key.scope.rawValue, 9) + pad(RFC3339.string(from: key.createdAt), 22) + status)
+            }
+        }
+
+        private func pad(_ text: String, _ width: Int) -> String {
+            text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+        }
+    }
+
+    struct Revoke: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Revoke a key: calls with it get 401 from now on.",
+            discussion: "Example:\n  gatehouse keys revoke deploy-bot"
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The key's name.") var name: String
+
+        func run() async throws {
+            let db = try openDatabase(database)
+            defer { try? db.close() }
+            do {
+                try await db.revokeKey(name: name)
+                Terminal.standard.err("Revoked key '\(name)'.")
+            } catch let error as StorageError {
+                throw ValidationError(error.description)
+            }
+        }
+    }
+}
+
+func openDatabase(_ options: DatabaseOptions) throws -> GatehouseDatabase {
+    do {
+        return try GatehouseDatabase(path: options.resolvedPath)
+    } catch {
+        throw ValidationError("Cannot open the database '\(options.resolvedPath)': \(error)")
+    }
+}

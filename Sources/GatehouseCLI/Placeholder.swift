@@ -1,2 +1,0 @@
-import ArgumentParser
-public struct GatehouseCommand: AsyncParsableCommand { public init() {} }

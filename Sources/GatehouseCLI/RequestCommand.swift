@@ -1,0 +1,171 @@
+import ApprovalCore
+import ArgumentParser
+import Foundation
+
+/// The exit codes of `request --wait` and `exec` (CONTRACT.md §5). Fail closed: only 0 means go.
+public enum GateExit: Int32, Sendable {
+    case approved = 0
+    case failure = 1
+    case rejected = 3
+    case expired = 4
+    case cancelled = 5
+    case modified = 6
+    case payloadMismatch = 7
+    case timedOut = 8
+
+    static func forStatus(_ status: String?) -> GateExit {
+        switch status {
+        case "approved": .approved
+        case "rejected": .rejected
+        case "expired": .expired
+        case "cancelled": .cancelled
+        case "modified": .modified
+        case "pending": .timedOut
+        default: .failure
+        }
+    }
+}
+
+/// The options that describe a request, shared by `request` and `exec`.
+struct RequestOptions: ParsableArguments {
+    @Option(help: "What will be done, in one line (at most 150 characters).")
+    var action: String
+
+    @Option(help: "The exact facts of the operation: a JSON object, or @FILE to read it from a file.")
+    var payload: String
+
+    @Option(help: "The escalation chain to use.")
+    var gate: String?
+
+    @Option(help: "low, medium, high or critical.")
+    var risk: String?
+
+    @Option(help: "Why the operation is wanted.")
+    var reasoning: String?
+
+    @Option(help: "What happens if it runs.")
+    var consequences: String?
+
+    @Option(name: .customLong("on-reject"), help: "What the requester will do if it is rejected.")
+    var onReject: String?
+
+    @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID.")
+    var requester: String?
+
+    @Option(name: .customLong("expires-in"), help: "Seconds until the request expires (60 to 2592000).")
+    var expiresIn: Int?
+
+    @Option(name: .customLong("callback-url"), help: "A URL that receives the decided approval.")
+    var callbackURL: String?
+
+    @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key returns the same approval.")
+    var idempotencyKey: String?
+
+    /// The payload as JSON, read from the option or the file it names.
+    func payloadValue() throws -> JSONValue {
+        let text: String
+        if payload.hasPrefix("@") {
+            let path = String(payload.dropFirst())
+            guard let data = FileManager.default.contents(atPath: path) else {
+                throw ValidationError("Cannot read the payload file '\(path)'.")
+            }
+            text = String(decoding: data, as: UTF8.self)
+        } else {
+            text = payload
+        }
+        guard let value = try? JSONValue.parse(text) else { throw ValidationError("--payload is not valid JSON.") }
+        guard value.objectValue != nil else { throw ValidationError("--payload must be a JSON object.") }
+        return value
+    }
+
+    func body() throws -> JSONValue {
+        var members: [String: JSONValue] = ["action": .string(action), "payload": try payloadValue()]
+        let optional: [(String, String?)] = [
+            ("gate", gate), ("risk", risk), ("reasoning", reasoning), ("consequences", consequences), ("on_reject", onReject),
+            ("requester", requester), ("callback_url", callbackURL),
+        ]
+        for (name, value) in optional { if let value { members[name] = .string(value) } }
+        if let expiresIn { members["expires_in"] = .number(Double(expiresIn)) }
+        return .object(members)
+    }
+}
+
+/// Filing a request and waiting for its decision; the logic behind `request` and `exec`.
+public struct ApprovalFlow: Sendable {
+    let client: GatehouseClient
+    let terminal: Terminal
+    /// Real time: the CLI waits on the wall clock, the service decides on its own.
+    let now: @Sendable () -> Date
+
+    public init(client: GatehouseClient, terminal: Terminal, now: @escaping @Sendable () -> Date = Date.init) {
+        self.client = client
+        self.terminal = terminal
+        self.now = now
+    }
+
+    public func submit(_ body: JSONValue, idempotencyKey: String?) async throws -> JSONValue {
+        var headers: [String: String] = [:]
+        if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
+        return try await client.call("POST", "v1/approvals", body: body, headers: headers)
+    }
+
+    /// Long-polls until the approval leaves `pending` or `seconds` pass; returns its last state.
+    public func wait(for approval: JSONValue, seconds: Int) async throws -> JSONValue {
+        var current = approval
+        let deadline = now().addingTimeInterval(TimeInterval(seconds))
+        while current["status"]?.stringValue == "pending" {
+            let remaining = Int(deadline.timeIntervalSince(now()).rounded(.up))
+            if remaining <= 0 { break }
+            guard let id = current["id"]?.stringValue else { break }
+            current = try await client.call("GET", "v1/approvals/\(id)?wait=\(min(60, remaining))")
+        }
+        return current
+    }
+}
+
+struct RequestCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "request",
+        abstract: "File a request for approval and print it as JSON.",
+        discussion: """
+            With --wait, hold until it is decided or SECONDS pass; the exit code then says what happened:
+            0 approved, 3 rejected, 4 expired, 5 cancelled, 6 modified (run the decision's payload, not yours),
+            8 still pending after SECONDS, 1 any other failure.
+
+            Example:
+              gatehouse request --action "Deploy api to production" \\
+                --payload '{"service":"api","environment":"production","commit":"4f2a9c1"}' \\
+                --risk high --reasoning "Fixes the checkout bug" --wait 600
+            """
+    )
+
+    @OptionGroup var service: ServiceOptions
+    @OptionGroup var request: RequestOptions
+
+    @Option(help: "Hold until it is decided or this many seconds pass.")
+    var wait: Int?
+
+    func run() async throws {
+        let code = await Self.run(request: request, wait: wait, client: try service.client(), terminal: .standard)
+        if code != 0 { throw ExitCode(code) }
+    }
+
+    static func run(request: RequestOptions, wait: Int?, client: GatehouseClient, terminal: Terminal) async -> Int32 {
+        let flow = ApprovalFlow(client: client, terminal: terminal)
+        do {
+            var approval = try await flow.submit(try request.body(), idempotencyKey: request.idempotencyKey)
+            guard let wait else {
+                terminal.out(CanonicalJSON.serialize(approval))
+                return 0
+            }
+            approval = try await flow.wait(for: approval, seconds: max(0, wait))
+            terminal.out(CanonicalJSON.serialize(approval))
+            let exit = GateExit.forStatus(approval["status"]?.stringValue)
+            if exit == .timedOut { terminal.err("gatehouse: still pending after \(wait) s") }
+            return exit.rawValue
+        } catch {
+            terminal.err("gatehouse: \(error)")
+            return GateExit.failure.rawValue
+        }
+    }
+}

@@ -1,0 +1,62 @@
+import ArgumentParser
+import Foundation
+import GatehouseServer
+import Hummingbird
+import Logging
+import Storage
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the service: the intake API, Slack endpoints, expiry and delivery.",
+        discussion: """
+            Works with no configuration: listens on 127.0.0.1:8080 and stores everything in ./gatehouse.sqlite.
+            Precedence: flag > environment variable > config file > default. Bad configuration stops it with one
+            line naming the setting, and exit code 78.
+
+            Example:
+              SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… gatehouse serve --port 8080 --db /var/lib/gatehouse/gatehouse.sqlite
+            """
+    )
+
+    @Option(help: "Address to listen on (GATEHOUSE_HOST; default 127.0.0.1).") var host: String?
+    @Option(help: "Port to listen on (GATEHOUSE_PORT; default 8080).") var port: String?
+    @Option(help: "The SQLite database file (GATEHOUSE_DB; default ./gatehouse.sqlite).") var db: String?
+    @Option(help: "A config file (GATEHOUSE_CONFIG); see config/gatehouse.example.conf.") var config: String?
+    @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (GATEHOUSE_LOG_LEVEL).")
+    var logLevel: String?
+
+    func run() async throws {
+        var flags: [String: String] = [:]
+        if let host { flags["host"] = host }
+        if let port { flags["port"] = port }
+        if let db { flags["db"] = db }
+        if let logLevel { flags["log_level"] = logLevel }
+        let configuration: GatehouseConfiguration
+        do {
+            configuration = try GatehouseConfiguration.load(flags: flags, configFile: config)
+        } catch {
+            Terminal.standard.err("gatehouse: \(error.description)")
+            throw ExitCode(ConfigurationError.exitCode)
+        }
+        let level = configuration.logLevel
+        LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
+        var logger = Logger(label: "gatehouse")
+        logger.logLevel = level
+
+        let database: GatehouseDatabase
+        do {
+            database = try GatehouseDatabase(path: configuration.databasePath)
+        } catch {
+            Terminal.standard.err("gatehouse: configuration error: db: cannot open '\(configuration.databasePath)': \(error)")
+            throw ExitCode(ConfigurationError.exitCode)
+        }
+        let app = buildApplication(configuration: configuration, dependencies: GatehouseDependencies(database: database, logger: logger))
+        logger.info(
+            "gatehouse starting",
+            metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(configuration.databasePath)])
+        try await app.runService()
+        try database.close()
+        logger.info("gatehouse stopped")
+    }
+}
