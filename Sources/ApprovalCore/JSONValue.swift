@@ -27,13 +27,13 @@ public enum JSONValue: Sendable, Hashable {
         objectValue?[key]
     }
 
-    /// Parses a JSON text.
-    public static func parse(_ data: Data) throws -> JSONValue {
-        try JSONDecoder().decode(JSONValue.self, from: data)
+    /// Parses a JSON text strictly (see `JSONParser`): duplicate names, trailing commas and the like are refused.
+    public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(data))
     }
 
-    public static func parse(_ text: String) throws -> JSONValue {
-        try parse(Data(text.utf8))
+    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8))
     }
 }
 

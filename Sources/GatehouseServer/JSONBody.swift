@@ -1,6 +1,7 @@
 import ApprovalCore
 import Foundation
 import Hummingbird
+import NIOCore
 
 /// A request body parsed as a JSON object, with typed field access that reports the contract's errors:
 /// 400 for JSON that does not parse, 422 naming the field for a wrong type or a missing field.
@@ -14,6 +15,8 @@ struct JSONBody {
         do {
             buffer = try await request.collectBody(upTo: APIError.maxBodySize)
         } catch let error as HTTPError where error.status == .contentTooLarge {
+            throw APIError.tooLarge
+        } catch is NIOTooManyBytesError {
             throw APIError.tooLarge
         }
         guard buffer.readableBytes > 0 else { throw APIError.malformed("The request body is empty; send a JSON object.") }

@@ -6,15 +6,16 @@ public enum HMACSHA256 {
     public static func authenticate(key: [UInt8], message: [UInt8]) -> [UInt8] {
         var mac = [UInt8](repeating: 0, count: SHA256.byteCount)
         var length: UInt32 = 0
-        let result = key.withUnsafeBufferPointer { keyBuffer in
-            message.withUnsafeBufferPointer { messageBuffer in
+        // OpenSSL wants non-null pointers even for zero lengths, and an empty array may have no storage.
+        let keyLength = key.count
+        let messageLength = message.count
+        let keyBytes = key.isEmpty ? [0] : key
+        let messageBytes = message.isEmpty ? [0] : message
+        let result = keyBytes.withUnsafeBufferPointer { keyBuffer in
+            messageBytes.withUnsafeBufferPointer { messageBuffer in
                 mac.withUnsafeMutableBufferPointer { out in
-                    // A zero-length key needs a non-null pointer for OpenSSL.
-                    var empty: UInt8 = 0
-                    return HMAC(
-                        EVP_sha256(),
-                        keyBuffer.baseAddress ?? UnsafePointer(&empty), Int32(keyBuffer.count),
-                        messageBuffer.baseAddress ?? UnsafePointer(&empty), messageBuffer.count,
+                    HMAC(
+                        EVP_sha256(), keyBuffer.baseAddress, Int32(keyLength), messageBuffer.baseAddress, messageLength,
                         out.baseAddress, &length
                     )
                 }

@@ -14,6 +14,19 @@ public struct AuditEntry: Sendable, Equatable {
     public var prevHash: String
     public var hash: String
 
+    public init(
+        seq: Int64, at: Date, kind: String, approvalID: String?, actor: String, details: JSONValue, prevHash: String, hash: String
+    ) {
+        self.seq = seq
+        self.at = at
+        self.kind = kind
+        self.approvalID = approvalID
+        self.actor = actor
+        self.details = details
+        self.prevHash = prevHash
+        self.hash = hash
+    }
+
     /// What the hash covers: the entry's fields in canonical JSON, after the previous hash.
     static func hash(seq: Int64, at: Int64, kind: String, approvalID: String?, actor: String, details: String, prevHash: String) -> String {
         let body: JSONValue = .object([

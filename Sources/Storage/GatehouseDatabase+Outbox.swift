@@ -93,8 +93,16 @@ extension GatehouseDatabase {
     /// When the next unfinished, unclaimed item is due.
     public func nextOutboxAttempt() async throws -> Date? {
         try await writer.read { db in
+            // Items waiting behind an earlier one with the same ordering key are not due on their own.
             try Int64.fetchOne(
-                db, sql: "SELECT MIN(next_attempt_at) FROM outbox WHERE done_at IS NULL AND failed_at IS NULL AND claimed = 0"
+                db,
+                sql: """
+                    SELECT MIN(o.next_attempt_at) FROM outbox o
+                    WHERE o.done_at IS NULL AND o.failed_at IS NULL AND o.claimed = 0
+                      AND (o.ordering_key IS NULL OR NOT EXISTS (
+                        SELECT 1 FROM outbox e WHERE e.ordering_key = o.ordering_key AND e.id < o.id
+                          AND e.done_at IS NULL AND e.failed_at IS NULL))
+                    """
             ).map(Date.init(millisecondsSince1970:))
         }
     }

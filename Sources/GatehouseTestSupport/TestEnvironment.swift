@@ -1,0 +1,53 @@
+import ApprovalCore
+import Foundation
+import GatehouseServer
+import Logging
+import Storage
+
+/// A database file in a temporary folder, a test clock, keys of each scope, and the application built on them.
+public final class TestEnvironment: Sendable {
+    public let directory: TemporaryDirectory
+    public let clock: TestClock
+    public let database: GatehouseDatabase
+    public let waiters = ApprovalWaiters()
+    public let requestKey: String
+    public let otherRequestKey: String
+    public let decideKey: String
+    public let adminKey: String
+
+    public var databasePath: String { directory.path("gatehouse.sqlite") }
+
+    public init(clock: TestClock = TestClock()) async throws {
+        directory = try TemporaryDirectory()
+        self.clock = clock
+        database = try GatehouseDatabase(path: directory.path("gatehouse.sqlite"), clock: clock)
+        requestKey = try await database.createKey(name: "agent", scope: .request)
+        otherRequestKey = try await database.createKey(name: "other-agent", scope: .request)
+        decideKey = try await database.createKey(name: "lead", scope: .decide)
+        adminKey = try await database.createKey(name: "root", scope: .admin)
+    }
+
+    /// The application over this environment's database and clock.
+    public func application(
+        configuration: GatehouseConfiguration = GatehouseConfiguration(), database: GatehouseDatabase? = nil,
+        poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5)
+    ) -> GatehouseApplication {
+        var logger = Logger(label: "gatehouse-test")
+        logger.logLevel = .error
+        return buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(
+                database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, waiters: waiters)
+        )
+    }
+
+    /// Opens the same file again, as a restarted process would.
+    public func reopenDatabase() throws -> GatehouseDatabase {
+        try GatehouseDatabase(path: databasePath, clock: clock)
+    }
+
+    public func cleanUp() {
+        try? database.close()
+        directory.remove()
+    }
+}

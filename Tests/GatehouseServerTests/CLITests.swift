@@ -1,0 +1,190 @@
+import ApprovalCore
+import ArgumentParser
+import Foundation
+@testable import GatehouseCLI
+import GatehouseServer
+import GatehouseTestSupport
+import HummingbirdTesting
+import Storage
+import Synchronization
+import Testing
+
+/// Captures what a command prints.
+final class CapturedTerminal: Sendable {
+    private let lines = Mutex<(out: [String], err: [String])>(([], []))
+    var out: [String] { lines.withLock { $0.out } }
+    var err: [String] { lines.withLock { $0.err } }
+    var terminal: Terminal {
+        Terminal(out: { line in self.lines.withLock { $0.out.append(line) } }, err: { line in self.lines.withLock { $0.err.append(line) } })
+    }
+}
+
+@Suite("Command line")
+struct CLITests {
+    static func client(_ port: Int?, key: String) -> GatehouseClient {
+        GatehouseClient(baseURL: URL(string: "http://localhost:\(port ?? 0)")!, apiKey: key)
+    }
+
+    static func options(_ extra: [String] = []) throws -> RequestOptions {
+        try RequestOptions.parse(["--action", "Deploy api", "--payload", #"{"service":"api","commit":"4f2a9c1"}"#, "--requester", "agent:ci"] + extra)
+    }
+
+    @Test("request prints the new approval; with --wait it exits 0 when approved and 3 when rejected")
+    func requestWaitExitCodes() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let plain = CapturedTerminal()
+            let code = await RequestCommand.run(request: try Self.options(), wait: nil, client: Self.client(client.port, key: env.requestKey), terminal: plain.terminal)
+            #expect(code == 0)
+            let printed = try JSONValue.parse(try #require(plain.out.last))
+            #expect(printed["status"] == .string("pending"))
+
+            for (outcome, expected) in [("approve", Int32(0)), ("reject", 3)] {
+                let captured = CapturedTerminal()
+                let before = env.waiters.count
+                let options = try Self.options()
+                async let exit = RequestCommand.run(
+                    request: options, wait: 30, client: Self.client(client.port, key: env.requestKey), terminal: captured.terminal)
+                try await withTimeout { while env.waiters.count == before { await Task.yield() } }
+                let pending = try await env.database.list(ApprovalFilter(status: .pending), limit: 1).approvals[0]
+                let decided = await DecideCommand.run(
+                    id: pending.id.rawValue, outcome: outcome, reason: "checked", decider: "alice",
+                    client: Self.client(client.port, key: env.decideKey), terminal: CapturedTerminal().terminal)
+                #expect(decided == 0)
+                #expect(await exit == expected)
+                let final = try JSONValue.parse(try #require(captured.out.last))
+                #expect(final["decision"]?["by_name"] == .string("alice"))
+            }
+        }
+    }
+
+    @Test("request --wait exits 8 when still pending, 5 when cancelled, 4 when expired, 1 when the service is unreachable")
+    func requestOtherExitCodes() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let timedOut = await RequestCommand.run(
+                request: try Self.options(), wait: 0, client: Self.client(client.port, key: env.requestKey), terminal: CapturedTerminal().terminal)
+            #expect(timedOut == 8)
+
+            let cancelled = try await client.createApproval(key: env.requestKey).id
+            _ = try await client.call(.post, "/v1/approvals/\(cancelled)/cancel", key: env.requestKey)
+            let expired = try await client.createApproval(key: env.requestKey, extra: #","expires_in":60"#).id
+            env.clock.advance(by: 60)
+            try await withTimeout { while try await env.database.approval(expired)?.status != .expired { await Task.yield() } }
+            let flow = ApprovalFlow(client: Self.client(client.port, key: env.requestKey), terminal: CapturedTerminal().terminal)
+            for (id, code) in [(cancelled, Int32(5)), (expired, 4)] {
+                let state = try await flow.wait(for: .object(["id": .string(id.rawValue), "status": .string("pending")]), seconds: 5)
+                #expect(GateExit.forStatus(state["status"]?.stringValue).rawValue == code)
+            }
+        }
+        let unreachable = CapturedTerminal()
+        let code = await RequestCommand.run(
+            request: try Self.options(), wait: 10, client: Self.client(1, key: env.requestKey), terminal: unreachable.terminal)
+        #expect(code == 1)
+        #expect(unreachable.err.last?.contains("Cannot reach") == true)
+    }
+
+    @Test("exec runs the command only after approval, verification and consumption")
+    func execRunsOnlyWhenApproved() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let marker = env.directory.path("ran")
+        try await env.application().test(.live) { client in
+            let captured = CapturedTerminal()
+            let before = env.waiters.count
+            let options = try Self.options()
+            async let exit = ExecCommand.run(
+                request: options, wait: 30, command: ["sh", "-c", "echo $GATEHOUSE_APPROVAL_ID > \(marker); exit 42"],
+                client: Self.client(client.port, key: env.requestKey), terminal: captured.terminal)
+            try await withTimeout { while env.waiters.count == before { await Task.yield() } }
+            let pending = try await env.database.list(ApprovalFilter(status: .pending), limit: 1).approvals[0]
+            _ = try await client.call(
+                .post, "/v1/approvals/\(pending.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"alice"}"#)
+            #expect(await exit == 42)
+            let ranWith = try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(ranWith == pending.id.rawValue)
+            #expect(try await env.database.approval(pending.id)?.consumedAt != nil)
+        }
+    }
+
+    @Test("exec runs nothing when rejected (3), modified (6, printing the new payload) or timed out (8)")
+    func execRunsNothingOtherwise() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let marker = env.directory.path("ran")
+        let service = ApprovalService(repository: env.database, clock: env.clock, observer: NoObserver())
+        try await env.application().test(.live) { client in
+            let decisions: [(DecisionCommand.Verdict, Int32)] = [(.reject, 3), (.modify(.object(["service": .string("api"), "commit": .string("9e1b7d0")])), 6)]
+            for (verdict, expected) in decisions {
+                let captured = CapturedTerminal()
+                let before = env.waiters.count
+                let options = try Self.options()
+                async let exit = ExecCommand.run(
+                    request: options, wait: 30, command: ["touch", marker],
+                    client: Self.client(client.port, key: env.requestKey), terminal: captured.terminal)
+                try await withTimeout { while env.waiters.count == before { await Task.yield() } }
+                let pending = try await env.database.list(ApprovalFilter(status: .pending), limit: 1).approvals[0]
+                // Through the service so the waiters are woken as a Slack decision would wake them.
+                let decided = try await service.decide(pending.id, DecisionCommand(verdict, by: "U123"))
+                env.waiters.notify(decided)
+                #expect(await exit == expected)
+                if expected == 6 {
+                    #expect(try JSONValue.parse(try #require(captured.out.last)) == .object(#"{"service":"api","commit":"9e1b7d0"}"#))
+                }
+            }
+            let timedOut = await ExecCommand.run(
+                request: try Self.options(), wait: 0, command: ["touch", marker],
+                client: Self.client(client.port, key: env.requestKey), terminal: CapturedTerminal().terminal)
+            #expect(timedOut == 8)
+        }
+        #expect(!FileManager.default.fileExists(atPath: marker))
+    }
+
+    @Test("decide without a decide-scope key fails with the service's reason")
+    func decideNeedsScope() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey)
+            let captured = CapturedTerminal()
+            let code = await DecideCommand.run(
+                id: created.id.rawValue, outcome: "approve", reason: nil, decider: "alice",
+                client: Self.client(client.port, key: env.requestKey), terminal: captured.terminal)
+            #expect(code == 1)
+            #expect(captured.err.last?.contains("forbidden") == true)
+        }
+    }
+
+    @Test("the payload option reads JSON inline or from @FILE and refuses anything but an object")
+    func payloadOption() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path("payload.json")
+        try #"{"a":[1,2]}"#.write(toFile: file, atomically: true, encoding: .utf8)
+        #expect(try RequestOptions.parse(["--action", "x", "--payload", "@\(file)"]).payloadValue() == .object(#"{"a":[1,2]}"#))
+        #expect(throws: (any Error).self) { try RequestOptions.parse(["--action", "x", "--payload", "[1]"]).payloadValue() }
+        #expect(throws: (any Error).self) { try RequestOptions.parse(["--action", "x", "--payload", "{"]).payloadValue() }
+        #expect(throws: (any Error).self) { try RequestOptions.parse(["--action", "x", "--payload", "@/nonexistent"]).payloadValue() }
+    }
+
+    @Test("audit export writes JSON lines and CSV that quotes and defuses formulas; --since takes ages and times")
+    func auditExportFormats() throws {
+        let entry = AuditEntry(
+            seq: 3, at: Date(timeIntervalSince1970: 1_795_309_200), kind: "decided", approvalID: "apr_x", actor: "=cmd",
+            details: .object(["reason": .string("a, \"quoted\" reason")]), prevHash: String(repeating: "0", count: 64),
+            hash: String(repeating: "a", count: 64))
+        let line = try JSONValue.parse(AuditExport.jsonLine(entry))
+        #expect(line["seq"] == .number(3))
+        #expect(line["at"] == .string("2026-11-22T01:00:00Z"))
+        let csv = AuditExport.csv(entry)
+        #expect(csv.hasPrefix("3,2026-11-22T01:00:00Z,decided,apr_x,'=cmd,"))
+        #expect(csv.contains(#""{""reason"":""a, \""quoted\"" reason""}""#))
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        #expect(AuditExport.parseSince("24h", now: now) == now.addingTimeInterval(-86_400))
+        #expect(AuditExport.parseSince("90m", now: now) == now.addingTimeInterval(-5400))
+        #expect(AuditExport.parseSince("2026-11-22T01:00:00Z", now: now) == Date(timeIntervalSince1970: 1_795_309_200))
+        #expect(AuditExport.parseSince("yesterday", now: now) == nil)
+    }
+}

@@ -1,0 +1,241 @@
+import ApprovalCore
+import Foundation
+import GatehouseServer
+import GatehouseTestSupport
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Storage
+import Testing
+
+@Suite("Intake API")
+struct IntakeAPITests {
+    @Test("creating a request stores it pending, bound to its payload digest, and audits it")
+    func createStoresPendingApproval() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(
+                key: env.requestKey,
+                extra: #","risk":"high","reasoning":"fixes checkout","requester":"agent:deploy-bot","gate":"deploy-prod","expires_in":600"#)
+            #expect(created.status == .created)
+            #expect(created["status"] == .string("pending"))
+            #expect(created["risk"] == .string("high"))
+            #expect(created["gate"] == .string("deploy-prod"))
+            #expect(created["decision"] == .null)
+            #expect(created.id.rawValue.hasPrefix("apr_"))
+            let payload = JSONValue.object(#"{"service":"api","environment":"production","commit":"4f2a9c1"}"#)
+            #expect(created["payload_sha256"] == .string(CanonicalJSON.sha256(of: payload)))
+            #expect(created["created_at"] == .string(RFC3339.string(from: env.clock.now)))
+            #expect(created["expires_at"] == .string(RFC3339.string(from: env.clock.now.addingTimeInterval(600))))
+
+            let fetched = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
+            #expect(fetched.status == .ok)
+            #expect(fetched.json == created.json)
+        }
+        let audit = try await env.database.auditEntries(approvalID: ApprovalID(rawValue: "x"))
+        #expect(audit.isEmpty)
+        let kinds = try await env.database.auditEntries().map(\.kind)
+        #expect(kinds.contains("created"))
+    }
+
+    @Test("unknown fields are ignored")
+    func unknownFieldsIgnored() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, extra: #","colour":"blue""#)
+            #expect(created.status == .created)
+            #expect(created["colour"] == nil)
+        }
+    }
+
+    @Test(
+        "bad input gets the contract's error and changes nothing",
+        arguments: [
+            (#"{"action":"x","payload":"#, 400, "malformed_json"),
+            (#"[1,2]"#, 400, "malformed_json"),
+            ("", 400, "malformed_json"),
+            (#"{"payload":{}}"#, 422, "invalid_field"),
+            (#"{"action":"x"}"#, 422, "invalid_field"),
+            (#"{"action":42,"payload":{}}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":[1]}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":"text"}"#, 422, "invalid_field"),
+            (#"{"action":"   ","payload":{}}"#, 422, "invalid_field"),
+            (#"{"action":"\#(String(repeating: "a", count: 151))","payload":{}}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"risk":"extreme"}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"expires_in":59}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"expires_in":2592001}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"expires_in":"600"}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"expires_in":60.5}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"callback_url":"ftp://example.com/x"}"#, 422, "invalid_field"),
+            (#"{"action":"x","payload":{},"gate":"Deploy Prod"}"#, 422, "invalid_field"),
+        ])
+    func badInputRefused(body: String, status: Int, code: String) async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let response = try await client.call(.post, "/v1/approvals", key: env.requestKey, body: body)
+            #expect(response.status.code == status)
+            #expect(response.errorCode == code)
+            #expect(response["error"]?["message"]?.stringValue?.isEmpty == false)
+        }
+        #expect(try await env.database.countsByStatus().isEmpty)
+    }
+
+    @Test("an action of exactly 150 characters is accepted")
+    func actionAtLimitAccepted() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let response = try await client.createApproval(key: env.requestKey, action: String(repeating: "é", count: 150))
+            #expect(response.status == .created)
+        }
+    }
+
+    @Test("a body over 1 MiB gets 413 and stores nothing")
+    func oversizedBodyRefused() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let big = String(repeating: "x", count: (1 << 20) + 10)
+            let response = try await client.call(.post, "/v1/approvals", key: env.requestKey, body: #"{"action":"x","payload":{"blob":"\#(big)"}}"#)
+            #expect(response.status == .contentTooLarge)
+            #expect(response.errorCode == "body_too_large")
+        }
+        #expect(try await env.database.countsByStatus().isEmpty)
+    }
+
+    @Test("a missing, unknown or revoked key gets 401, an audit entry, and nothing else")
+    func badKeysRefused() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let doomed = try await env.database.createKey(name: "doomed", scope: .admin)
+        try await env.database.revokeKey(name: "doomed")
+        try await env.application().test(.live) { client in
+            for key in [nil, "gh_not-a-real-key", doomed] {
+                let response = try await client.createApproval(key: key ?? "")
+                #expect(response.status == .unauthorized)
+                #expect(response.errorCode == "unauthorized")
+            }
+            let viaHeader = try await client.call(
+                .get, "/v1/approvals", body: nil, headers: [HTTPField.Name("X-Api-Key")!: env.requestKey])
+            #expect(viaHeader.status == .ok)
+        }
+        #expect(try await env.database.countsByStatus().isEmpty)
+        let refusals = try await env.database.auditEntries().filter { $0.kind == "auth_refused" }
+        #expect(refusals.count == 3)
+        let log = try await env.database.auditEntries().map(AuditEntryText.init).map(\.text).joined()
+        #expect(!log.contains(doomed))
+    }
+
+    @Test("an unknown id is 404, and another key's approval looks the same to a request key")
+    func unknownAndForeignIDsAreNotFound() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let unknown = try await client.call(.get, "/v1/approvals/apr_doesnotexist", key: env.requestKey)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.errorCode == "not_found")
+
+            let mine = try await client.createApproval(key: env.requestKey)
+            let foreign = try await client.call(.get, "/v1/approvals/\(mine.id)", key: env.otherRequestKey)
+            #expect(foreign.status == .notFound)
+            let cancel = try await client.call(.post, "/v1/approvals/\(mine.id)/cancel", key: env.otherRequestKey)
+            #expect(cancel.status == .notFound)
+            let lead = try await client.call(.get, "/v1/approvals/\(mine.id)", key: env.decideKey)
+            #expect(lead.status == .ok)
+        }
+        let refused = try await env.database.auditEntries().filter { $0.kind == "request_refused" }
+        #expect(refused.count == 3)
+    }
+
+    @Test("the same Idempotency-Key and body return the same approval; another body is a conflict")
+    func idempotency() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let body = #"{"action":"Deploy","payload":{"a":1,"b":2}}"#
+            let reordered = #"{"payload":{"b":2,"a":1},"action":"Deploy"}"#
+            let headers: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "job-77"]
+            let first = try await client.call(.post, "/v1/approvals", key: env.requestKey, body: body, headers: headers)
+            let again = try await client.call(.post, "/v1/approvals", key: env.requestKey, body: reordered, headers: headers)
+            #expect(first.status == .created)
+            #expect(again.status == .ok)
+            #expect(again.id == first.id)
+            let other = try await client.call(
+                .post, "/v1/approvals", key: env.requestKey, body: #"{"action":"Deploy","payload":{"a":2}}"#, headers: headers)
+            #expect(other.status == .conflict)
+            #expect(other.errorCode == "idempotency_conflict")
+            // Keys are per API key: another key may use the same idempotency key for its own request.
+            let elsewhere = try await client.call(.post, "/v1/approvals", key: env.otherRequestKey, body: body, headers: headers)
+            #expect(elsewhere.status == .created)
+            #expect(elsewhere.id != first.id)
+        }
+        #expect(try await env.database.countsByStatus()[.pending] == 2)
+    }
+
+    @Test("listing is newest first, filtered, and paginated with a cursor; a request key lists only its own")
+    func listPaginates() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            var ids: [ApprovalID] = []
+            for n in 0..<5 {
+                ids.append(try await client.createApproval(key: env.requestKey, action: "Job \(n)").id)
+            }
+            _ = try await client.createApproval(key: env.otherRequestKey, action: "Not yours")
+            _ = try await client.call(.post, "/v1/approvals/\(ids[0])/cancel", key: env.requestKey)
+
+            var seen: [String] = []
+            var cursor: String?
+            repeat {
+                let page = try await client.call(
+                    .get, "/v1/approvals?limit=2" + (cursor.map { "&cursor=\($0)" } ?? ""), key: env.requestKey)
+                #expect(page.status == .ok)
+                guard case .array(let items)? = page["approvals"] else { Issue.record("no array"); return }
+                #expect(items.count <= 2)
+                seen += items.compactMap { $0["id"]?.stringValue }
+                cursor = page["next_cursor"]?.stringValue
+            } while cursor != nil
+            #expect(seen == ids.reversed().map(\.rawValue))
+
+            let pending = try await client.call(.get, "/v1/approvals?status=pending", key: env.decideKey)
+            if case .array(let items)? = pending["approvals"] { #expect(items.count == 5) } else { Issue.record("no array") }
+            let cancelled = try await client.call(.get, "/v1/approvals?status=cancelled", key: env.requestKey)
+            if case .array(let items)? = cancelled["approvals"] { #expect(items.count == 1) } else { Issue.record("no array") }
+
+            let badStatus = try await client.call(.get, "/v1/approvals?status=maybe", key: env.requestKey)
+            #expect(badStatus.status == .badRequest)
+            let badLimit = try await client.call(.get, "/v1/approvals?limit=0", key: env.requestKey)
+            #expect(badLimit.status == .badRequest)
+            let badCursor = try await client.call(.get, "/v1/approvals?cursor=zzz", key: env.requestKey)
+            #expect(badCursor.status == .badRequest)
+        }
+    }
+
+    @Test("healthz, readyz and metrics answer")
+    func healthAndMetrics() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            #expect(try await client.call(.get, "/healthz").status == .ok)
+            #expect(try await client.call(.get, "/readyz").status == .ok)
+            _ = try await client.createApproval(key: env.requestKey)
+            let text = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(text.contains(#"gatehouse_approvals{status="pending"} 1"#))
+            #expect(text.contains(#"gatehouse_http_requests_total{route="/v1/approvals",method="POST",status="201"} 1"#))
+            #expect(text.contains("gatehouse_http_request_duration_seconds_bucket"))
+            #expect(text.contains("gatehouse_outbox_backlog"))
+            #expect(text.contains("gatehouse_time_to_decision_seconds"))
+        }
+    }
+}
+
+/// An audit entry flattened to text, to search it for things that must never be there.
+struct AuditEntryText {
+    let text: String
+    init(_ entry: AuditEntry) {
+        text = [entry.kind, entry.actor, CanonicalJSON.serialize(entry.details), entry.approvalID ?? ""].joined(separator: " ")
+    }
+}

@@ -1,0 +1,249 @@
+import ApprovalCore
+import Foundation
+import GRDB
+import GatehouseTestSupport
+import Storage
+import Testing
+
+@Suite("Storage")
+struct StorageTests {
+    static func sampleApproval(_ n: Int = 0, at now: Date, expiresIn: Int = 3600, callback: String? = nil) -> Approval {
+        ApprovalRequest(
+            action: "Job \(n)", payload: .object(["n": .number(Double(n))]), requester: "agent:test", expiresIn: expiresIn,
+            callbackURL: callback
+        ).approval(id: .random(), ownerKey: "agent", at: now)
+    }
+
+    static func withDatabases(_ body: (GatehouseDatabase, TestClock) async throws -> Void) async throws {
+        let clock = TestClock()
+        let memory = try GatehouseDatabase.inMemory(clock: clock)
+        try await body(memory, clock)
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = try GatehouseDatabase(path: dir.path("db.sqlite"), clock: clock)
+        try await body(file, clock)
+        try file.close()
+    }
+
+    @Test("a new database is created and migrated from empty, and reopening does not migrate again")
+    func migrationFromEmpty() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("fresh.sqlite")
+        let db = try GatehouseDatabase(path: path)
+        #expect(try db.appliedMigrations() == ["v1-approvals-audit-outbox-keys"])
+        let tables = try await db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
+        for table in ["api_key", "approval", "audit_log", "idempotency_key", "outbox", "vote"] { #expect(tables.contains(table)) }
+        let journal = try await db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
+        #expect(journal == "wal")
+        let sync = try await db.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        #expect(sync == 2)  // FULL
+        try db.close()
+        let again = try GatehouseDatabase(path: path)
+        #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys"])
+        try again.close()
+    }
+
+    @Test("approvals round-trip in memory and on a file, decisions included")
+    func roundTrip() async throws {
+        try await Self.withDatabases { db, clock in
+            let approval = Self.sampleApproval(at: clock.now, callback: "https://example.com/hook")
+            #expect(try await db.insert(approval.submitted(), idempotency: nil) == .created(approval))
+            #expect(try await db.approval(approval.id) == approval)
+            let decided = try approval.deciding(DecisionCommand(.modify(.object(["n": .number(2)])), by: "U1", byName: "alice", reason: "smaller"), at: clock.now)
+            #expect(try await db.commit(decided))
+            #expect(try await db.approval(approval.id) == decided.after)
+            let votes = try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM vote WHERE approval_id = ?", arguments: [approval.id.rawValue]) }
+            #expect(votes == 1)
+            #expect(try await db.outboxBacklog()["callback"] == 1)
+        }
+    }
+
+    @Test("a commit based on a stale read is refused, so a second decision cannot overwrite the first")
+    func staleCommitRefused() async throws {
+        try await Self.withDatabases { db, clock in
+            let approval = Self.sampleApproval(at: clock.now)
+            _ = try await db.insert(approval.submitted(), idempotency: nil)
+            let first = try approval.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
+            let second = try approval.deciding(DecisionCommand(.reject, by: "U2"), at: clock.now)
+            #expect(try await db.commit(first))
+            #expect(try await !db.commit(second))
+            #expect(try await db.approval(approval.id)?.status == .approved)
+            let service = ApprovalService(repository: db, clock: clock, observer: NullObserver())
+            await #expect(throws: ApprovalError.alreadyDecided(first.after.decision!)) {
+                try await service.decide(approval.id, DecisionCommand(.reject, by: "U2"))
+            }
+        }
+    }
+
+    @Test("the schema refuses changes to a decided approval, deletions, and bad statuses")
+    func schemaInvariants() async throws {
+        try await Self.withDatabases { db, clock in
+            let approval = Self.sampleApproval(at: clock.now)
+            _ = try await db.insert(approval.submitted(), idempotency: nil)
+            #expect(try await db.commit(try approval.deciding(DecisionCommand(.reject, by: "U1"), at: clock.now)))
+            let id = approval.id.rawValue
+            for sql in [
+                "UPDATE approval SET status = 'approved' WHERE id = ?",
+                "UPDATE approval SET payload = '{\"n\":9}' WHERE id = ?",
+                "DELETE FROM approval WHERE id = ?",
+            ] {
+                await #expect(throws: DatabaseError.self) { try await db.writer.write { try $0.execute(sql: sql, arguments: [id]) } }
+            }
+            await #expect(throws: DatabaseError.self) {
+                try await db.writer.write {
+                    try $0.execute(sql: "UPDATE approval SET status = 'maybe', decision = NULL WHERE id = ?", arguments: [id])
+                }
+            }
+            #expect(try await db.approval(approval.id)?.status == .rejected)
+        }
+    }
+
+    @Test("an idempotency key replays the same approval for the same body and conflicts for another")
+    func idempotencyInStorage() async throws {
+        try await Self.withDatabases { db, clock in
+            let key = IdempotencyKey(scope: "agent", key: "k1", requestDigest: "d1")
+            let first = Self.sampleApproval(1, at: clock.now)
+            let created = try await db.insert(first.submitted(), idempotency: key)
+            #expect(created == .created(first))
+            let retry = Self.sampleApproval(1, at: clock.now)
+            let replayed = try await db.insert(retry.submitted(), idempotency: key)
+            #expect(replayed == .existing(first))
+            let other = IdempotencyKey(scope: "agent", key: "k1", requestDigest: "d2")
+            let conflicting = Self.sampleApproval(2, at: clock.now)
+            await #expect(throws: ApprovalError.idempotencyConflict) {
+                _ = try await db.insert(conflicting.submitted(), idempotency: other)
+            }
+            let counts = try await db.countsByStatus()
+            #expect(counts[.pending] == 1)
+        }
+    }
+
+    @Test("the audit chain verifies, and an entry edited or deleted behind the service's back is named")
+    func auditTamperDetected() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock()
+        let db = try GatehouseDatabase(path: dir.path("audit.sqlite"), clock: clock)
+        for n in 0..<5 {
+            _ = try await db.insert(Self.sampleApproval(n, at: clock.now).submitted(), idempotency: nil)
+        }
+        #expect(try await db.verifyAuditLog() == .intact(entries: 5))
+        await #expect(throws: DatabaseError.self) {
+            try await db.writer.write { try $0.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3") }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await db.writer.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 5") }
+        }
+        #expect(try await db.verifyAuditLog() == .intact(entries: 5))
+
+        try await db.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_update")
+            try db.execute(sql: "UPDATE audit_log SET details = '{\"action\":\"something else\"}' WHERE seq = 3")
+        }
+        guard case .broken(let seq, _) = try await db.verifyAuditLog() else { Issue.record("not detected"); return }
+        #expect(seq == 3)
+        try db.close()
+
+        let other = try GatehouseDatabase(path: dir.path("audit2.sqlite"), clock: clock)
+        for n in 0..<4 { _ = try await other.insert(Self.sampleApproval(n, at: clock.now).submitted(), idempotency: nil) }
+        try await other.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 2")
+        }
+        guard case .broken(let missing, let reason) = try await other.verifyAuditLog() else { Issue.record("not detected"); return }
+        #expect(missing == 3)
+        #expect(reason.contains("entry 2 is missing"))
+        try other.close()
+    }
+
+    @Test("concurrent writers share commits and every one of them is stored, with an unbroken audit chain")
+    func groupCommit() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock()
+        let db = try GatehouseDatabase(path: dir.path("group.sqlite"), clock: clock)
+        let approvals = (0..<300).map { Self.sampleApproval($0, at: clock.now) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for approval in approvals {
+                group.addTask { _ = try await db.insert(approval.submitted(), idempotency: nil) }
+            }
+            // One writer in the crowd fails; only its own work is rolled back.
+            group.addTask {
+                await #expect(throws: ApprovalError.idempotencyConflict) {
+                    _ = try await db.insert(Self.sampleApproval(999, at: clock.now).submitted(), idempotency: IdempotencyKey(scope: "a", key: "k", requestDigest: "1"))
+                    _ = try await db.insert(Self.sampleApproval(998, at: clock.now).submitted(), idempotency: IdempotencyKey(scope: "a", key: "k", requestDigest: "2"))
+                }
+            }
+            try await group.waitForAll()
+        }
+        try db.close()
+        let reopened = try GatehouseDatabase(path: dir.path("group.sqlite"), clock: clock)
+        #expect(try await reopened.countsByStatus()[.pending] == 301)
+        for approval in approvals.prefix(20) { #expect(try await reopened.approval(approval.id) == approval) }
+        #expect(try await reopened.verifyAuditLog() == .intact(entries: 301))
+        try reopened.close()
+    }
+
+    @Test("outbox items are claimed when due, retried later, kept in order per ordering key, and released after a crash")
+    func outbox() async throws {
+        try await Self.withDatabases { db, clock in
+            try await db.enqueueOutboxItems([
+                NewOutboxItem(kind: "k", approvalID: nil, orderingKey: "m1", payload: .object(["n": .number(1)])),
+                NewOutboxItem(kind: "k", approvalID: nil, orderingKey: "m1", payload: .object(["n": .number(2)])),
+                NewOutboxItem(kind: "k", approvalID: nil, orderingKey: nil, payload: .object(["n": .number(3)]), notBefore: clock.now.addingTimeInterval(60)),
+            ])
+            let first = try await db.claimDueOutboxItems(now: clock.now)
+            #expect(first.map { $0.payload["n"] } == [.number(1)])
+            #expect(first[0].attempts == 1)
+            #expect(try await db.claimDueOutboxItems(now: clock.now).isEmpty)  // 2 waits behind 1; 3 is not due
+
+            try await db.rescheduleOutboxItem(first[0].id, error: "HTTP 500", retryAt: clock.now.addingTimeInterval(10))
+            #expect(try await db.nextOutboxAttempt() == clock.now.addingTimeInterval(10))
+            clock.advance(by: 10)
+            let retried = try await db.claimDueOutboxItems(now: clock.now)
+            #expect(retried.map(\.id) == [first[0].id])
+            #expect(retried[0].attempts == 2)
+            #expect(retried[0].lastError == "HTTP 500")
+
+            // The process dies holding the claim; the next start releases it.
+            try await db.releaseOutboxClaims(now: clock.now)
+            let again = try await db.claimDueOutboxItems(now: clock.now)
+            #expect(again.map(\.id) == [first[0].id])
+            try await db.completeOutboxItem(again[0].id, at: clock.now)
+            let second = try await db.claimDueOutboxItems(now: clock.now)
+            #expect(second.map { $0.payload["n"] } == [.number(2)])
+            try await db.failOutboxItem(second[0].id, error: "permanent", at: clock.now)
+            clock.advance(by: 60)
+            let third = try await db.claimDueOutboxItems(now: clock.now)
+            #expect(third.map { $0.payload["n"] } == [.number(3)])
+            #expect(try await db.outboxBacklog()["k"] == 1)
+        }
+    }
+
+    @Test("keys are stored as digests, authenticate until revoked, and a revoked name can be reused")
+    func keys() async throws {
+        try await Self.withDatabases { db, _ in
+            let secret = try await db.createKey(name: "deploy-bot", scope: .decide)
+            #expect(secret.hasPrefix("gh_"))
+            #expect(try await db.authenticate(secret)?.scope == .decide)
+            #expect(try await db.authenticate(secret + "x") == nil)
+            let stored = try await db.writer.read { try String.fetchAll($0, sql: "SELECT key_sha256 FROM api_key") }
+            #expect(!stored.contains(secret))
+            await #expect(throws: StorageError.self) { try await db.createKey(name: "deploy-bot", scope: .request) }
+            await #expect(throws: StorageError.self) { try await db.createKey(name: "bad name!", scope: .request) }
+            try await db.revokeKey(name: "deploy-bot")
+            #expect(try await db.authenticate(secret) == nil)
+            await #expect(throws: StorageError.self) { try await db.revokeKey(name: "deploy-bot") }
+            let replacement = try await db.createKey(name: "deploy-bot", scope: .request)
+            #expect(try await db.authenticate(replacement)?.scope == .request)
+            let audit = try await db.auditEntries()
+            #expect(audit.map(\.kind) == ["key_created", "key_revoked", "key_created"])
+            #expect(!audit.map { CanonicalJSON.serialize($0.details) }.joined().contains("gh_"))
+        }
+    }
+}
+
+struct NullObserver: ApprovalObserver {
+    func didCommit(_ transition: ApprovalTransition) {}
+}
