@@ -61,6 +61,16 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .executableTarget(name: "gatehouse", dependencies: ["GatehouseCLI"], swiftSettings: swiftSettings),
+        // A load generator for scripts/bench-*: loopback only, bounded in time.
+        .executableTarget(
+            name: "gatehouse-bench",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(
             name: "GatehouseTestSupport",
             dependencies: [
