@@ -1,0 +1,78 @@
+import Foundation
+import GatehouseServer
+import GatehouseTestSupport
+import Logging
+import Testing
+
+@Suite("Configuration")
+struct ConfigurationTests {
+    static let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    @Test("with nothing set, serve uses the contract's defaults and Slack is off")
+    func defaults() throws {
+        let configuration = try GatehouseConfiguration.load(environment: [:])
+        #expect(configuration.host == "127.0.0.1")
+        #expect(configuration.port == 8080)
+        #expect(configuration.databasePath == "./gatehouse.sqlite")
+        #expect(configuration.slackApprovalsChannel == "#approvals")
+        #expect(configuration.slackAPIURL.absoluteString == "https://slack.com/api/")
+        #expect(!configuration.slackEnabled)
+    }
+
+    @Test("flag beats environment beats config file beats default")
+    func precedence() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path("g.conf")
+        try "port = 7000\nhost = 0.0.0.0\ndb = \"/tmp/file.sqlite\"\n# comment\nlog_level = debug # trailing\n".write(toFile: file, atomically: true, encoding: .utf8)
+        let configuration = try GatehouseConfiguration.load(
+            flags: ["port": "9000"], environment: ["GATEHOUSE_PORT": "8000", "GATEHOUSE_DB": "/tmp/env.sqlite", "GATEHOUSE_CONFIG": file])
+        #expect(configuration.port == 9000)
+        #expect(configuration.databasePath == "/tmp/env.sqlite")
+        #expect(configuration.host == "0.0.0.0")
+        #expect(configuration.logLevel == .debug)
+    }
+
+    @Test(
+        "bad configuration names the setting and never echoes a secret",
+        arguments: [
+            (["GATEHOUSE_PORT": "eighty"], "port"),
+            (["GATEHOUSE_PORT": "70000"], "port"),
+            (["SLACK_BOT_TOKEN": "xoxp-user-token-secret"], "slack_bot_token"),
+            (["SLACK_API_URL": "not a url"], "slack_api_url"),
+            (["GATEHOUSE_ADMINS": "U123,alice"], "admins"),
+            (["GATEHOUSE_WEBHOOK_SECRET": "short"], "webhook_secret"),
+            (["GATEHOUSE_LOG_LEVEL": "loud"], "log_level"),
+            (["GATEHOUSE_CONFIG": "/nonexistent/gatehouse.conf"], "config"),
+        ])
+    func badConfiguration(environment: [String: String], setting: String) {
+        #expect {
+            try GatehouseConfiguration.load(environment: environment)
+        } throws: { error in
+            guard let error = error as? ConfigurationError else { return false }
+            return error.setting == setting && !error.description.contains("secret") && !error.description.contains("xoxp")
+        }
+        #expect(ConfigurationError.exitCode == 78)
+    }
+
+    @Test("an unknown key in the config file stops start-up with its line")
+    func unknownKeyInFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path("g.conf")
+        try "port = 8080\nslack_tokn = xoxb-1\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect {
+            try GatehouseConfiguration.load(environment: [:], configFile: file)
+        } throws: { error in
+            (error as? ConfigurationError)?.setting == "\(file):2: slack_tokn" && (error as? ConfigurationError)?.problem == "unknown setting"
+        }
+    }
+
+    @Test("the commented example in config/ is a valid configuration")
+    func exampleParses() throws {
+        let path = Self.repositoryRoot.appendingPathComponent("config/gatehouse.example.conf").path
+        let configuration = try GatehouseConfiguration.load(environment: [:], configFile: path)
+        #expect(configuration.port == 8080)
+        #expect(configuration.logLevel == .info)
+    }
+}
