@@ -38,9 +38,14 @@ let package = Package(
         ),
         .target(name: "SlackAPI", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .target(
+            name: "SlackBridge",
+            dependencies: ["ApprovalCore", "SlackAPI", "Storage", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: swiftSettings
+        ),
+        .target(
             name: "GatehouseServer",
             dependencies: [
-                "ApprovalCore", "Storage", "Signing",
+                "ApprovalCore", "Storage", "Signing", "SlackAPI", "SlackBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -87,6 +92,12 @@ let package = Package(
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),
+        .testTarget(
+            name: "SlackBridgeTests",
+            dependencies: ["SlackBridge", "SlackAPI", "ApprovalCore", "GatehouseTestSupport"],
+            resources: [.copy("Golden")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",
@@ -96,7 +107,8 @@ let package = Package(
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseServer", "GatehouseCLI", "GatehouseTestSupport", "Storage", "ApprovalCore", "Signing",
+                "GatehouseServer", "GatehouseCLI", "GatehouseTestSupport", "Storage", "ApprovalCore", "Signing", "SlackAPI",
+                "SlackBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -14,6 +14,41 @@ public enum CanonicalJSON {
         SHA256.hash(Array(serialize(value).utf8)).hexString
     }
 
+    /// The canonical form laid out for people: two-space indentation, one member per line, same key order.
+    public static func pretty(_ value: JSONValue) -> String {
+        var out = ""
+        writePretty(value, indent: 0, into: &out)
+        return out
+    }
+
+    private static func writePretty(_ value: JSONValue, indent: Int, into out: inout String) {
+        let pad = String(repeating: "  ", count: indent + 1)
+        let closing = String(repeating: "  ", count: indent)
+        switch value {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (index, item) in items.enumerated() {
+                out += pad
+                writePretty(item, indent: indent + 1, into: &out)
+                out += index < items.count - 1 ? ",\n" : "\n"
+            }
+            out += closing + "]"
+        case .object(let members) where !members.isEmpty:
+            out += "{\n"
+            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
+            for (index, key) in keys.enumerated() {
+                out += pad
+                writeString(key, into: &out)
+                out += ": "
+                writePretty(members[key]!, indent: indent + 1, into: &out)
+                out += index < keys.count - 1 ? ",\n" : "\n"
+            }
+            out += closing + "}"
+        default:
+            write(value, into: &out)
+        }
+    }
+
     private static func write(_ value: JSONValue, into out: inout String) {
         switch value {
         case .null: out += "null"

@@ -3,7 +3,10 @@ import Foundation
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import SlackAPI
+import SlackBridge
 import Storage
+import Synchronization
 
 /// What the application is built from; tests pass an in-memory or temporary database, a test clock,
 /// and a local Slack stand-in, production the real ones.
@@ -14,12 +17,18 @@ public struct GatehouseDependencies: Sendable {
     public var metrics: GatehouseMetrics
     public var httpPoster: any HTTPPoster
     public var waiters: ApprovalWaiters
+    /// The Slack Web API; by default a `URLSessionSlackClient` on the configured base URL.
+    public var slackClient: (any SlackWebAPI)?
+    /// Minimum seconds between two posts to the same channel (Slack allows about one a second).
+    public var slackPacing: TimeInterval
 
     public init(
         database: GatehouseDatabase, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),
         metrics: GatehouseMetrics = GatehouseMetrics(), httpPoster: any HTTPPoster = URLSessionHTTPPoster(),
-        waiters: ApprovalWaiters = ApprovalWaiters()
+        waiters: ApprovalWaiters = ApprovalWaiters(), slackClient: (any SlackWebAPI)? = nil, slackPacing: TimeInterval = 1
     ) {
+        self.slackClient = slackClient
+        self.slackPacing = slackPacing
         self.database = database
         self.clock = clock
         self.logger = logger
@@ -40,16 +49,38 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let expiry = ExpiryService(service: service, database: database, logger: logger)
     observer.set(ServerObserver(waiters: dependencies.waiters, metrics: dependencies.metrics, expiry: expiry, others: []))
 
-    if !configuration.slackEnabled {
+    var handlers: [any OutboxHandler] = [
+        CallbackDelivery(database: database, poster: dependencies.httpPoster, clock: dependencies.clock, secret: configuration.webhookSecret)
+    ]
+    var planners: [any OutboxPlanner] = [CallbackOutboxPlanner()]
+    var interactions: SlackInteractions?
+    var links: any ApprovalLinkProvider = NoLinks()
+    if let token = configuration.slackBotToken {
+        let slack = dependencies.slackClient
+            ?? URLSessionSlackClient(
+                token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { [clock = dependencies.clock] in clock.now })
+        planners.append(SlackOutboxPlanner())
+        handlers.append(SlackDelivery(
+            slack: slack, database: database, channel: configuration.slackApprovalsChannel, clock: dependencies.clock,
+            onError: SlackErrorReporter(metrics: dependencies.metrics, logger: logger).report))
+        interactions = SlackInteractions(service: service, slack: slack, database: database, logger: logger)
+        links = SlackLinks(database: database)
+        logger.info("Slack delivery is on", metadata: ["channel": .string(configuration.slackApprovalsChannel)])
+    } else {
         logger.notice("Slack delivery is off: no SLACK_BOT_TOKEN. Requests are stored and audited; decide them with `gatehouse decide` or the API.")
+    }
+    if configuration.slackSigningSecret == nil {
+        logger.notice("No SLACK_SIGNING_SECRET: /slack/* answers 503.")
     }
     if configuration.webhookSecret == nil {
         logger.notice("Callbacks are unsigned: set GATEHOUSE_WEBHOOK_SECRET to sign callback_url deliveries.")
     }
-    let handlers: [any OutboxHandler] = [
-        CallbackDelivery(database: database, poster: dependencies.httpPoster, clock: dependencies.clock, secret: configuration.webhookSecret)
-    ]
+    database.planners = planners
     let outbox = OutboxService(database: database, clock: dependencies.clock, handlers: handlers, logger: logger)
+    let clock = dependencies.clock
+    let verifier = configuration.slackSigningSecret.map { secret in
+        SlackRequestVerifier(signingSecret: secret, now: { clock.now })
+    }
 
     let router = Router(context: GatehouseRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: dependencies.metrics))
@@ -58,8 +89,11 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(database: database))
         .addRoutes(
-            ApprovalsController(service: service, database: database, waiters: dependencies.waiters, links: NoLinks()).endpoints
+            ApprovalsController(service: service, database: database, waiters: dependencies.waiters, links: links).endpoints
         )
+    router.group("slack")
+        .add(middleware: SlackSignatureMiddleware(verifier: verifier, database: database))
+        .addRoutes(SlackController(interactions: interactions, commands: SlackCommands(database: database, clock: clock)).endpoints)
 
     return Application(
         router: router,
@@ -89,5 +123,47 @@ struct HealthController {
             )
         }
         return routes
+    }
+}
+
+/// The Slack message's permalink, once it is posted.
+struct SlackLinks: ApprovalLinkProvider {
+    let database: GatehouseDatabase
+
+    func link(for id: ApprovalID) async throws -> String? {
+        try await database.slackMessages(for: id).first { $0.kind == .channel }?.permalink
+    }
+}
+
+/// Counts Slack errors in `/metrics` and logs each permanent error's hint for the admin once.
+final class SlackErrorReporter: Sendable {
+    let metrics: GatehouseMetrics
+    let logger: Logger
+    private let hinted = Mutex<Set<String>>([])
+
+    init(metrics: GatehouseMetrics, logger: Logger) {
+        self.metrics = metrics
+        self.logger = logger
+    }
+
+    func report(method: String, error: SlackAPIError) {
+        let code: String
+        switch error {
+        case .api(let slackCode): code = slackCode
+        case .rateLimited: code = "ratelimited"
+        case .server(let status): code = "http_\(status)"
+        case .network: code = "network"
+        case .decoding: code = "bad_answer"
+        }
+        metrics.counter(
+            "gatehouse_slack_api_errors_total", labels: [("method", method), ("error", code), ("permanent", String(error.isPermanent))],
+            help: "Failed Slack Web API calls by method and error."
+        ).increment()
+        guard error.isPermanent else { return }
+        let first = hinted.withLock { $0.insert(code).inserted }
+        if first {
+            logger.error(
+                "Slack refuses \(method): \(code)", metadata: ["hint": .string(error.adminHint ?? "Check the Slack app's configuration.")])
+        }
     }
 }

@@ -6,10 +6,13 @@ public struct GatehouseRequestContext: RequestContext {
     public var coreContext: CoreRequestContextStorage
     /// Set by `APIKeyMiddleware`; routes behind it read it through `caller()`.
     public var apiKey: APIKey?
+    /// Set by `SlackSignatureMiddleware`: the raw body, whose signature has been checked.
+    public var verifiedSlackBody: [UInt8]?
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.apiKey = nil
+        self.verifiedSlackBody = nil
     }
 
     /// Bodies over 1 MiB are refused with 413 (CONTRACT.md §3).

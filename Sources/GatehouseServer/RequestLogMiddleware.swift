@@ -30,7 +30,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
             status = response.status.code
             response.headers[.requestID] = requestID
             return response
-        } catch let error as HTTPResponseError {
+        } catch let error as any HTTPResponseError {
             status = error.status.code
             throw error
         }

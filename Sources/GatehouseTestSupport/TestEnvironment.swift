@@ -28,6 +28,21 @@ public final class TestEnvironment: Sendable {
     }
 
     /// The application over this environment's database and clock.
+    /// A signing secret that is deliberately not hex: Slack's secret is used as UTF-8 text.
+    public static let slackSigningSecret = "gatehouse-test-signing-secret-zz"
+
+    public var slackSigner: SlackRequestSigner { SlackRequestSigner(secret: Self.slackSigningSecret) }
+
+    /// A configuration with Slack on, pointed at `fake`.
+    public func slackConfiguration(_ fake: FakeSlackWebAPI, channel: String = "#approvals") -> GatehouseConfiguration {
+        var configuration = GatehouseConfiguration()
+        configuration.slackBotToken = fake.token
+        configuration.slackAPIURL = fake.baseURL
+        configuration.slackSigningSecret = Self.slackSigningSecret
+        configuration.slackApprovalsChannel = channel
+        return configuration
+    }
+
     public func application(
         configuration: GatehouseConfiguration = GatehouseConfiguration(), database: GatehouseDatabase? = nil,
         poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5)
@@ -37,7 +52,8 @@ public final class TestEnvironment: Sendable {
         return buildApplication(
             configuration: configuration,
             dependencies: GatehouseDependencies(
-                database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, waiters: waiters)
+                database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, waiters: waiters,
+                slackPacing: 0)
         )
     }
 

@@ -2,6 +2,7 @@ import ApprovalCore
 import Foundation
 import GRDB
 import Signing
+import Synchronization
 
 /// The one database: approvals, votes, the audit chain, the outbox and API keys.
 ///
@@ -11,7 +12,7 @@ public final class GatehouseDatabase: Sendable {
     public let writer: any DatabaseWriter
     let commits: GroupCommitWriter
     let clock: any WallClock
-    let planners: [any OutboxPlanner]
+    private let plannerList: Mutex<[any OutboxPlanner]>
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
 
@@ -37,7 +38,13 @@ public final class GatehouseDatabase: Sendable {
         self.writer = writer
         self.commits = GroupCommitWriter(writer: writer)
         self.clock = clock
-        self.planners = planners
+        self.plannerList = Mutex(planners)
+    }
+
+    /// The planners asked for outbox rows on every commit.
+    public var planners: [any OutboxPlanner] {
+        get { plannerList.withLock { $0 } }
+        set { plannerList.withLock { $0 = newValue } }
     }
 
     /// Closes the file; later calls fail.

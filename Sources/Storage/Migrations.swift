@@ -115,6 +115,26 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v2-slack-messages") { db in
+            try db.execute(
+                sql: """
+                    -- Slack's side of an approval: every message posted about it, so each can be updated.
+                    CREATE TABLE slack_message (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        approval_id TEXT NOT NULL REFERENCES approval(id),
+                        kind TEXT NOT NULL CHECK (kind IN ('channel', 'dm', 'thread')),
+                        channel TEXT NOT NULL,
+                        ts TEXT NOT NULL,
+                        recipient TEXT,
+                        permalink TEXT,
+                        posted_at INTEGER NOT NULL,
+                        UNIQUE (channel, ts)
+                    );
+                    CREATE UNIQUE INDEX slack_message_main ON slack_message(approval_id) WHERE kind = 'channel';
+                    CREATE INDEX slack_message_by_approval ON slack_message(approval_id);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -51,3 +51,17 @@ public struct CallbackOutboxPlanner: OutboxPlanner {
         }
     }
 }
+
+/// Delivers one kind of outbox item. `deliver` returns normally on success and throws `OutboxFailure` otherwise.
+public protocol OutboxHandler: Sendable {
+    var kinds: [String] { get }
+    func deliver(_ item: OutboxItem) async throws(OutboxFailure)
+}
+
+/// Why a delivery failed, and what to do about it.
+public enum OutboxFailure: Error, Sendable {
+    /// Try again later; after `retryAfter` when the other side said when.
+    case retry(String, retryAfter: TimeInterval? = nil)
+    /// It will never work (bad URL, permanent error): stop and record why.
+    case permanent(String)
+}

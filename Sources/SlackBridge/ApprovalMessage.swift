@@ -1,0 +1,145 @@
+import ApprovalCore
+import Foundation
+import SlackAPI
+
+/// Renders an approval as a Block Kit message: a pure function of the approval, tested against golden files.
+/// Every part is cut to fit Slack's limits, whatever the input.
+public enum ApprovalMessage {
+    /// Room kept for the payload's code block inside one section (3,000 characters with the fences and label).
+    static let payloadRoom = 2_800
+
+    /// The notification text and the blocks for `approval` in its current state.
+    public static func render(_ approval: Approval, escalation: EscalationNote? = nil) -> (text: String, blocks: [Block]) {
+        var blocks: [Block] = [.header(text: .plainText(SlackText.fit(approval.action, BlockKitLimits.headerText)))]
+
+        var fields: [TextObject] = [
+            .mrkdwn("*Requested by*\n" + SlackText.fit(SlackText.who(approval.requester ?? approval.ownerKey.map { "key:\($0)" }), 1_900)),
+            .mrkdwn("*Gate*\n" + SlackText.fit(Mrkdwn.escape(approval.gate), 1_900)),
+            .mrkdwn("*Risk*\n" + riskLabel(approval.risk)),
+        ]
+        if approval.status == .pending {
+            fields.append(.mrkdwn("*Decide by*\n" + SlackText.date(escalation?.deadline ?? approval.expiresAt)))
+        }
+        blocks.append(.section(fields: fields))
+
+        for (label, text) in [("Why", approval.reasoning), ("If it runs", approval.consequences), ("If rejected", approval.onReject)] {
+            guard let text, !text.isEmpty else { continue }
+            blocks.append(.section(text: .mrkdwn(SlackText.fit("*\(label)*\n" + Mrkdwn.escape(text), BlockKitLimits.sectionText))))
+        }
+
+        let (payloadText, shortened) = payloadBlock(approval.payload)
+        blocks.append(.section(text: .mrkdwn(payloadText)))
+
+        if let escalation, approval.status == .pending {
+            blocks.append(.context(elements: [.text(.mrkdwn(SlackText.fit(escalation.text, 2_000)))]))
+        }
+
+        if approval.status == .pending {
+            blocks.append(.actions(elements: buttons(for: approval, withDetails: shortened), blockID: "gatehouse.actions"))
+        } else {
+            if shortened {
+                blocks.append(.actions(elements: [detailsButton(approval)], blockID: "gatehouse.actions"))
+            }
+            blocks.append(.section(text: .mrkdwn(SlackText.fit(outcomeText(approval), BlockKitLimits.sectionText))))
+        }
+
+        let digest = String(approval.payloadSHA256.prefix(12))
+        blocks.append(.context(elements: [
+            .text(.mrkdwn("`\(approval.id.rawValue)` · payload sha256 `\(digest)…` · filed \(SlackText.date(approval.createdAt))"))
+        ]))
+        return (notificationText(approval), blocks)
+    }
+
+    /// The line shown in notifications and where blocks cannot be shown.
+    static func notificationText(_ approval: Approval) -> String {
+        let verb: String
+        switch approval.status {
+        case .pending: verb = "Approval needed"
+        case .approved: verb = "Approved"
+        case .modified: verb = "Approved with changes"
+        case .rejected: verb = "Rejected"
+        case .expired: verb = "Expired"
+        case .cancelled: verb = "Cancelled"
+        }
+        return SlackText.fit("\(verb): \(approval.action)", 300)
+    }
+
+    static func riskLabel(_ risk: Risk) -> String {
+        switch risk {
+        case .low: "Low"
+        case .medium: "Medium"
+        case .high: ":warning: *High*"
+        case .critical: ":rotating_light: *CRITICAL*"
+        }
+    }
+
+    /// The payload as a code block, and whether it had to be shortened to fit.
+    static func payloadBlock(_ payload: JSONValue) -> (String, Bool) {
+        let pretty = CanonicalJSON.pretty(payload)
+        let code = SlackText.code(pretty)
+        if BlockKitLimits.length(code) <= payloadRoom {
+            return ("*Payload*\n```\(code)```", false)
+        }
+        let cut = SlackText.fit(code, payloadRoom)
+        return ("*Payload* (shortened; *Details* shows all of it)\n```\(cut)```", true)
+    }
+
+    static func buttons(for approval: Approval, withDetails: Bool) -> [BlockElement] {
+        let value = ButtonValue(approvalID: approval.id).encoded
+        var confirm: ConfirmDialog?
+        if approval.risk == .high || approval.risk == .critical {
+            confirm = ConfirmDialog(
+                title: .plainText("Approve a \(approval.risk.rawValue)-risk request?"),
+                text: .plainText(SlackText.fit("You are approving: \(approval.action)", BlockKitLimits.confirmText)),
+                confirm: .plainText("Approve"), deny: .plainText("Go back"), style: .primary)
+        }
+        var elements: [BlockElement] = [
+            .button(ButtonElement(actionID: SlackActionID.approve.rawValue, text: .plainText("Approve"), value: value, style: .primary, confirm: confirm)),
+            .button(ButtonElement(actionID: SlackActionID.reject.rawValue, text: .plainText("Reject"), value: value, style: .danger)),
+            .button(ButtonElement(actionID: SlackActionID.modify.rawValue, text: .plainText("Modify"), value: value)),
+        ]
+        if withDetails { elements.append(detailsButton(approval)) }
+        return elements
+    }
+
+    static func detailsButton(_ approval: Approval) -> BlockElement {
+        .button(ButtonElement(actionID: SlackActionID.details.rawValue, text: .plainText("Details"), value: ButtonValue(approvalID: approval.id).encoded))
+    }
+
+    /// Who decided what, when and why.
+    static func outcomeText(_ approval: Approval) -> String {
+        guard let decision = approval.decision else { return "" }
+        let who = SlackText.who(decision.by, name: decision.byName)
+        let when = SlackText.date(decision.at)
+        var text: String
+        switch decision.outcome {
+        case .approved: text = ":white_check_mark: *Approved* by \(who) · \(when)"
+        case .modified: text = ":pencil2: *Approved with changes* by \(who) · \(when) — run the changed payload, not the original"
+        case .rejected: text = ":no_entry: *Rejected* by \(who) · \(when)"
+        case .expired: text = ":hourglass: *Expired* · \(when) — nobody decided before the deadline"
+        case .cancelled: text = ":heavy_multiplication_x: *Cancelled* by the requester · \(when)"
+        }
+        if let code = decision.reasonCode, let label = RejectReasonCode(rawValue: code)?.label {
+            text += " · _\(label)_"
+        }
+        if let reason = decision.reason, !reason.isEmpty, decision.outcome != .expired {
+            text += "\n> " + Mrkdwn.escape(reason).replacingOccurrences(of: "\n", with: "\n> ")
+        }
+        if decision.outcome == .modified {
+            let diff = PayloadDiff.lines(from: approval.payload, to: decision.payload)
+            text += "\n*Changes*\n```" + SlackText.code(diff.joined(separator: "\n")) + "```"
+        }
+        return text
+    }
+}
+
+/// Where an approval stands in its escalation chain, shown on its message while pending.
+public struct EscalationNote: Sendable, Equatable {
+    public var text: String
+    public var deadline: Date
+
+    public init(text: String, deadline: Date) {
+        self.text = text
+        self.deadline = deadline
+    }
+}

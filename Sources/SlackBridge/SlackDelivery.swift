@@ -1,0 +1,114 @@
+import ApprovalCore
+import Foundation
+import SlackAPI
+import Storage
+import Synchronization
+
+/// The Slack side of the outbox: posts new requests to the approvals channel, updates every message about a
+/// request when it changes, and sends ephemeral replies. A post that succeeded is never repeated.
+public struct SlackDelivery: OutboxHandler {
+    let slack: any SlackWebAPI
+    let database: GatehouseDatabase
+    let channel: String
+    let clock: any WallClock
+    /// Told about every failed Web API call: method, Slack's error (or the failure's kind), and whether it is permanent.
+    let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+
+    public init(
+        slack: any SlackWebAPI, database: GatehouseDatabase, channel: String, clock: any WallClock,
+        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+    ) {
+        self.slack = slack
+        self.database = database
+        self.channel = channel
+        self.clock = clock
+        self.onError = onError
+    }
+
+    public var kinds: [String] { SlackOutboxKind.all }
+
+    public func deliver(_ item: OutboxItem) async throws(OutboxFailure) {
+        switch item.kind {
+        case SlackOutboxKind.post: try await post(item)
+        case SlackOutboxKind.update: try await update(item)
+        case SlackOutboxKind.ephemeral: try await ephemeral(item)
+        default: throw .permanent("unknown Slack outbox kind \(item.kind)")
+        }
+    }
+
+    private func approval(of item: OutboxItem) async throws(OutboxFailure) -> Approval {
+        guard let id = item.approvalID else { throw .permanent("the item names no approval") }
+        do {
+            guard let approval = try await database.approval(id) else { throw OutboxFailure.permanent("the approval is gone") }
+            return approval
+        } catch let failure as OutboxFailure {
+            throw failure
+        } catch {
+            throw .retry("database: \(error)")
+        }
+    }
+
+    private func messages(of id: ApprovalID) async throws(OutboxFailure) -> [SlackMessageRecord] {
+        do {
+            return try await database.slackMessages(for: id)
+        } catch {
+            throw .retry("database: \(error)")
+        }
+    }
+
+    private func post(_ item: OutboxItem) async throws(OutboxFailure) {
+        let approval = try await approval(of: item)
+        if try await messages(of: approval.id).contains(where: { $0.kind == .channel }) { return }
+        let rendered = ApprovalMessage.render(approval)
+        let posted = try await call("chat.postMessage") { () throws(SlackAPIError) in
+            try await slack.postMessage(channel: channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil)
+        }
+        // The link is a convenience for the API's `links.slack`; the post stands without it.
+        let permalink = try? await slack.permalink(channel: posted.channel, messageTS: posted.ts)
+        do {
+            try await database.recordSlackMessage(
+                SlackMessageRecord(approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, permalink: permalink, postedAt: clock.now),
+                audit: AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)]))
+        } catch {
+            throw .retry("database: \(error)")
+        }
+    }
+
+    private func update(_ item: OutboxItem) async throws(OutboxFailure) {
+        let approval = try await approval(of: item)
+        let rendered = ApprovalMessage.render(approval)
+        for message in try await messages(of: approval.id) where message.kind != .thread {
+            do {
+                try await slack.updateMessage(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks)
+            } catch .api("message_not_found") {
+                continue  // deleted by someone in Slack: nothing left to update
+            } catch {
+                throw failure("chat.update", error)
+            }
+        }
+    }
+
+    private func ephemeral(_ item: OutboxItem) async throws(OutboxFailure) {
+        guard let channel = item.payload["channel"]?.stringValue, let user = item.payload["user"]?.stringValue,
+            let text = item.payload["text"]?.stringValue
+        else { throw .permanent("incomplete ephemeral reply") }
+        _ = try await call("chat.postEphemeral") { () throws(SlackAPIError) in
+            try await slack.postEphemeral(channel: channel, user: user, text: text, blocks: nil, threadTS: nil)
+        }
+    }
+
+    private func call<T>(_ method: String, _ body: () async throws(SlackAPIError) -> T) async throws(OutboxFailure) -> T {
+        do {
+            return try await body()
+        } catch {
+            throw failure(method, error)
+        }
+    }
+
+    private func failure(_ method: String, _ error: SlackAPIError) -> OutboxFailure {
+        onError(method, error)
+        if case .rateLimited(let seconds) = error { return .retry("\(method): \(error)", retryAfter: seconds) }
+        if error.isRetryable { return .retry("\(method): \(error)") }
+        return .permanent("\(method): \(error)" + (error.adminHint.map { " — \($0)" } ?? ""))
+    }
+}

@@ -1,0 +1,178 @@
+import ApprovalCore
+import Foundation
+import Logging
+import SlackAPI
+import Storage
+
+/// What to answer Slack over HTTP: nothing (200, empty), or a JSON body (modal errors, command replies).
+public enum SlackReply: Sendable, Equatable {
+    case empty
+    case json(JSONValue)
+}
+
+/// Turns verified interactions (button clicks, modal submissions) into domain commands. Slack waits at most
+/// 3 seconds for the answer, so anything slow goes through the outbox; only `views.open` is called inline,
+/// because its trigger expires in 3 seconds and works once.
+public struct SlackInteractions: Sendable {
+    let service: ApprovalService
+    let slack: any SlackWebAPI
+    let database: GatehouseDatabase
+    let logger: Logger
+
+    public init(service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger) {
+        self.service = service
+        self.slack = slack
+        self.database = database
+        self.logger = logger
+    }
+
+    public func handle(_ payload: InteractionPayload) async throws -> SlackReply {
+        switch payload {
+        case .blockActions(let actions): try await click(actions)
+        case .viewSubmission(let submission): try await submit(submission)
+        case .viewClosed, .other: .empty
+        }
+    }
+
+    // MARK: Buttons
+
+    private func click(_ payload: BlockActions) async throws -> SlackReply {
+        guard let action = payload.actions.first(where: { SlackActionID(rawValue: $0.actionID) != nil }),
+            let actionID = SlackActionID(rawValue: action.actionID)
+        else { return .empty }
+        let channel = payload.container?.channelID ?? payload.channel?.id
+        let user = payload.user
+        guard let value = ButtonValue.decode(action.value) else {
+            try await reply(to: user.id, in: channel, "This button comes from an older message that Gatehouse no longer understands. Use the latest message about the request.")
+            return .empty
+        }
+        let id = value.approvalID
+        let name = user.username ?? user.name
+        switch actionID {
+        case .approve:
+            do {
+                _ = try await service.decide(id, DecisionCommand(.approve, by: user.id, byName: name))
+            } catch let error as ApprovalError {
+                try await reply(to: user.id, in: channel, Self.refusal(error))
+            }
+        case .reject, .modify:
+            guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
+            // Check before opening the form, so nobody fills in a modal that cannot be accepted.
+            let probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
+            do {
+                _ = try approval.deciding(probe, at: service.clock.now)
+            } catch {
+                try await database.append(AuditEvent(.clickRefused, approvalID: id, actor: user.id, details: ["reason": .string(error.code)]))
+                try await reply(to: user.id, in: channel, Self.refusal(error))
+                return .empty
+            }
+            let view: View?
+            if actionID == .reject {
+                view = ApprovalModals.reject(approval)
+            } else {
+                view = ApprovalModals.modify(approval)
+                if view == nil {
+                    try await reply(to: user.id, in: channel, "This payload is too large to edit in Slack (over \(ApprovalModals.editableLimit) characters). Reject it with a reason instead, or decide through the API.")
+                    return .empty
+                }
+            }
+            try await open(view!, trigger: payload.triggerID, user: user.id, channel: channel)
+        case .details:
+            guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
+            try await open(ApprovalModals.details(approval), trigger: payload.triggerID, user: user.id, channel: channel)
+        }
+        return .empty
+    }
+
+    private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {
+        if let approval = try await database.approval(id) { return approval }
+        try await reply(to: user, in: channel, "Gatehouse has no record of this request.")
+        return nil
+    }
+
+    private func open(_ view: View, trigger: String?, user: String, channel: String?) async throws {
+        guard let trigger else { return }
+        do {
+            _ = try await slack.openView(triggerID: trigger, view: view)
+        } catch {
+            logger.warning("views.open failed", metadata: ["error": "\(error)"])
+            try await reply(to: user, in: channel, "Slack did not open the form (\(error)). Please click the button again.")
+        }
+    }
+
+    // MARK: Modals
+
+    private func submit(_ submission: ViewSubmission) async throws -> SlackReply {
+        guard let callback = submission.view.callbackID.flatMap(SlackCallbackID.init(rawValue:)) else { return .empty }
+        let values = submission.view.stateValues
+        let user = submission.user
+        let name = user.username ?? user.name
+        guard let value = ButtonValue.decode(submission.view.privateMetadata) else {
+            return .json(ModalError(block: firstInput(of: callback), message: "This form is out of date; close it and use the latest message.").responseBody)
+        }
+        let command: DecisionCommand
+        switch callback {
+        case .details:
+            return .empty
+        case .reject:
+            guard let answer = ApprovalModals.rejection(from: values) else {
+                return .json(ModalError(block: SlackInputID.reason.rawValue, message: "Please say why.").responseBody)
+            }
+            command = DecisionCommand(.reject, by: user.id, byName: name, reason: answer.reason, reasonCode: answer.code)
+        case .modify:
+            guard let original = try await database.approval(value.approvalID) else {
+                return .json(ModalError(block: SlackInputID.payload.rawValue, message: "Gatehouse has no record of this request.").responseBody)
+            }
+            switch ApprovalModals.editedPayload(from: values, original: original.payload) {
+            case .failure(let error): return .json(error.responseBody)
+            case .success(let edited): command = DecisionCommand(.modify(edited), by: user.id, byName: name)
+            }
+        }
+        do {
+            _ = try await service.decide(value.approvalID, command)
+            return .empty
+        } catch let error as ApprovalError {
+            return .json(ModalError(block: firstInput(of: callback), message: Self.refusal(error)).responseBody)
+        }
+    }
+
+    private func firstInput(of callback: SlackCallbackID) -> String {
+        callback == .modify ? SlackInputID.payload.rawValue : SlackInputID.reason.rawValue
+    }
+
+    // MARK: Replies
+
+    /// An ephemeral reply, through the outbox so the HTTP answer is not held up by Slack.
+    private func reply(to user: String, in channel: String?, _ text: String) async throws {
+        guard let channel else { return }
+        try await database.enqueueOutboxItems([
+            NewOutboxItem(
+                kind: SlackOutboxKind.ephemeral, approvalID: nil,
+                payload: .object(["channel": .string(channel), "user": .string(user), "text": .string(text)]))
+        ])
+    }
+
+    /// Why a click changed nothing, for the person who clicked.
+    public static func refusal(_ error: ApprovalError) -> String {
+        switch error {
+        case .alreadyDecided(let decision):
+            let verb: String
+            switch decision.outcome {
+            case .approved: verb = "approved"
+            case .modified: verb = "approved with changes"
+            case .rejected: verb = "rejected"
+            case .expired: return "This request expired at \(SlackText.date(decision.at)) without a decision; nothing was changed."
+            case .cancelled: return "The requester cancelled this request at \(SlackText.date(decision.at)); nothing was changed."
+            }
+            return "This request was already \(verb) by \(SlackText.who(decision.by, name: decision.byName)) at \(SlackText.date(decision.at)); nothing was changed."
+        case .selfApproval:
+            return "You filed this request, so someone else has to decide it."
+        case .expired:
+            return "This request has passed its deadline and can no longer be decided."
+        case .notFound:
+            return "Gatehouse has no record of this request."
+        default:
+            return "That did not work: \(error.code)."
+        }
+    }
+}

@@ -1,0 +1,66 @@
+import ApprovalCore
+import Foundation
+import GRDB
+
+/// A message posted to Slack about an approval.
+public struct SlackMessageRecord: Sendable, Equatable {
+    public enum Kind: String, Sendable {
+        /// The message in the approvals channel.
+        case channel
+        /// A direct message to an approver.
+        case dm
+        /// A reply in the channel message's thread.
+        case thread
+    }
+
+    public var approvalID: ApprovalID
+    public var kind: Kind
+    public var channel: String
+    public var ts: String
+    public var recipient: String?
+    public var permalink: String?
+    public var postedAt: Date
+
+    public init(
+        approvalID: ApprovalID, kind: Kind, channel: String, ts: String, recipient: String? = nil, permalink: String? = nil,
+        postedAt: Date
+    ) {
+        self.approvalID = approvalID
+        self.kind = kind
+        self.channel = channel
+        self.ts = ts
+        self.recipient = recipient
+        self.permalink = permalink
+        self.postedAt = postedAt
+    }
+}
+
+extension GatehouseDatabase {
+    /// Remembers a posted message (with an audit entry), so later changes update it and it is never posted twice.
+    public func recordSlackMessage(_ message: SlackMessageRecord, audit: AuditEvent?) async throws {
+        let now = clock.now
+        try await write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO slack_message (approval_id, kind, channel, ts, recipient, permalink, posted_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [message.approvalID.rawValue, message.kind.rawValue, message.channel, message.ts, message.recipient,
+                            message.permalink, message.postedAt.millisecondsSince1970]
+            )
+            if let audit { try AuditLog.append(audit, at: now, in: db) }
+        }
+    }
+
+    /// Every message posted about an approval, oldest first.
+    public func slackMessages(for id: ApprovalID) async throws -> [SlackMessageRecord] {
+        try await writer.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM slack_message WHERE approval_id = ? ORDER BY id", arguments: [id.rawValue]).map { row in
+                SlackMessageRecord(
+                    approvalID: id, kind: SlackMessageRecord.Kind(rawValue: row["kind"]) ?? .channel, channel: row["channel"],
+                    ts: row["ts"], recipient: row["recipient"], permalink: row["permalink"],
+                    postedAt: Date(millisecondsSince1970: row["posted_at"]))
+            }
+        }
+    }
+}
