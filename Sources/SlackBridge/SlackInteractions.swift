@@ -43,6 +43,7 @@ public struct SlackInteractions: Sendable {
         let channel = payload.container?.channelID ?? payload.channel?.id
         let user = payload.user
         guard let value = ButtonValue.decode(action.value) else {
+            try await database.append(AuditEvent(.clickRefused, actor: user.id, details: ["reason": .string("stale_button")]))
             try await reply(to: user.id, in: channel, "This button comes from an older message that Gatehouse no longer understands. Use the latest message about the request.")
             return .empty
         }

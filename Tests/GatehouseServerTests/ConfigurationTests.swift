@@ -81,7 +81,7 @@ struct ConfigurationTests {
     func manifest() throws {
         let text = try String(contentsOf: Self.repositoryRoot.appendingPathComponent("manifests/slack-app.yaml"), encoding: .utf8)
         let scopes = text.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            .filter { $0.hasPrefix("- ") && !$0.hasPrefix("- command") }.map { String($0.dropFirst(2)) }
+            .filter { $0.hasPrefix("- ") && !$0.hasPrefix("- command:") }.map { String($0.dropFirst(2)) }
         #expect(Set(scopes) == ["chat:write", "chat:write.public", "commands", "users:read", "im:write", "usergroups:read"])
         #expect(text.contains("should_escape: true"))
         #expect(text.contains("request_url: https://gatehouse.example.com/slack/interactions"))

@@ -209,8 +209,9 @@ struct SlackFlowTests {
             let stale = try await fake.waitForCalls("chat.postEphemeral", count: 4)[3]
             #expect(stale["text"]?.stringValue?.contains("older message") == true)
             #expect(try await env.database.approval(created.id)?.decision?.by == "U0ALICE")
+            let refusals = try await env.database.auditEntries().filter { $0.kind == "decision_refused" || $0.kind == "click_refused" }
+            #expect(refusals.map { $0.details["reason"]?.stringValue } == ["self_approval", "self_approval", "already_decided", "stale_button"])
         }
-        // The refusals are in the audit log too.
     }
 
     @Test("two approvers clicking at once: exactly one decision, the other is told who decided")
