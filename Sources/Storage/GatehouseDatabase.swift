@@ -25,6 +25,8 @@ public final class GatehouseDatabase: Sendable {
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        // Opening in WAL mode sets the writer connection to NORMAL; set it back on the connection that commits.
+        try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
         try self.init(writer: pool, clock: clock, planners: planners)
     }
 

@@ -36,7 +36,8 @@ struct StorageTests {
         for table in ["api_key", "approval", "audit_log", "idempotency_key", "outbox", "slack_message", "vote"] { #expect(tables.contains(table)) }
         let journal = try await db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
         #expect(journal == "wal")
-        let sync = try await db.writer.read { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
+        // Checked on the writer connection, the one whose commits must reach the disk.
+        let sync = try await db.writer.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
         #expect(sync == 2)  // FULL
         try db.close()
         let again = try GatehouseDatabase(path: path)
