@@ -1,4 +1,51 @@
+import Foundation
+import NIOCore
+import NIOPosix
+
+/// `gatehouse-bench`: a small HTTP/1.1 load client for Gatehouse on loopback.
 @main
 struct Bench {
-    static func main() {}
+    static func main() async {
+        let options: BenchOptions
+        do {
+            options = try BenchOptions(arguments: Array(CommandLine.arguments.dropFirst()))
+        } catch {
+            printError("gatehouse-bench: \(error)\n\n\(BenchOptions.usage)")
+            exit(64)
+        }
+        let group = MultiThreadedEventLoopGroup(numberOfThreads: 2)
+        var failure: (any Error)?
+        do {
+            try await run(options, group: group)
+        } catch {
+            failure = error
+        }
+        try? await group.shutdownGracefully()
+        if let failure {
+            printError("gatehouse-bench: \(failure)")
+            exit(1)
+        }
+    }
+
+    static func run(_ options: BenchOptions, group: MultiThreadedEventLoopGroup) async throws {
+        switch options.command {
+        case .creates:
+            let result = try await CreatesBenchmark(
+                target: options.target, key: options.key, connections: options.connections, seconds: options.seconds,
+                warmup: options.warmup, group: group
+            ).run()
+            result.printReport()
+        case .wakeup:
+            let rounds = try await WakeupBenchmark(
+                target: options.target, requestKey: options.key, decideKey: options.decideKey ?? "", pollers: options.pollers,
+                rounds: options.rounds, wait: options.wait, settle: .milliseconds(Int64(options.settleMilliseconds)),
+                collect: .seconds(Int64(options.collectSeconds)), group: group
+            ).run()
+            for round in rounds { round.printReport() }
+        }
+    }
+
+    static func printError(_ text: String) {
+        FileHandle.standardError.write(Data((text + "\n").utf8))
+    }
 }

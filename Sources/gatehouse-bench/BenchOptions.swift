@@ -1,0 +1,81 @@
+/// The command line: a subcommand, then `--name value` pairs, each checked against a range.
+struct BenchOptions: Sendable {
+    enum Command: String, Sendable { case creates, wakeup }
+
+    var command: Command
+    var target: BenchTarget
+    var key: String
+    var decideKey: String?
+    var connections = 16
+    var seconds = 10
+    var warmup = 2
+    var pollers = 1_000
+    var rounds = 3
+    var wait = 60
+    var settleMilliseconds = 500
+    var collectSeconds = 15
+
+    static let usage = """
+        usage:
+          gatehouse-bench creates --url http://127.0.0.1:PORT --key KEY [--connections 16] [--seconds 10] [--warmup 2]
+          gatehouse-bench wakeup  --url http://127.0.0.1:PORT --key REQUESTKEY --decide-key DECIDEKEY
+                                  [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
+
+        creates: POST /v1/approvals back to back on each connection; counts 201s in the measured window.
+        wakeup: per round, one approval, one long-poll per connection; after the polls are written and the
+        settle delay, reads of the approval probe until the server is idle, then the decision is sent and each
+        poller's answer is timed from just before it.
+        Loopback only: the host must be in 127.0.0.0/8, ::1 or localhost.
+        Prints figures for people, then one JSON line per result.
+        """
+
+    init(arguments: [String]) throws(BenchError) {
+        guard let first = arguments.first, let command = Command(rawValue: first) else {
+            throw BenchError.usage("expected a subcommand, creates or wakeup")
+        }
+        self.command = command
+        var values: [String: String] = [:]
+        var rest = arguments.dropFirst()
+        while let name = rest.first {
+            rest = rest.dropFirst()
+            guard name.hasPrefix("--"), let value = rest.first else {
+                throw BenchError.usage("expected --option VALUE, got '\(name)'")
+            }
+            rest = rest.dropFirst()
+            values[String(name.dropFirst(2))] = value
+        }
+        let allowed: Set<String> = switch command {
+        case .creates: ["url", "key", "connections", "seconds", "warmup"]
+        case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds"]
+        }
+        if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
+            throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
+        }
+        guard let url = values["url"] else { throw BenchError.usage("--url is required") }
+        target = try BenchTarget(url: url)
+        guard let key = values["key"], !key.isEmpty else { throw BenchError.usage("--key is required") }
+        self.key = key
+
+        func number(_ name: String, _ range: ClosedRange<Int>, default value: Int) throws(BenchError) -> Int {
+            guard let text = values[name] else { return value }
+            guard let number = Int(text), range.contains(number) else {
+                throw BenchError.usage("--\(name) must be a whole number from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return number
+        }
+        connections = try number("connections", 1...256, default: connections)
+        seconds = try number("seconds", 1...120, default: seconds)
+        warmup = try number("warmup", 0...30, default: warmup)
+        pollers = try number("pollers", 1...5_000, default: pollers)
+        rounds = try number("rounds", 1...10, default: rounds)
+        wait = try number("wait", 1...60, default: wait)
+        settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)
+        collectSeconds = try number("collect-seconds", 1...60, default: collectSeconds)
+        if command == .wakeup {
+            guard let decideKey = values["decide-key"], !decideKey.isEmpty else {
+                throw BenchError.usage("--decide-key is required for wakeup")
+            }
+            self.decideKey = decideKey
+        }
+    }
+}
