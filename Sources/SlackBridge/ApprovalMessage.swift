@@ -27,7 +27,7 @@ public enum ApprovalMessage {
             blocks.append(.section(text: .mrkdwn(SlackText.fit("*\(label)*\n" + Mrkdwn.escape(text), BlockKitLimits.sectionText))))
         }
 
-        let (payloadText, shortened) = payloadBlock(approval.payload)
+        let (payloadText, shortened) = payloadBlock(approval.payload, label: approval.status == .modified ? "Original payload" : "Payload")
         blocks.append(.section(text: .mrkdwn(payloadText)))
 
         if let escalation, approval.status == .pending {
@@ -61,7 +61,7 @@ public enum ApprovalMessage {
         case .expired: verb = "Expired"
         case .cancelled: verb = "Cancelled"
         }
-        return SlackText.fit("\(verb): \(approval.action)", 300)
+        return SlackText.fit("\(verb): \(Mrkdwn.escape(approval.action))", 300)
     }
 
     static func riskLabel(_ risk: Risk) -> String {
@@ -74,14 +74,14 @@ public enum ApprovalMessage {
     }
 
     /// The payload as a code block, and whether it had to be shortened to fit.
-    static func payloadBlock(_ payload: JSONValue) -> (String, Bool) {
+    static func payloadBlock(_ payload: JSONValue, label: String = "Payload") -> (String, Bool) {
         let pretty = CanonicalJSON.pretty(payload)
         let code = SlackText.code(pretty)
         if BlockKitLimits.length(code) <= payloadRoom {
-            return ("*Payload*\n```\(code)```", false)
+            return ("*\(label)*\n```\(code)```", false)
         }
         let cut = SlackText.fit(code, payloadRoom)
-        return ("*Payload* (shortened; *Details* shows all of it)\n```\(cut)```", true)
+        return ("*\(label)* (shortened; *Details* shows all of it)\n```\(cut)```", true)
     }
 
     static func buttons(for approval: Approval, withDetails: Bool) -> [BlockElement] {
@@ -123,13 +123,32 @@ public enum ApprovalMessage {
             text += " · _\(label)_"
         }
         if let reason = decision.reason, !reason.isEmpty, decision.outcome != .expired {
-            text += "\n> " + Mrkdwn.escape(reason).replacingOccurrences(of: "\n", with: "\n> ")
+            let quoted = SlackText.fit(Mrkdwn.escape(reason), 1_000)
+            text += "\n> " + quoted.replacingOccurrences(of: "\n", with: "\n> ")
         }
         if decision.outcome == .modified {
-            let diff = PayloadDiff.lines(from: approval.payload, to: decision.payload)
-            text += "\n*Changes*\n```" + SlackText.code(diff.joined(separator: "\n")) + "```"
+            text += "\nApproved payload sha256 `\(decision.payloadSHA256.prefix(12))…`"
+            text += "\n*Changes*\n```"
+            // Shorten the diff by whole lines, never the closing fence, and say how much was left out.
+            let room = BlockKitLimits.sectionText - BlockKitLimits.length(text) - 3
+            text += fittedDiff(PayloadDiff.lines(from: approval.payload, to: decision.payload, limit: .max), room: room) + "```"
         }
         return text
+    }
+}
+
+extension ApprovalMessage {
+    /// The first 20 changed lines, fewer if they do not fit `room`, then a count of the rest.
+    static func fittedDiff(_ lines: [String], room: Int) -> String {
+        var shown = min(lines.count, 20)
+        while true {
+            var parts = Array(lines.prefix(shown))
+            let hidden = lines.count - shown
+            if hidden > 0 { parts.append("… and \(hidden) more change\(hidden == 1 ? "" : "s")") }
+            let text = SlackText.code(parts.joined(separator: "\n"))
+            if BlockKitLimits.length(text) <= room || shown == 0 { return SlackText.fit(text, max(room, 1)) }
+            shown -= 1
+        }
     }
 }
 

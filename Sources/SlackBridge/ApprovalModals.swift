@@ -21,7 +21,7 @@ public enum ApprovalModals {
                     element: .staticSelect(StaticSelect(
                         actionID: SlackInputID.reasonCode.rawValue, placeholder: .plainText("Pick one"),
                         options: RejectReasonCode.allCases.map { SelectOption(text: .plainText($0.label), value: $0.rawValue) })),
-                    blockID: SlackInputID.reasonCode.rawValue),
+                    blockID: SlackInputID.reasonCode.rawValue, optional: true),
             ],
             privateMetadata: ButtonValue(approvalID: approval.id).encoded, callbackID: SlackCallbackID.reject.rawValue
         )
@@ -57,10 +57,16 @@ public enum ApprovalModals {
             .section(text: .mrkdwn(SlackText.fit("*\(Mrkdwn.escape(approval.action))*\n`\(approval.id.rawValue)` · sha256 `\(approval.payloadSHA256)`", BlockKitLimits.sectionText)))
         ]
         let chunk = 2_900
+        // Slack refuses a view over 250 kB of JSON: stop well before, counting each chunk as it will be encoded.
+        let byteBudget = BlockKitLimits.viewBytes - 10_000
+        var bytes = 0
         var rest = Substring(code)
         while !rest.isEmpty && blocks.count < BlockKitLimits.modalBlocks - 1 {
             var piece = rest.prefix(chunk)
             while BlockKitLimits.length(String(piece)) > chunk { piece = piece.dropLast() }
+            let size = Self.encodedSize(piece) + 80
+            if bytes + size > byteBudget { break }
+            bytes += size
             blocks.append(.section(text: .mrkdwn("```\(piece)```")))
             rest = rest.dropFirst(piece.count)
         }
@@ -68,6 +74,17 @@ public enum ApprovalModals {
             blocks.append(.context(elements: [.text(.mrkdwn("Too long to show here; the whole payload is at `GET /v1/approvals/\(approval.id.rawValue)`."))]))
         }
         return View(title: .plainText("Payload"), close: .plainText("Close"), blocks: blocks, callbackID: SlackCallbackID.details.rawValue)
+    }
+
+    /// Bytes `text` takes inside a JSON string.
+    static func encodedSize(_ text: Substring) -> Int {
+        text.unicodeScalars.reduce(0) { total, scalar in
+            switch scalar {
+            case "\"", "\\", "\n", "\r", "\t": total + 2
+            case _ where scalar.value < 0x20: total + 6
+            default: total + String(scalar).utf8.count
+            }
+        }
     }
 
     /// The reject modal's answers.

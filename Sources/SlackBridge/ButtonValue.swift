@@ -26,7 +26,7 @@ public struct ButtonValue: Sendable, Equatable, Codable {
     /// The value, or `nil` when it is not one this version understands.
     public static func decode(_ text: String?) -> ButtonValue? {
         guard let text, let json = try? JSONValue.parse(text), case .number(let version)? = json["v"],
-            Int(version) == currentVersion, let id = json["id"]?.stringValue, id.hasPrefix("apr_"), id.count <= 64
+            version == Double(currentVersion), let id = json["id"]?.stringValue, id.hasPrefix("apr_"), id.count <= 64
         else { return nil }
         return ButtonValue(approvalID: ApprovalID(rawValue: id))
     }

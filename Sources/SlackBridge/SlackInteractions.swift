@@ -133,7 +133,7 @@ public struct SlackInteractions: Sendable {
             _ = try await service.decide(value.approvalID, command)
             return .empty
         } catch let error as ApprovalError {
-            return .json(ModalError(block: firstInput(of: callback), message: Self.refusal(error)).responseBody)
+            return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error)).responseBody)
         }
     }
 
@@ -151,6 +151,17 @@ public struct SlackInteractions: Sendable {
                 kind: SlackOutboxKind.ephemeral, approvalID: nil,
                 payload: .object(["channel": .string(channel), "user": .string(user), "text": .string(text)]))
         ])
+    }
+
+    /// The refusal for places that show plain text only (a modal's inline error): no mentions, no date tokens.
+    public static func plainRefusal(_ error: ApprovalError) -> String {
+        switch error {
+        case .alreadyDecided(let decision):
+            let who = SlackText.isUserID(decision.by) ? "someone else" : (decision.byName ?? decision.by)
+            return "Already \(decision.outcome.rawValue) by \(who) at \(RFC3339.string(from: decision.at)); nothing was changed."
+        default:
+            return refusal(error)
+        }
     }
 
     /// Why a click changed nothing, for the person who clicked.

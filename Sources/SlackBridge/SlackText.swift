@@ -30,7 +30,15 @@ public enum SlackText {
 
     /// Text shown inside a ``` block: escaped, and unable to close the block early.
     public static func code(_ text: String) -> String {
-        Mrkdwn.escape(text).replacingOccurrences(of: "```", with: "`\u{200B}``")
+        // A zero-width space between every two backticks: no run of them can form a closing fence.
+        var out = ""
+        var previousWasBacktick = false
+        for character in Mrkdwn.escape(text) {
+            if character == "`" && previousWasBacktick { out.append("\u{200B}") }
+            out.append(character)
+            previousWasBacktick = character == "`"
+        }
+        return out
     }
 
     /// `text` cut to `limit` (counted as Slack counts), ending in "…" when cut.
