@@ -7,6 +7,7 @@ struct AuditCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "audit",
         abstract: "Check and export the hash-chained audit log.",
+        discussion: "Example:\n  gatehouse audit verify && gatehouse audit export --since 7d",
         subcommands: [Verify.self, Export.self]
     )
 

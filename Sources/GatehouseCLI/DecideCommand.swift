@@ -8,7 +8,8 @@ struct DecideCommand: AsyncParsableCommand {
         abstract: "Approve or reject a pending request from the terminal (needs a key with the decide scope).",
         discussion: """
             Example:
-              gatehouse decide apr_3VfJ2b0cZtq9 approve --as alice --reason "checked the diff"
+              gatehouse decide apr_3VfJ2b0cZtq9 approve --as alice \\
+                --reason "checked the diff"
             """
     )
 

@@ -14,8 +14,8 @@ struct ExecCommand: AsyncParsableCommand {
 
             Example:
               gatehouse exec --action "Drop table sessions_old" \\
-                --payload '{"database":"main","table":"sessions_old"}' --risk critical -- \\
-                psql -c 'DROP TABLE sessions_old'
+                --payload '{"db":"main","table":"sessions_old"}' \\
+                --risk critical -- psql -c 'DROP TABLE sessions_old'
             """
     )
 
@@ -39,6 +39,10 @@ struct ExecCommand: AsyncParsableCommand {
 
     static func run(request: RequestOptions, wait: Int, command: [String], client: GatehouseClient, terminal: Terminal) async -> Int32 {
         let flow = ApprovalFlow(client: client, terminal: terminal)
+        guard let program = command.first, resolve(program) != nil else {
+            terminal.err("gatehouse: '\(command.first ?? "")' is not an executable command here; nothing was requested")
+            return GateExit.failure.rawValue
+        }
         do {
             let payload = try request.payloadValue()
             var approval = try await flow.submit(try request.body(), idempotencyKey: request.idempotencyKey)
@@ -69,11 +73,25 @@ struct ExecCommand: AsyncParsableCommand {
                 default: return GateExit.failure.rawValue
                 }
             }
+            let who = approval["decision"]?["by_name"]?.stringValue ?? approval["decision"]?["by"]?.stringValue ?? "someone"
+            terminal.err("gatehouse: approved by \(who); verified and consumed \(id); running \(command.joined(separator: " "))")
             return try runCommand(command, approvalID: id, terminal: terminal)
         } catch {
             terminal.err("gatehouse: \(error) — not running")
             return GateExit.failure.rawValue
         }
+    }
+
+    /// The executable `program` names: a path, or a name found on PATH.
+    static func resolve(_ program: String) -> String? {
+        let files = FileManager.default
+        if program.contains("/") { return files.isExecutableFile(atPath: program) ? program : nil }
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/local/bin:/usr/bin:/bin"
+        for directory in path.split(separator: ":") {
+            let candidate = "\(directory)/\(program)"
+            if files.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        return nil
     }
 
     static func runCommand(_ command: [String], approvalID: String, terminal: Terminal) throws -> Int32 {

@@ -43,7 +43,7 @@ public struct GatehouseClient: Sendable {
         do {
             (status, data) = try await poster.send(request)
         } catch {
-            throw Failure(status: 0, code: "unreachable", message: "Cannot reach \(baseURL.absoluteString): \(error.localizedDescription)")
+            throw Failure(status: 0, code: "unreachable", message: "Cannot reach \(baseURL.absoluteString) (\(error.localizedDescription)). Is `gatehouse serve` running there? Check --url or GATEHOUSE_URL.")
         }
         let json = try? JSONValue.parse(data)
         guard (200..<300).contains(status) else {

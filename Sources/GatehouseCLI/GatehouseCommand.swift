@@ -8,7 +8,14 @@ public struct GatehouseCommand: AsyncParsableCommand {
         abstract: "A self-hosted approval gate: a person approves one exact operation before an agent or pipeline runs it.",
         discussion: """
             Start the service with `gatehouse serve`, create an API key with `gatehouse keys create NAME`, then file
-            requests with `gatehouse request` or `gatehouse exec`, and decide them in Slack or with `gatehouse decide`.
+            requests with `gatehouse request` or `gatehouse exec`, and decide them in Slack or with
+            `gatehouse decide`.
+
+            Example:
+              gatehouse serve &
+              export GATEHOUSE_API_KEY=$(gatehouse keys create ci | tail -1)
+              gatehouse exec --action "Deploy api" --payload '{"commit":"4f2a9c1"}' \\
+                -- echo deployed
             """,
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,

@@ -7,6 +7,7 @@ struct KeysCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "keys",
         abstract: "Create, list and revoke API keys.",
+        discussion: "Example:\n  gatehouse keys create deploy-bot --scope request",
         subcommands: [Create.self, List.self, Revoke.self]
     )
 
@@ -30,11 +31,12 @@ struct KeysCommand: AsyncParsableCommand {
             guard let scope = APIKeyScope(rawValue: scope) else {
                 throw ValidationError("--scope must be request, decide or admin.")
             }
-            let db = try openDatabase(database)
+            let db = try openDatabase(database, mustExist: false)
             defer { try? db.close() }
             do {
                 let secret = try await db.createKey(name: name, scope: scope)
-                Terminal.standard.err("Created key '\(name)' with scope \(scope.rawValue). It is shown once; store it now:")
+                Terminal.standard.err(
+                    "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
                 Terminal.standard.out(secret)
             } catch let error as StorageError {
                 throw ValidationError(error.description)
@@ -45,7 +47,7 @@ struct KeysCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "List keys: name, scope, created, and whether revoked.",
-            discussion: "Example:\n  gatehouse keys list --db /var/lib/gatehouse/gatehouse.sqlite"
+            discussion: "Example:\n  gatehouse keys list --db /var/lib/gatehouse/g.sqlite"
         )
 
         @OptionGroup var database: DatabaseOptions
@@ -92,7 +94,12 @@ struct KeysCommand: AsyncParsableCommand {
     }
 }
 
-func openDatabase(_ options: DatabaseOptions) throws -> GatehouseDatabase {
+func openDatabase(_ options: DatabaseOptions, mustExist: Bool = true) throws -> GatehouseDatabase {
+    // Reading from the wrong folder would silently create an empty database and report "nothing there".
+    if mustExist && !FileManager.default.fileExists(atPath: options.resolvedPath) {
+        throw ValidationError(
+            "No database at '\(options.resolvedPath)'. Run this where `gatehouse serve` keeps its data, or pass --db (or GATEHOUSE_DB).")
+    }
     do {
         return try GatehouseDatabase(path: options.resolvedPath)
     } catch {

@@ -134,8 +134,8 @@ struct RequestCommand: AsyncParsableCommand {
 
             Example:
               gatehouse request --action "Deploy api to production" \\
-                --payload '{"service":"api","environment":"production","commit":"4f2a9c1"}' \\
-                --risk high --reasoning "Fixes the checkout bug" --wait 600
+                --payload '{"service":"api","commit":"4f2a9c1"}' \\
+                --risk high --reasoning "Fixes checkout" --wait 600
             """
     )
 

@@ -15,7 +15,8 @@ struct ServeCommand: AsyncParsableCommand {
             line naming the setting, and exit code 78.
 
             Example:
-              SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… gatehouse serve --port 8080 --db /var/lib/gatehouse/gatehouse.sqlite
+              export SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=…
+              gatehouse serve --port 8080 --db /var/lib/gatehouse/g.sqlite
             """
     )
 
@@ -55,7 +56,14 @@ struct ServeCommand: AsyncParsableCommand {
         logger.info(
             "gatehouse starting",
             metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(configuration.databasePath)])
-        try await app.runService()
+        do {
+            try await app.runService()
+        } catch {
+            try? database.close()
+            Terminal.standard.err(
+                "gatehouse: cannot serve on \(configuration.host):\(configuration.port): \(error). Is another process using the port? Pass --port or set GATEHOUSE_PORT.")
+            throw ExitCode(1)
+        }
         try database.close()
         logger.info("gatehouse stopped")
     }

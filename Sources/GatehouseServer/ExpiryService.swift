@@ -39,6 +39,7 @@ public final class ExpiryService: Service, Sendable {
                     self.armedFor.withLock { $0 = next }
                     await self.wakeup.wait(until: next, on: self.service.clock)
                 } catch {
+                    if Task.isCancelled { break }
                     self.logger.error("expiry pass failed; retrying in 1 s", metadata: ["error": "\(error)"])
                     await self.wakeup.wait(until: self.service.clock.now.addingTimeInterval(1), on: self.service.clock)
                 }

@@ -46,6 +46,7 @@ public final class OutboxService: Service, Sendable {
                         }
                     }
                 } catch {
+                    if Task.isCancelled { break }
                     self.logger.error("outbox pass failed; retrying in 1 s", metadata: ["error": "\(error)"])
                     await self.database.outboxEnqueued.wait(until: self.clock.now.addingTimeInterval(1), on: self.clock)
                 }

@@ -187,4 +187,31 @@ struct CLITests {
         #expect(AuditExport.parseSince("2026-11-22T01:00:00Z", now: now) == Date(timeIntervalSince1970: 1_795_309_200))
         #expect(AuditExport.parseSince("yesterday", now: now) == nil)
     }
+
+    @Test("exec files nothing when its command does not exist, so no approval is used up on a typo")
+    func execRefusesMissingCommand() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let captured = CapturedTerminal()
+            let code = await ExecCommand.run(
+                request: try Self.options(), wait: 30, command: ["./no-such-deploy.sh", "api"],
+                client: Self.client(client.port, key: env.requestKey), terminal: captured.terminal)
+            #expect(code == 1)
+            #expect(captured.err.last?.contains("nothing was requested") == true)
+        }
+        #expect(try await env.database.countsByStatus().isEmpty)
+    }
+
+    @Test("commands that read the database refuse a missing file instead of creating an empty one")
+    func readCommandsNeedTheDatabase() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let missing = dir.path("nope.sqlite")
+        var verify = try AuditCommand.Verify.parse(["--db", missing])
+        await #expect(throws: ValidationError.self) { try await verify.run() }
+        var list = try KeysCommand.List.parse(["--db", missing])
+        await #expect(throws: ValidationError.self) { try await list.run() }
+        #expect(!FileManager.default.fileExists(atPath: missing))
+    }
 }
