@@ -35,6 +35,12 @@ struct Bench {
                 warmup: options.warmup, group: group
             ).run()
             result.printReport()
+        case .interactions:
+            let result = try await InteractionsBenchmark(
+                target: options.target, requestKey: options.key, signingSecret: options.signingSecret ?? "",
+                connections: options.connections, seconds: options.seconds, approvals: options.approvals, group: group
+            ).run()
+            result.printReport()
         case .wakeup:
             let rounds = try await WakeupBenchmark(
                 target: options.target, requestKey: options.key, decideKey: options.decideKey ?? "", pollers: options.pollers,

@@ -1,6 +1,6 @@
 /// The command line: a subcommand, then `--name value` pairs, each checked against a range.
 struct BenchOptions: Sendable {
-    enum Command: String, Sendable { case creates, wakeup }
+    enum Command: String, Sendable { case creates, wakeup, interactions }
 
     var command: Command
     var target: BenchTarget
@@ -14,10 +14,14 @@ struct BenchOptions: Sendable {
     var wait = 60
     var settleMilliseconds = 500
     var collectSeconds = 15
+    var signingSecret: String?
+    var approvals = 8_000
 
     static let usage = """
         usage:
           gatehouse-bench creates --url http://127.0.0.1:PORT --key KEY [--connections 16] [--seconds 10] [--warmup 2]
+          gatehouse-bench interactions --url http://127.0.0.1:PORT --key REQUESTKEY --signing-secret SECRET
+                                  [--connections 16] [--seconds 10] [--approvals 8000]
           gatehouse-bench wakeup  --url http://127.0.0.1:PORT --key REQUESTKEY --decide-key DECIDEKEY
                                   [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
 
@@ -47,6 +51,7 @@ struct BenchOptions: Sendable {
         let allowed: Set<String> = switch command {
         case .creates: ["url", "key", "connections", "seconds", "warmup"]
         case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds"]
+        case .interactions: ["url", "key", "signing-secret", "connections", "seconds", "approvals"]
         }
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
@@ -71,6 +76,13 @@ struct BenchOptions: Sendable {
         wait = try number("wait", 1...60, default: wait)
         settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)
         collectSeconds = try number("collect-seconds", 1...60, default: collectSeconds)
+        approvals = try number("approvals", 1...200_000, default: approvals)
+        if command == .interactions {
+            guard let secret = values["signing-secret"], !secret.isEmpty else {
+                throw BenchError.usage("--signing-secret is required for interactions")
+            }
+            signingSecret = secret
+        }
         if command == .wakeup {
             guard let decideKey = values["decide-key"], !decideKey.isEmpty else {
                 throw BenchError.usage("--decide-key is required for wakeup")

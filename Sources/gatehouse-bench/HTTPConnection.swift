@@ -12,6 +12,10 @@ struct BenchRequest: Sendable {
     var keepBody = false
     /// Fail the request and close the connection if no full response arrives in time.
     var timeout: TimeAmount = .seconds(10)
+    /// The body's media type.
+    var contentType = "application/json"
+    /// Further headers (a Slack signature, say).
+    var headers: [(String, String)] = []
 }
 
 /// One response, time-stamped on the event loop: `sentAt` just before the request is written,
@@ -68,9 +72,10 @@ struct HTTPConnection: Sendable {
     func send(_ request: BenchRequest) -> (written: EventLoopFuture<Void>, response: EventLoopFuture<BenchResponse>) {
         var head = HTTPRequestHead(version: .http1_1, method: request.method, uri: request.path)
         head.headers.add(name: "Host", value: hostHeader)
-        head.headers.add(name: "Authorization", value: "Bearer \(request.key)")
+        if !request.key.isEmpty { head.headers.add(name: "Authorization", value: "Bearer \(request.key)") }
+        for (name, value) in request.headers { head.headers.add(name: name, value: value) }
         if let body = request.body {
-            head.headers.add(name: "Content-Type", value: "application/json")
+            head.headers.add(name: "Content-Type", value: request.contentType)
             head.headers.add(name: "Content-Length", value: String(body.readableBytes))
         }
         let response = channel.eventLoop.makePromise(of: BenchResponse.self)
