@@ -4,14 +4,19 @@ import Signing
 public enum CanonicalJSON {
     /// The canonical UTF-8 text of `value`.
     public static func serialize(_ value: JSONValue) -> String {
-        var out = ""
-        write(value, into: &out)
-        return out
+        String(decoding: utf8(value), as: UTF8.self)
+    }
+
+    /// The canonical form as UTF-8 bytes, ready for a digest or a response body without another copy.
+    public static func utf8(_ value: JSONValue) -> [UInt8] {
+        var writer = Writer()
+        writer.value(value)
+        return writer.bytes
     }
 
     /// Lowercase hex SHA-256 of the canonical form: the contract's `payload_sha256`.
     public static func sha256(of value: JSONValue) -> String {
-        SHA256.hash(Array(serialize(value).utf8)).hexString
+        SHA256.hash(utf8(value)).hexString
     }
 
     /// The canonical form laid out for people: two-space indentation, one member per line, same key order.
@@ -35,68 +40,135 @@ public enum CanonicalJSON {
             out += closing + "]"
         case .object(let members) where !members.isEmpty:
             out += "{\n"
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (index, key) in keys.enumerated() {
+            let sorted = members.sorted { precedes($0.key, $1.key) }
+            for (index, member) in sorted.enumerated() {
                 out += pad
-                writeString(key, into: &out)
+                out += serialize(.string(member.key))
                 out += ": "
-                writePretty(members[key]!, indent: indent + 1, into: &out)
-                out += index < keys.count - 1 ? ",\n" : "\n"
+                writePretty(member.value, indent: indent + 1, into: &out)
+                out += index < sorted.count - 1 ? ",\n" : "\n"
             }
             out += closing + "}"
         default:
-            write(value, into: &out)
+            out += serialize(value)
         }
     }
 
-    private static func write(_ value: JSONValue, into out: inout String) {
-        switch value {
-        case .null: out += "null"
-        case .bool(let flag): out += flag ? "true" : "false"
-        case .number(let number): out += format(number)
-        case .string(let text): writeString(text, into: &out)
-        case .array(let items):
-            out += "["
-            for (index, item) in items.enumerated() {
-                if index > 0 { out += "," }
-                write(item, into: &out)
-            }
-            out += "]"
-        case .object(let members):
-            out += "{"
-            // RFC 8785 §3.2.3: keys sorted by their UTF-16 code units, not by scalars or bytes.
-            let keys = members.keys.sorted { $0.utf16.lexicographicallyPrecedes($1.utf16) }
-            for (index, key) in keys.enumerated() {
-                if index > 0 { out += "," }
-                writeString(key, into: &out)
-                out += ":"
-                write(members[key]!, into: &out)
-            }
-            out += "}"
-        }
-    }
-
-    private static func writeString(_ text: String, into out: inout String) {
-        out += "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\u{08}": out += "\\b"
-            case "\u{0C}": out += "\\f"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if scalar.value < 0x20 {
-                    let hex = String(scalar.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(scalar)
+    /// Whether object key `a` sorts before `b` in RFC 8785 §3.2.3 order: by UTF-16 code units, not by scalars or bytes.
+    ///
+    /// Compared on UTF-8, which orders like UTF-16 except that U+E000–U+FFFF sort after the astral planes in
+    /// UTF-8 and before them in UTF-16 (surrogates are 0xD800–0xDFFF); such a first difference is flipped.
+    /// Comparing UTF-8 needs no transcoding, and nearly every key is ASCII.
+    public static func precedes(_ a: String, _ b: String) -> Bool {
+        var a = a
+        var b = b
+        return a.withUTF8 { x in
+            b.withUTF8 { y in
+                let common = min(x.count, y.count)
+                var index = 0
+                while index < common {
+                    let p = x[index]
+                    let q = y[index]
+                    if p != q {
+                        // Equal bytes so far end on a scalar boundary, so differing lead bytes mean differing planes.
+                        if p >= 0xEE && p <= 0xEF && q >= 0xF0 { return false }
+                        if q >= 0xEE && q <= 0xEF && p >= 0xF0 { return true }
+                        return p < q
+                    }
+                    index += 1
                 }
+                return x.count < y.count
             }
         }
-        out += "\""
+    }
+
+    /// Builds canonical JSON as UTF-8 bytes. Callers that lay out an object themselves (with keys they know
+    /// already in canonical order) use `raw` for the punctuation and the typed methods for the values.
+    public struct Writer {
+        public private(set) var bytes: [UInt8]
+
+        public init(capacity: Int = 256) {
+            bytes = []
+            bytes.reserveCapacity(capacity)
+        }
+
+        /// Appends ASCII text as it is: punctuation and keys known to need no escaping.
+        public mutating func raw(_ text: StaticString) {
+            text.withUTF8Buffer { bytes.append(contentsOf: $0) }
+        }
+
+        /// Appends bytes as they are: canonical JSON produced earlier.
+        public mutating func raw(_ utf8: some Collection<UInt8>) {
+            bytes.append(contentsOf: utf8)
+        }
+
+        public mutating func value(_ value: JSONValue) {
+            switch value {
+            case .null: raw("null")
+            case .bool(let flag): flag ? raw("true") : raw("false")
+            case .number(let number): self.number(number)
+            case .string(let text): string(text)
+            case .array(let items):
+                bytes.append(UInt8(ascii: "["))
+                for (index, item) in items.enumerated() {
+                    if index > 0 { bytes.append(UInt8(ascii: ",")) }
+                    self.value(item)
+                }
+                bytes.append(UInt8(ascii: "]"))
+            case .object(let members):
+                bytes.append(UInt8(ascii: "{"))
+                var first = true
+                for member in members.sorted(by: { CanonicalJSON.precedes($0.key, $1.key) }) {
+                    if !first { bytes.append(UInt8(ascii: ",")) }
+                    first = false
+                    string(member.key)
+                    bytes.append(UInt8(ascii: ":"))
+                    self.value(member.value)
+                }
+                bytes.append(UInt8(ascii: "}"))
+            }
+        }
+
+        public mutating func number(_ value: Double) {
+            // Integers below 2^53 print as their digits in ECMAScript, exactly as Int64's description does.
+            if value.rounded(.towardZero) == value, abs(value) < 9_007_199_254_740_992, value != 0 {
+                bytes.append(contentsOf: String(Int64(value)).utf8)
+            } else {
+                bytes.append(contentsOf: CanonicalJSON.format(value).utf8)
+            }
+        }
+
+        /// Appends `null` for `nil`.
+        public mutating func string(_ text: String?) {
+            guard var text else { return raw("null") }
+            bytes.append(UInt8(ascii: "\""))
+            text.withUTF8 { utf8 in
+                // Copy runs that need no escaping in one go; most strings are a single run.
+                var runStart = 0
+                for index in 0..<utf8.count {
+                    let byte = utf8[index]
+                    guard byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") else { continue }
+                    bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<index]))
+                    runStart = index + 1
+                    switch byte {
+                    case UInt8(ascii: "\""): raw(#"\""#)
+                    case UInt8(ascii: "\\"): raw(#"\\"#)
+                    case 0x08: raw(#"\b"#)
+                    case 0x0C: raw(#"\f"#)
+                    case 0x0A: raw(#"\n"#)
+                    case 0x0D: raw(#"\r"#)
+                    case 0x09: raw(#"\t"#)
+                    default:
+                        let hex: [UInt8] = Array("0123456789abcdef".utf8)
+                        raw(#"\u00"#)
+                        bytes.append(hex[Int(byte >> 4)])
+                        bytes.append(hex[Int(byte & 0x0F)])
+                    }
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart...]))
+            }
+            bytes.append(UInt8(ascii: "\""))
+        }
     }
 
     /// ECMAScript's Number-to-String (ECMA-262 §7.1.12.1), which RFC 8785 adopts for numbers.

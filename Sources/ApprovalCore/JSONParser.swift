@@ -9,6 +9,13 @@ public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertibl
     public var description: String { "\(message) at byte \(offset)" }
 }
 
+extension JSONValue {
+    /// Parses UTF-8 bytes strictly, like `parse(_:)`, without copying them once more.
+    public static func parse(utf8 bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(bytes)
+    }
+}
+
 /// A strict RFC 8259 parser. Stricter than Foundation's on purpose, because a payload's meaning must be
 /// the same for the approver, the digest and the runner: duplicate member names are refused (parsers
 /// disagree on which one wins), and so are names that Swift would merge because they differ only in
@@ -38,7 +45,12 @@ struct JSONParser {
     }
 
     private mutating func skipWhitespace() {
-        while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+        while index < bytes.count {
+            switch bytes[index] {
+            case 0x20, 0x09, 0x0A, 0x0D: index += 1
+            default: return
+            }
+        }
     }
 
     private mutating func parseValue() throws(JSONParseError) -> JSONValue {
@@ -144,6 +156,14 @@ struct JSONParser {
             guard index < bytes.count else { throw error("unterminated string") }
             let byte = bytes[index]
             if byte == UInt8(ascii: "\"") {
+                if scalars.isEmpty {
+                    // No escapes before the closing quote (nearly every string): one validated copy of the bytes.
+                    guard let text = String(validating: bytes[runStart..<index], as: UTF8.self) else {
+                        throw JSONParseError(message: "invalid UTF-8 in a string", offset: runStart)
+                    }
+                    index += 1
+                    return text
+                }
                 try flushRun(self, to: index, into: &scalars)
                 index += 1
                 return String(scalars)

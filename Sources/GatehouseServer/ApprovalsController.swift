@@ -54,16 +54,19 @@ struct ApprovalsController {
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {
         let key = try context.caller()
         let id = try context.parameters.require("id")
-        var approval = try await visible(id, to: key)
+        let approval = try await visible(id, to: key)
         if let waitText = request.uri.queryParameters["wait"] {
             guard let seconds = Int(waitText), (0...60).contains(seconds) else {
                 throw APIError(.badRequest, code: "invalid_parameter", message: "`wait` must be a whole number of seconds from 0 to 60.")
             }
             if seconds > 0 && approval.status == .pending {
                 let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
-                approval = try await waiters.wait(for: approval.id, until: deadline, clock: service.clock) {
+                let answer = try await waiters.wait(for: approval.id, until: deadline, clock: service.clock) {
                     try await service.approval(approval.id)
                 }
+                // A decision is rendered once and its bytes shared by every poll it wakes.
+                let body = answer.body(slackLink: try await links.link(for: approval.id))
+                return Self.json(body, status: .ok)
             }
         }
         return try await respond(approval, status: .ok)
@@ -174,14 +177,17 @@ struct ApprovalsController {
     }
 
     private func respond(_ approval: Approval, status: HTTPResponse.Status) async throws -> Response {
-        Self.json(ApprovalJSON.object(approval, slackLink: try await links.link(for: approval.id)), status: status)
+        let body = ApprovalJSON.utf8(approval, slackLink: try await links.link(for: approval.id))
+        return Self.json(ByteBuffer(bytes: body), status: status)
     }
 
     static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
-        Response(
-            status: status, headers: [.contentType: "application/json; charset=utf-8"],
-            body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.serialize(value)))
-        )
+        json(ByteBuffer(bytes: CanonicalJSON.utf8(value)), status: status)
+    }
+
+    /// A response with `body`, canonical JSON rendered already.
+    static func json(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
     }
 }
 

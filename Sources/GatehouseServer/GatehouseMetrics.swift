@@ -2,6 +2,7 @@ import ApprovalCore
 import Foundation
 import Prometheus
 import Storage
+import Synchronization
 
 /// The service's metrics, kept in its own registry (no global bootstrap, so tests each get their own).
 public final class GatehouseMetrics: Sendable {
@@ -16,6 +17,22 @@ public final class GatehouseMetrics: Sendable {
 
     private let timeToDecision: ValueHistogram
 
+    /// One request's label set. Routes are the router's patterns and statuses are few, so this stays small.
+    private struct RequestSeries: Hashable {
+        var route: String
+        var method: String
+        var status: Int
+    }
+
+    /// Handles made once per label set: the registry's lookup (a lock, label checks, a dictionary of
+    /// label arrays) was a visible share of every request.
+    private struct Handles {
+        var requests: [RequestSeries: Counter] = [:]
+        var latency: [String: DurationHistogram] = [:]
+    }
+
+    private let handles = Mutex(Handles())
+
     public init(registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
         self.registry = registry
         self.timeToDecision = registry.makeValueHistogram(
@@ -24,14 +41,32 @@ public final class GatehouseMetrics: Sendable {
     }
 
     func recordRequest(route: String, method: String, status: Int, duration: Duration) {
-        registry.makeCounter(
-            name: "gatehouse_http_requests_total", labels: [("route", route), ("method", method), ("status", String(status))],
+        let series = RequestSeries(route: route, method: method, status: status)
+        let (counter, histogram) = handles.withLock { handles in
+            (handles.requests[series], handles.latency[route])
+        }
+        (counter ?? makeRequestCounter(series)).increment()
+        (histogram ?? makeLatencyHistogram(route)).record(duration)
+    }
+
+    private func makeRequestCounter(_ series: RequestSeries) -> Counter {
+        // The registry returns the same counter for the same labels, so a race here only makes it twice.
+        let counter = registry.makeCounter(
+            name: "gatehouse_http_requests_total",
+            labels: [("route", series.route), ("method", series.method), ("status", String(series.status))],
             help: "HTTP requests by route, method and status."
-        ).increment()
-        registry.makeDurationHistogram(
+        )
+        handles.withLock { $0.requests[series] = counter }
+        return counter
+    }
+
+    private func makeLatencyHistogram(_ route: String) -> DurationHistogram {
+        let histogram = registry.makeDurationHistogram(
             name: "gatehouse_http_request_duration_seconds", labels: [("route", route)], buckets: Self.latencyBuckets,
             help: "HTTP request latency by route."
-        ).record(duration)
+        )
+        handles.withLock { $0.latency[route] = histogram }
+        return histogram
     }
 
     func recordLeftPending(_ approval: Approval) {

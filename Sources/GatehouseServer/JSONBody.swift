@@ -22,7 +22,7 @@ struct JSONBody {
         guard buffer.readableBytes > 0 else { throw APIError.malformed("The request body is empty; send a JSON object.") }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(Data(buffer.readableBytesView))
+            value = try JSONValue.parse(utf8: Array(buffer.readableBytesView))
         } catch {
             throw APIError.malformed("The request body is not valid JSON.")
         }

@@ -8,6 +8,9 @@ enum ApprovalRow {
         id, status, action, payload, payload_sha256, reasoning, consequences, on_reject, risk, gate, requester,
         created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at
         """
+    // Built once: cached statements are looked up by their SQL text.
+    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let selectByIDSQL = "SELECT \(columns) FROM approval WHERE id = ?"
 
     static func decode(_ row: Row) throws -> Approval {
         let payload = try JSONValue.parse(row["payload"] as String)

@@ -29,12 +29,31 @@ public struct AuditEntry: Sendable, Equatable {
 
     /// What the hash covers: the entry's fields in canonical JSON, after the previous hash.
     static func hash(seq: Int64, at: Int64, kind: String, approvalID: String?, actor: String, details: String, prevHash: String) -> String {
-        let body: JSONValue = .object([
-            "seq": .number(Double(seq)), "at": .number(Double(at)), "kind": .string(kind),
-            "approval_id": approvalID.map(JSONValue.string) ?? .null, "actor": .string(actor),
-            "details": .string(details),
-        ])
-        return SHA256.hash(Array((prevHash + "\n" + CanonicalJSON.serialize(body)).utf8)).hexString
+        // The canonical object written member by member, in key order: the same bytes as serialising
+        // `body` (checked in debug builds), without building and sorting a dictionary for every entry.
+        var out = CanonicalJSON.Writer(capacity: 192 + prevHash.utf8.count + details.utf8.count)
+        out.raw(prevHash.utf8)
+        out.raw("\n")
+        out.raw(#"{"actor":"#)
+        out.string(actor)
+        out.raw(#","approval_id":"#)
+        out.string(approvalID)
+        out.raw(#","at":"#)
+        out.number(Double(at))
+        out.raw(#","details":"#)
+        out.string(details)
+        out.raw(#","kind":"#)
+        out.string(kind)
+        out.raw(#","seq":"#)
+        out.number(Double(seq))
+        out.raw("}")
+        assert(
+            out.bytes == Array((prevHash + "\n" + CanonicalJSON.serialize(.object([
+                "seq": .number(Double(seq)), "at": .number(Double(at)), "kind": .string(kind),
+                "approval_id": approvalID.map(JSONValue.string) ?? .null, "actor": .string(actor), "details": .string(details),
+            ]))).utf8),
+            "the audit hash input changed")
+        return SHA256.hash(out.bytes).hexString
     }
 }
 
@@ -49,19 +68,40 @@ public enum AuditVerification: Sendable, Equatable {
 enum AuditLog {
     static let genesis = String(repeating: "0", count: 64)
 
+    /// An event with its details already in canonical text. Prepared before the write transaction, so
+    /// that the writer thread, which every commit waits for, only chains and inserts it.
+    struct Prepared: Sendable {
+        let kind: String
+        let approvalID: String?
+        let actor: String
+        let details: String
+
+        init(_ event: AuditEvent) {
+            kind = event.kind.rawValue
+            approvalID = event.approvalID?.rawValue
+            actor = event.actor
+            details = CanonicalJSON.serialize(event.details)
+        }
+    }
+
     static func append(_ event: AuditEvent, at now: Date, in db: Database) throws {
-        let last = try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1")
+        try append(Prepared(event), at: now, in: db)
+    }
+
+    static func append(_ event: Prepared, at now: Date, in db: Database) throws {
+        // Read, not remembered: other processes (the CLI) append to the same chain.
+        let last = try Row.fetchOne(db.cachedStatement(sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1"))
         let seq: Int64 = (last?["seq"] as Int64? ?? 0) + 1
         let prevHash: String = last?["hash"] ?? genesis
         let at = now.millisecondsSince1970
-        let details = CanonicalJSON.serialize(event.details)
         let hash = AuditEntry.hash(
-            seq: seq, at: at, kind: event.kind.rawValue, approvalID: event.approvalID?.rawValue, actor: event.actor,
-            details: details, prevHash: prevHash
+            seq: seq, at: at, kind: event.kind, approvalID: event.approvalID, actor: event.actor, details: event.details,
+            prevHash: prevHash
         )
-        try db.execute(
-            sql: "INSERT INTO audit_log (seq, at, kind, approval_id, actor, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            arguments: [seq, at, event.kind.rawValue, event.approvalID?.rawValue, event.actor, details, prevHash, hash]
+        try db.cachedStatement(
+            sql: "INSERT INTO audit_log (seq, at, kind, approval_id, actor, details, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+        ).execute(
+            arguments: [seq, at, event.kind, event.approvalID, event.actor, event.details, prevHash, hash]
         )
     }
 

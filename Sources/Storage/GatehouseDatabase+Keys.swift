@@ -42,15 +42,26 @@ extension GatehouseDatabase {
             guard db.changesCount > 0 else { throw StorageError.unknownKey(name) }
             try AuditLog.append(AuditEvent(.keyRevoked, actor: "cli", details: ["name": .string(name)]), at: now, in: db)
         }
+        // After the commit, so no authentication can read the key as active again and cache it.
+        keyCache.forgetAll()
     }
 
     /// The active key whose SHA-256 matches `secret`, if any.
+    ///
+    /// Answers from a short-lived cache when it can (see `APIKeyCache`): a key revoked by this process
+    /// stops working at once, one revoked by another process within `APIKeyCache.lifetime`.
     public func authenticate(_ secret: String) async throws -> APIKey? {
         let digest = SHA256.hexDigest(of: secret)
-        return try await writer.read { db in
-            try Row.fetchOne(db, sql: "SELECT * FROM api_key WHERE key_sha256 = ? AND revoked_at IS NULL", arguments: [digest])
-                .map(Self.key)
+        if let key = keyCache.key(for: digest) { return key }
+        let generation = keyCache.generation
+        let key = try await writer.read { db in
+            try Row.fetchOne(
+                db.cachedStatement(sql: "SELECT * FROM api_key WHERE key_sha256 = ? AND revoked_at IS NULL"), arguments: [digest]
+            ).map(Self.key)
         }
+        // Unknown keys are not cached: a key created meanwhile works at once, and guessing fills no memory.
+        if let key { keyCache.store(key, for: digest, readAt: generation) }
+        return key
     }
 
     static func key(_ row: Row) -> APIKey {

@@ -12,6 +12,7 @@ public final class GatehouseDatabase: Sendable {
     public let writer: any DatabaseWriter
     let commits: GroupCommitWriter
     let clock: any WallClock
+    let keyCache = APIKeyCache()
     private let plannerList: Mutex<[any OutboxPlanner]>
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
@@ -26,7 +27,15 @@ public final class GatehouseDatabase: Sendable {
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         // Opening in WAL mode sets the writer connection to NORMAL; set it back on the connection that commits.
-        try pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA synchronous = FULL") }
+        try pool.barrierWriteWithoutTransaction { db in
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Neither changes what is durable (every commit still syncs the WAL). Checkpoints run inside a
+            // commit and stall every writer behind it: fewer, larger ones write each hot page once per
+            // checkpoint instead of once per 1,000 frames. The larger cache keeps the index pages that
+            // random ids and hashes land on in memory.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            try db.execute(sql: "PRAGMA cache_size = -32000")
+        }
         try self.init(writer: pool, clock: clock, planners: planners)
     }
 
@@ -68,24 +77,42 @@ public final class GatehouseDatabase: Sendable {
         planners.flatMap { $0.outboxItems(for: transition) }
     }
 
-    static func record(_ transition: ApprovalTransition, items: [NewOutboxItem], at now: Date, in db: Database) throws {
-        for event in transition.auditEvents {
+    /// What a transition writes besides the approval row: its audit entries and outbox rows, serialised
+    /// by the caller's task rather than on the writer thread.
+    struct Effects: Sendable {
+        let audit: [AuditLog.Prepared]
+        let items: [(item: NewOutboxItem, payload: String)]
+
+        init(_ transition: ApprovalTransition, items: [NewOutboxItem]) {
+            audit = transition.auditEvents.map(AuditLog.Prepared.init)
+            self.items = items.map { ($0, CanonicalJSON.serialize($0.payload)) }
+        }
+
+        var hasOutboxItems: Bool { !items.isEmpty }
+    }
+
+    static func record(_ effects: Effects, at now: Date, in db: Database) throws {
+        for event in effects.audit {
             try AuditLog.append(event, at: now, in: db)
         }
-        for item in items {
-            try enqueue(item, at: now, in: db)
+        for (item, payload) in effects.items {
+            try enqueue(item, payload: payload, at: now, in: db)
         }
     }
 
     static func enqueue(_ item: NewOutboxItem, at now: Date, in db: Database) throws {
+        try enqueue(item, payload: CanonicalJSON.serialize(item.payload), at: now, in: db)
+    }
+
+    private static func enqueue(_ item: NewOutboxItem, payload: String, at now: Date, in db: Database) throws {
         let due = max(item.notBefore ?? now, now).millisecondsSince1970
-        try db.execute(
+        try db.cachedStatement(
             sql: """
                 INSERT INTO outbox (kind, approval_id, ordering_key, payload, created_at, next_attempt_at)
                 VALUES (?, ?, ?, ?, ?, ?)
-                """,
-            arguments: [item.kind, item.approvalID?.rawValue, item.orderingKey, CanonicalJSON.serialize(item.payload),
-                        now.millisecondsSince1970, due]
+                """
+        ).execute(
+            arguments: [item.kind, item.approvalID?.rawValue, item.orderingKey, payload, now.millisecondsSince1970, due]
         )
     }
 }
@@ -110,11 +137,13 @@ extension GatehouseDatabase: ApprovalRepository {
     public func insert(_ transition: ApprovalTransition, idempotency: IdempotencyKey?) async throws -> InsertResult {
         let approval = transition.after
         let now = clock.now
-        let items = plannedItems(for: transition)
+        let effects = Effects(transition, items: plannedItems(for: transition))
+        // Built here (the payload serialised) so the writer thread only binds and steps.
+        let row = ApprovalRow.arguments(approval)
         let result: InsertResult = try await write { db in
             if let idempotency {
                 if let row = try Row.fetchOne(
-                    db, sql: "SELECT request_digest, approval_id FROM idempotency_key WHERE scope = ? AND key = ?",
+                    db.cachedStatement(sql: "SELECT request_digest, approval_id FROM idempotency_key WHERE scope = ? AND key = ?"),
                     arguments: [idempotency.scope, idempotency.key]
                 ) {
                     guard row["request_digest"] as String == idempotency.requestDigest else {
@@ -125,21 +154,19 @@ extension GatehouseDatabase: ApprovalRepository {
                     return .existing(earlier)
                 }
             }
-            try db.execute(
-                sql: "INSERT INTO approval (\(ApprovalRow.columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                arguments: ApprovalRow.arguments(approval)
-            )
+            try db.cachedStatement(sql: ApprovalRow.insertSQL).execute(arguments: row)
             if let idempotency {
-                try db.execute(
-                    sql: "INSERT INTO idempotency_key (scope, key, request_digest, approval_id, created_at) VALUES (?, ?, ?, ?, ?)",
+                try db.cachedStatement(
+                    sql: "INSERT INTO idempotency_key (scope, key, request_digest, approval_id, created_at) VALUES (?, ?, ?, ?, ?)"
+                ).execute(
                     arguments: [idempotency.scope, idempotency.key, idempotency.requestDigest, approval.id.rawValue,
                                 now.millisecondsSince1970]
                 )
             }
-            try Self.record(transition, items: items, at: now, in: db)
+            try Self.record(effects, at: now, in: db)
             return .created(approval)
         }
-        if case .created = result, !items.isEmpty { outboxEnqueued.signal() }
+        if case .created = result, effects.hasOutboxItems { outboxEnqueued.signal() }
         return result
     }
 
@@ -148,40 +175,42 @@ extension GatehouseDatabase: ApprovalRepository {
     }
 
     static func fetchApproval(_ id: ApprovalID, in db: Database) throws -> Approval? {
-        try Row.fetchOne(db, sql: "SELECT \(ApprovalRow.columns) FROM approval WHERE id = ?", arguments: [id.rawValue])
-            .map(ApprovalRow.decode)
+        try Row.fetchOne(db.cachedStatement(sql: ApprovalRow.selectByIDSQL), arguments: [id.rawValue]).map(ApprovalRow.decode)
     }
 
     public func commit(_ transition: ApprovalTransition) async throws -> Bool {
         guard let before = transition.before else { return false }
         let after = transition.after
         let now = clock.now
-        let items = plannedItems(for: transition)
+        let effects = Effects(transition, items: plannedItems(for: transition))
+        let decision = after.decision.map(ApprovalRow.encodeDecision)
         let committed = try await write { db in
             // Optimistic concurrency: apply only if nobody changed it since `before` was read.
             guard let current = try Self.fetchApproval(before.id, in: db), current == before else { return false }
-            try db.execute(
+            try db.cachedStatement(
                 sql: """
                     UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?
                     WHERE id = ?
-                    """,
-                arguments: [after.status.rawValue, after.decision.map(ApprovalRow.encodeDecision), after.escalationLevel,
+                    """
+            ).execute(
+                arguments: [after.status.rawValue, decision, after.escalationLevel,
                             after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970, after.id.rawValue]
             )
             if let decision = after.decision, before.decision == nil, let verdict = Self.verdict(decision.outcome) {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         INSERT INTO vote (approval_id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at)
                         VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
+                        """
+                ).execute(
                     arguments: [after.id.rawValue, decision.by, decision.byName, verdict, decision.reason, decision.reasonCode,
                                 decision.payloadSHA256, decision.at.millisecondsSince1970]
                 )
             }
-            try Self.record(transition, items: items, at: now, in: db)
+            try Self.record(effects, at: now, in: db)
             return true
         }
-        if committed, !items.isEmpty { outboxEnqueued.signal() }
+        if committed, effects.hasOutboxItems { outboxEnqueued.signal() }
         return committed
     }
 
@@ -216,7 +245,8 @@ extension GatehouseDatabase: ApprovalRepository {
 
     public func append(_ event: AuditEvent) async throws {
         let now = clock.now
-        try await write { db in try AuditLog.append(event, at: now, in: db) }
+        let prepared = AuditLog.Prepared(event)
+        try await write { db in try AuditLog.append(prepared, at: now, in: db) }
     }
 
     /// Newest first. `before` is the cursor of the previous page; the result's `next` that of the following one.
