@@ -95,6 +95,12 @@ public final class ApprovalWaiters: Sendable {
         return RenderedApproval(try await current())
     }
 
+    /// Answers every waiting request with its approval's current state (used when the service stops).
+    public func releaseAll() {
+        let all = state.withLock { $0.slots.values.flatMap { Array($0.values) } }
+        for slot in all { slot.deliver(nil) }
+    }
+
     /// Answers every waiter on `approval`, all with one shared rendering.
     public func notify(_ approval: Approval) {
         let waiting = state.withLock { $0.slots[approval.id].map { Array($0.values) } ?? [] }

@@ -2,6 +2,7 @@ import ApprovalCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import Signing
 import Storage
 
@@ -61,8 +62,13 @@ struct ApprovalsController {
             }
             if seconds > 0 && approval.status == .pending {
                 let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
-                let answer = try await waiters.wait(for: approval.id, until: deadline, clock: service.clock) {
-                    try await service.approval(approval.id)
+                // On shutdown every held poll is answered at once with the current state, so none delays the stop.
+                let answer = try await withGracefulShutdownHandler {
+                    try await waiters.wait(for: approval.id, until: deadline, clock: service.clock) {
+                        try await service.approval(approval.id)
+                    }
+                } onGracefulShutdown: { [waiters] in
+                    waiters.releaseAll()
                 }
                 // A decision is rendered once and its bytes shared by every poll it wakes.
                 let body = answer.body(slackLink: try await links.link(for: approval.id))

@@ -60,7 +60,11 @@ public final class GatehouseDatabase: Sendable {
 
     /// Closes the file; later calls fail.
     public func close() throws {
-        if let pool = writer as? DatabasePool { try pool.close() }
+        if let pool = writer as? DatabasePool {
+            // Fold the WAL into the main file, so a copy of the .sqlite file alone is a complete backup.
+            try? pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            try pool.close()
+        }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }
 

@@ -1,7 +1,7 @@
 import ApprovalCore
 import GatehouseCLI
 import Foundation
-import GatehouseServer
+@testable import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import Hummingbird
@@ -206,6 +206,24 @@ struct DecisionFlowTests {
         }
         let expired = try await env.database.auditEntries().filter { $0.kind == "expired" }
         #expect(expired.count == 1)
+    }
+}
+
+@Suite("Long-poll registry")
+struct ApprovalWaitersTests {
+    @Test("releasing all waiters (at shutdown) answers each held poll at once with the current state")
+    func releaseAllAnswersHeldPolls() async throws {
+        let waiters = ApprovalWaiters()
+        let clock = TestClock()
+        let approval = ApprovalRequest(action: "x", payload: .object([:])).approval(id: .random(), ownerKey: nil, at: clock.now)
+        let held = Task {
+            try await waiters.wait(for: approval.id, until: clock.now.addingTimeInterval(60), clock: clock) { approval }
+        }
+        try await withTimeout { while waiters.count == 0 { await Task.yield() } }
+        waiters.releaseAll()
+        let answer = try await withTimeout { try await held.value }
+        #expect(answer.approval.status == .pending)
+        #expect(waiters.count == 0)
     }
 }
 
