@@ -1,3 +1,4 @@
+import ApprovalCore
 import Foundation
 import Hummingbird
 import SlackAPI
@@ -8,97 +9,8 @@ import Synchronization
 ///
 /// Channel names resolve to IDs as `#approvals` / `approvals` → `C0APPROVALS`; IDs (`C…`, `D…`, `G…`) stay as given.
 public final class FakeSlackWebAPI: Sendable {
-    /// A JSON value as the fake received it.
-    public enum JSON: Sendable, Hashable, Codable {
-        case null
-        case bool(Bool)
-        case number(Double)
-        case string(String)
-        case array([JSON])
-        case object([String: JSON])
-
-        public var stringValue: String? {
-            if case .string(let value) = self { return value }
-            return nil
-        }
-
-        public var boolValue: Bool? {
-            if case .bool(let value) = self { return value }
-            return nil
-        }
-
-        public var numberValue: Double? {
-            if case .number(let value) = self { return value }
-            return nil
-        }
-
-        public var arrayValue: [JSON]? {
-            if case .array(let value) = self { return value }
-            return nil
-        }
-
-        public var objectValue: [String: JSON]? {
-            if case .object(let value) = self { return value }
-            return nil
-        }
-
-        public subscript(key: String) -> JSON? {
-            objectValue?[key]
-        }
-
-        public subscript(index: Int) -> JSON? {
-            guard let array = arrayValue, array.indices.contains(index) else { return nil }
-            return array[index]
-        }
-
-        /// Decodes this value as `type`; a string holding JSON (as form bodies carry `blocks`) is parsed first.
-        public func decode<T: Decodable>(_ type: T.Type) throws -> T {
-            if case .string(let text) = self, let parsed = JSON.parseStructured(text) {
-                return try parsed.decode(type)
-            }
-            return try JSONDecoder().decode(type, from: JSONEncoder().encode(self))
-        }
-
-        /// The text as JSON when it is an object or array, else `nil`.
-        static func parseStructured(_ text: String) -> JSON? {
-            guard let first = text.first(where: { !$0.isWhitespace }), first == "[" || first == "{" else { return nil }
-            return try? JSONDecoder().decode(JSON.self, from: Data(text.utf8))
-        }
-
-        public init(from decoder: any Decoder) throws {
-            let container = try decoder.singleValueContainer()
-            if container.decodeNil() {
-                self = .null
-            } else if let value = try? container.decode(Bool.self) {
-                self = .bool(value)
-            } else if let value = try? container.decode(Double.self) {
-                self = .number(value)
-            } else if let value = try? container.decode(String.self) {
-                self = .string(value)
-            } else if let value = try? container.decode([JSON].self) {
-                self = .array(value)
-            } else {
-                self = .object(try container.decode([String: JSON].self))
-            }
-        }
-
-        public func encode(to encoder: any Encoder) throws {
-            var container = encoder.singleValueContainer()
-            switch self {
-            case .null: try container.encodeNil()
-            case .bool(let value): try container.encode(value)
-            case .number(let value):
-                if value.rounded() == value, abs(value) < 9.007_199_254_740_992e15 {
-                    try container.encode(Int64(value))
-                } else {
-                    try container.encode(value)
-                }
-            case .string(let value): try container.encode(value)
-            case .array(let value): try container.encode(value)
-            case .object(let value): try container.encode(value)
-            }
-        }
-    }
+    /// A JSON value as the fake received it: the same value type the service uses.
+    public typealias JSON = JSONValue
 
     /// One HTTP request the fake received, and how it answered.
     public struct RecordedCall: Sendable {
