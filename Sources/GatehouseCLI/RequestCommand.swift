@@ -73,7 +73,12 @@ struct RequestOptions: ParsableArguments {
         } else {
             text = payload
         }
-        guard let value = try? JSONValue.parse(text) else { throw ValidationError("--payload is not valid JSON.") }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(text)
+        } catch {
+            throw ValidationError("--payload is not valid JSON: \(error). Put it in single quotes, or use @FILE.")
+        }
         guard value.objectValue != nil else { throw ValidationError("--payload must be a JSON object.") }
         return value
     }

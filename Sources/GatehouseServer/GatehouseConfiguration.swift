@@ -127,7 +127,14 @@ extension GatehouseConfiguration {
             for setting in settings { if let v = values[setting.key] { try setting.apply(&configuration, v) } }
         }
         for setting in settings {
-            if let v = environment[setting.environment], !v.isEmpty { try setting.apply(&configuration, v) }
+            if let v = environment[setting.environment], !v.isEmpty {
+                do {
+                    try setting.apply(&configuration, v)
+                } catch {
+                    // Name the variable, so the person knows where the bad value came from.
+                    throw ConfigurationError(setting: "\(setting.environment) (\(error.setting))", problem: error.problem)
+                }
+            }
         }
         for (key, value) in flags {
             guard let setting = settings.first(where: { $0.key == key }) else {

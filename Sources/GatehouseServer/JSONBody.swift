@@ -24,7 +24,7 @@ struct JSONBody {
         do {
             value = try JSONValue.parse(utf8: Array(buffer.readableBytesView))
         } catch {
-            throw APIError.malformed("The request body is not valid JSON.")
+            throw APIError.malformed("The request body is not valid JSON: \(error).")
         }
         guard let members = value.objectValue else {
             throw APIError.malformed("The request body must be a JSON object.")

@@ -51,7 +51,10 @@ struct ConfigurationTests {
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             let secrets = ["SLACK_BOT_TOKEN", "GATEHOUSE_WEBHOOK_SECRET"].compactMap { environment[$0] }
-            return error.setting == setting && secrets.allSatisfy { !error.description.contains($0) }
+            // Values from the environment name their variable too.
+            let variable = environment.keys.first!
+            let expected = variable == "GATEHOUSE_CONFIG" ? setting : "\(variable) (\(setting))"
+            return error.setting == expected && secrets.allSatisfy { !error.description.contains($0) }
         }
         #expect(ConfigurationError.exitCode == 78)
     }

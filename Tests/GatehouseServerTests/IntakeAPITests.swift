@@ -83,6 +83,19 @@ struct IntakeAPITests {
         #expect(try await env.database.countsByStatus().isEmpty)
     }
 
+    @Test("a payload with a duplicate member name is refused with a message that says so")
+    func duplicateNameExplained() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let response = try await client.call(
+                .post, "/v1/approvals", key: env.requestKey, body: #"{"action":"x","payload":{"replicas":1,"replicas":100}}"#)
+            #expect(response.status == .badRequest)
+            #expect(response["error"]?["message"]?.stringValue?.contains(#"duplicate member name "replicas""#) == true)
+        }
+        #expect(try await env.database.countsByStatus().isEmpty)
+    }
+
     @Test("an action of exactly 150 characters is accepted")
     func actionAtLimitAccepted() async throws {
         let env = try await TestEnvironment()
