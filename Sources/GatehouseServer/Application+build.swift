@@ -47,7 +47,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let observer = DeferredObserver()
     let service = ApprovalService(repository: database, clock: dependencies.clock, observer: observer)
     let expiry = ExpiryService(service: service, database: database, logger: logger)
-    observer.set(ServerObserver(waiters: dependencies.waiters, metrics: dependencies.metrics, expiry: expiry, others: []))
+    observer.set(ServerObserver(waiters: dependencies.waiters, metrics: dependencies.metrics, expiry: expiry))
 
     var handlers: [any OutboxHandler] = [
         CallbackDelivery(database: database, poster: dependencies.httpPoster, clock: dependencies.clock, secret: configuration.webhookSecret)

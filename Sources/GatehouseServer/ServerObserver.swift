@@ -7,14 +7,11 @@ final class ServerObserver: ApprovalObserver, Sendable {
     let waiters: ApprovalWaiters
     let metrics: GatehouseMetrics
     let expiry: ExpiryService
-    /// Further listeners (the Slack side) added when the application is built.
-    let others: [any ApprovalObserver]
 
-    init(waiters: ApprovalWaiters, metrics: GatehouseMetrics, expiry: ExpiryService, others: [any ApprovalObserver]) {
+    init(waiters: ApprovalWaiters, metrics: GatehouseMetrics, expiry: ExpiryService) {
         self.waiters = waiters
         self.metrics = metrics
         self.expiry = expiry
-        self.others = others
     }
 
     func didCommit(_ transition: ApprovalTransition) {
@@ -26,7 +23,6 @@ final class ServerObserver: ApprovalObserver, Sendable {
             waiters.notify(approval)
             metrics.recordLeftPending(approval)
         }
-        for other in others { other.didCommit(transition) }
     }
 }
 
