@@ -89,13 +89,19 @@ public struct Approval: Sendable, Equatable {
     public var ownerKey: String?
     /// When a `verify` with `consume` used the approval up.
     public var consumedAt: Date?
+    /// The gate's chain as it was when the request was filed; later edits of the chain never change it.
+    public var chain: EscalationChain
+    /// When the current escalation level started (its SLA counts from here).
+    public var levelStartedAt: Date
+    /// While pending: when the scheduler must look at it next (the level's SLA or `expiresAt`, whichever is first).
+    public var nextDeadline: Date
 
     public init(
         id: ApprovalID, status: ApprovalStatus = .pending, action: String, payload: JSONValue,
         reasoning: String? = nil, consequences: String? = nil, onReject: String? = nil, risk: Risk = .medium,
         gate: String = "default", requester: String? = nil, createdAt: Date, expiresAt: Date,
         escalationLevel: Int = 1, decision: Decision? = nil, callbackURL: String? = nil, ownerKey: String? = nil,
-        consumedAt: Date? = nil
+        consumedAt: Date? = nil, chain: EscalationChain = .default, levelStartedAt: Date? = nil, nextDeadline: Date? = nil
     ) {
         self.id = id
         self.status = status
@@ -115,5 +121,13 @@ public struct Approval: Sendable, Equatable {
         self.callbackURL = callbackURL
         self.ownerKey = ownerKey
         self.consumedAt = consumedAt
+        self.chain = chain
+        self.levelStartedAt = levelStartedAt ?? createdAt
+        self.nextDeadline = nextDeadline ?? expiresAt
+    }
+
+    /// The level's approvers, for messages and refusals: nobody named means anyone in the approvals channel.
+    public var currentApprovers: [EscalationChain.Approver] {
+        chain.levels.isEmpty ? [] : chain.level(escalationLevel).approvers
     }
 }

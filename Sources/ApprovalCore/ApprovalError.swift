@@ -9,6 +9,9 @@ public enum ApprovalError: Error, Sendable, Equatable {
     case alreadyDecided(Decision)
     /// The requester tried to decide their own request.
     case selfApproval
+    /// A Slack user who is not among the approvers of levels 1…`level` of the request's chain; `approvers` are those
+    /// who may decide now.
+    case notApprover(level: Int, of: Int, approvers: [EscalationChain.Approver])
     /// Its deadline has passed.
     case expired
     /// Only the requester's key may cancel it.

@@ -72,14 +72,28 @@ public struct ApprovalRequest: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy { ("a"..."z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0) }
     }
 
-    /// The approval this request becomes, at `now`.
-    public func approval(id: ApprovalID, ownerKey: String?, at now: Date) -> Approval {
+    /// How long a request lives when it gives no `expires_in`: 24 h, or long enough for every level of its chain
+    /// to have its turn (at most 30 days).
+    public static func defaultLifetime(for chain: EscalationChain) -> TimeInterval {
+        let chainLength = chain == .default ? 0 : chain.levels.reduce(0) { $0 + $1.sla }
+        return min(max(TimeInterval(defaultExpiresIn), chainLength), TimeInterval(expiresInRange.upperBound))
+    }
+
+    /// The approval this request becomes, at `now`, under `chain` (a snapshot of its gate's chain).
+    public func approval(id: ApprovalID, ownerKey: String?, at now: Date, chain: EscalationChain = .default) -> Approval {
         let now = now.truncatedToMilliseconds
-        let lifetime = TimeInterval(expiresIn ?? Self.defaultExpiresIn)
+        let lifetime = expiresIn.map(TimeInterval.init) ?? Self.defaultLifetime(for: chain)
+        let expiresAt = now.addingTimeInterval(lifetime)
+        let firstDeadline: Date
+        switch chain.step(level: 1, risk: risk, levelStartedAt: now, now: now, expiresAt: expiresAt) {
+        case .wait(let until): firstDeadline = until
+        default: firstDeadline = expiresAt
+        }
         return Approval(
             id: id, action: action, payload: payload, reasoning: reasoning, consequences: consequences,
             onReject: onReject, risk: risk, gate: gate, requester: requester, createdAt: now,
-            expiresAt: now.addingTimeInterval(lifetime), callbackURL: callbackURL, ownerKey: ownerKey
+            expiresAt: expiresAt, callbackURL: callbackURL, ownerKey: ownerKey, chain: chain, levelStartedAt: now,
+            nextDeadline: firstDeadline
         )
     }
 }

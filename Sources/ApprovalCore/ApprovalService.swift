@@ -13,17 +13,21 @@ public struct ApprovalService: Sendable {
         self.observer = observer
     }
 
-    /// Files a new request. Returns the approval and whether it was created now (`false`: an idempotent replay).
+    /// Files a new request under a snapshot of its gate's chain. Returns the approval and whether it was created now
+    /// (`false`: an idempotent replay).
     public func submit(
         _ request: ApprovalRequest, ownerKey: String?, idempotency: IdempotencyKey? = nil
     ) async throws -> (approval: Approval, created: Bool) {
         try request.validate()
-        let approval = request.approval(id: .random(), ownerKey: ownerKey, at: clock.now)
-        let transition = approval.submitted()
-        switch try await repository.insert(transition, idempotency: idempotency) {
-        case .created(let stored):
+        let id = ApprovalID.random()
+        let now = clock.now
+        let result = try await repository.insert(gate: request.gate, idempotency: idempotency) { chain in
+            request.approval(id: id, ownerKey: ownerKey, at: now, chain: chain).submitted()
+        }
+        switch result {
+        case .created(let transition):
             observer.didCommit(transition)
-            return (stored, true)
+            return (transition.after, true)
         case .existing(let earlier):
             return (earlier, false)
         }
@@ -54,23 +58,41 @@ public struct ApprovalService: Sendable {
         }
     }
 
-    /// Expires every pending approval whose deadline has passed, earliest first.
+    /// Acts on every pending approval whose next deadline has come, earliest first: escalates, asks the last level
+    /// again, applies the chain's final action or expires it. After a restart, each overdue step fires once, in
+    /// order. Returns the committed transitions.
     @discardableResult
-    public func expireDue(asOf now: Date, batch: Int = 500) async throws -> [Approval] {
-        var expired: [Approval] = []
+    public func escalateDue(asOf now: Date, batch: Int = 500) async throws -> [ApprovalTransition] {
+        var fired: [ApprovalTransition] = []
         while true {
             let due = try await repository.pendingDue(asOf: now, limit: batch)
-            var progressed = false
-            for approval in due {
-                guard let transition = approval.expiring(at: now) else { continue }
-                if try await repository.commit(transition) {
-                    observer.didCommit(transition)
-                    expired.append(transition.after)
-                    progressed = true
+            // Each approval's steps run in order; different approvals run side by side, so their commits share fsyncs.
+            let results = try await withThrowingTaskGroup(of: [ApprovalTransition].self) { group in
+                for approval in due {
+                    group.addTask { try await self.advance(approval, now: now) }
                 }
+                var all: [ApprovalTransition] = []
+                for try await steps in group { all += steps }
+                return all
             }
-            if due.count < batch || !progressed { return expired }
+            fired += results
+            if due.count < batch || results.isEmpty { return fired }
         }
+    }
+
+    /// Every step that is due for one approval, each committed and told to the observer before the next.
+    private func advance(_ approval: Approval, now: Date) async throws -> [ApprovalTransition] {
+        var current = approval
+        var steps: [ApprovalTransition] = []
+        // Bounded: a chain has at most 10 levels, and each step moves the deadline forward.
+        for _ in 0..<(EscalationChain.maximumLevels + 2) {
+            guard let transition = current.advancing(at: now) else { break }
+            guard try await repository.commit(transition) else { break }  // decided meanwhile: its timers are moot
+            observer.didCommit(transition)
+            steps.append(transition)
+            current = transition.after
+        }
+        return steps
     }
 
     private func change(
@@ -105,6 +127,7 @@ extension ApprovalError {
         case .notFound: "not_found"
         case .alreadyDecided: "already_decided"
         case .selfApproval: "self_approval"
+        case .notApprover: "not_approver"
         case .expired: "expired"
         case .notRequester: "not_requester"
         case .notApproved: "not_approved"

@@ -8,6 +8,9 @@ public enum ApprovalEffect: Sendable, Equatable {
     case deliverCallback(url: String)
     /// Answer everyone holding a long-poll on it.
     case wakeWaiters
+    /// Tell the approvers of `level` (in the request's thread and by DM) that it is their turn; `repeated` when the
+    /// last level of a `hold` chain is asked again.
+    case notifyApprovers(level: Int, repeated: Bool)
 }
 
 /// The result of a pure transition: the approval before and after, and the effects to commit with it.
@@ -35,13 +38,21 @@ public struct DecisionCommand: Sendable, Equatable {
     public var byName: String?
     public var reason: String?
     public var reasonCode: String?
+    /// For a decision by a Slack user: the members of the user groups the request's chain names, so the decider is
+    /// checked against the approvers of the level reached. `nil` for a decision through the API, whose `decide` key
+    /// is its authority.
+    public var groupMembers: [String: Set<String>]?
 
-    public init(_ verdict: Verdict, by: String, byName: String? = nil, reason: String? = nil, reasonCode: String? = nil) {
+    public init(
+        _ verdict: Verdict, by: String, byName: String? = nil, reason: String? = nil, reasonCode: String? = nil,
+        groupMembers: [String: Set<String>]? = nil
+    ) {
         self.verdict = verdict
         self.by = by
         self.byName = byName
         self.reason = reason
         self.reasonCode = reasonCode
+        self.groupMembers = groupMembers
     }
 }
 
@@ -64,6 +75,9 @@ extension Approval {
         try requirePending(at: now)
         if let requester, requester == command.by || requester == command.byName {
             throw .selfApproval
+        }
+        if let members = command.groupMembers, !chain.mayDecide(user: command.by, atLevel: escalationLevel, groupMembers: members) {
+            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: chain.approvers(upTo: escalationLevel))
         }
         let outcome: Decision.Outcome
         var decidedPayload = payload
@@ -99,6 +113,69 @@ extension Approval {
             payload: payload, payloadSHA256: payloadSHA256
         )
         return leaving(to: .expired, with: decision, event: .expired)
+    }
+
+    /// What the scheduler does when `nextDeadline` has come: escalate to the next level, ask the last level again
+    /// (`hold`), apply the chain's final action, or expire at `expiresAt`. `nil` when it is not pending or not due.
+    ///
+    /// One step at a time: after a restart, call it again on the result until it returns `nil`, so each overdue
+    /// level fires once, in order.
+    public func advancing(at now: Date) -> ApprovalTransition? {
+        guard status == .pending, now >= nextDeadline else { return nil }
+        let actor = "system:escalation"
+        switch chain.step(level: escalationLevel, risk: risk, levelStartedAt: levelStartedAt, now: now, expiresAt: expiresAt) {
+        case .wait(let until):
+            // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
+            guard until > now else { return nil }
+            var after = self
+            after.nextDeadline = until
+            return ApprovalTransition(before: self, after: after, effects: [])
+        case .escalate(let level, let next):
+            var after = self
+            after.escalationLevel = level
+            after.levelStartedAt = chain.deadline(ofLevel: escalationLevel, startedAt: levelStartedAt)
+            after.nextDeadline = next
+            let details: [String: JSONValue] = [
+                "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(level)),
+                "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name),
+                "sla": .string(ChainDuration.format(chain.level(escalationLevel).sla)),
+                "approvers": .array(chain.level(level).approvers.map { .string($0.description) }),
+                "next_deadline": .string(RFC3339.string(from: next)),
+            ]
+            return ApprovalTransition(
+                before: self, after: after,
+                effects: [.audit(AuditEvent(.escalated, approvalID: id, actor: actor, details: details)),
+                          .notifyApprovers(level: level, repeated: false)])
+        case .repingLast(let next):
+            var after = self
+            after.nextDeadline = next
+            let details: [String: JSONValue] = [
+                "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(escalationLevel)),
+                "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name), "repeated": .bool(true),
+                "sla": .string(ChainDuration.format(chain.level(escalationLevel).sla)),
+                "approvers": .array(chain.level(escalationLevel).approvers.map { .string($0.description) }),
+                "next_deadline": .string(RFC3339.string(from: next)),
+            ]
+            return ApprovalTransition(
+                before: self, after: after,
+                effects: [.audit(AuditEvent(.escalated, approvalID: id, actor: actor, details: details)),
+                          .notifyApprovers(level: escalationLevel, repeated: true)])
+        case .expire:
+            if now >= expiresAt { return expiring(at: now) }
+            let decision = Decision(
+                outcome: .expired, by: "system:timeout", at: now,
+                reason: "No decision after the last level of the `\(chain.name)` chain; it ends with `then \(chain.finalAction.rawValue)`.",
+                payload: payload, payloadSHA256: payloadSHA256
+            )
+            return leaving(to: .expired, with: decision, event: .expired)
+        case .approve:
+            let decision = Decision(
+                outcome: .approved, by: "policy:then-approve", at: now,
+                reason: "No decision after the last level of the `\(chain.name)` chain, which approves low-risk requests.",
+                payload: payload, payloadSHA256: payloadSHA256
+            )
+            return leaving(to: .approved, with: decision, event: .decided)
+        }
     }
 
     /// Checks that `candidate` is what was approved; with `consume`, uses the approval up.

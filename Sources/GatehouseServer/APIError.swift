@@ -54,6 +54,8 @@ public struct APIError: HTTPResponseError, Sendable {
                 message: "It was already \(decision.outcome.rawValue) by \(decision.byName ?? decision.by) at \(RFC3339.string(from: decision.at)).")
         case .selfApproval:
             self.init(.forbidden, code: error.code, message: "The requester cannot decide their own request.")
+        case .notApprover(let level, let levels, _):
+            self.init(.forbidden, code: error.code, message: "Not an approver of levels 1–\(level) of \(levels) of this request's chain.")
         case .expired:
             self.init(.conflict, code: error.code, message: "The approval has expired.")
         case .notRequester:

@@ -40,14 +40,14 @@ public struct GatehouseDependencies: Sendable {
 
 public typealias GatehouseApplication = Application<RouterResponder<GatehouseRequestContext>>
 
-/// Builds the whole service: routes, middleware and the background services (expiry, outbox).
+/// Builds the whole service: routes, middleware and the background services (escalation and expiry, outbox).
 public func buildApplication(configuration: GatehouseConfiguration, dependencies: GatehouseDependencies) -> GatehouseApplication {
     let logger = dependencies.logger
     let database = dependencies.database
     let observer = DeferredObserver()
     let service = ApprovalService(repository: database, clock: dependencies.clock, observer: observer)
-    let expiry = ExpiryService(service: service, database: database, logger: logger)
-    observer.set(ServerObserver(waiters: dependencies.waiters, metrics: dependencies.metrics, expiry: expiry))
+    let escalation = EscalationService(service: service, database: database, logger: logger)
+    observer.set(ServerObserver(waiters: dependencies.waiters, metrics: dependencies.metrics, escalation: escalation))
 
     var handlers: [any OutboxHandler] = [
         CallbackDelivery(database: database, poster: dependencies.httpPoster, clock: dependencies.clock, secret: configuration.webhookSecret)
@@ -98,7 +98,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     return Application(
         router: router,
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gatehouse"),
-        services: [expiry, outbox],
+        services: [escalation, outbox],
         logger: logger
     )
 }

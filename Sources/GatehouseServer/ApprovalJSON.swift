@@ -9,13 +9,15 @@ public enum ApprovalJSON {
             "payload": a.payload, "payload_sha256": .string(a.payloadSHA256), "risk": .string(a.risk.rawValue),
             "gate": .string(a.gate), "created_at": .string(RFC3339.string(from: a.createdAt)),
             "expires_at": .string(RFC3339.string(from: a.expiresAt)), "escalation_level": .number(Double(a.escalationLevel)),
+            "escalation_levels": .number(Double(max(1, a.chain.levels.count))),
             "reasoning": optional(a.reasoning), "consequences": optional(a.consequences), "on_reject": optional(a.onReject),
             "requester": optional(a.requester), "callback_url": optional(a.callbackURL),
             "consumed_at": a.consumedAt.map { .string(RFC3339.string(from: $0)) } ?? .null,
             "decision": a.decision.map(decision) ?? .null,
             "links": .object(slackLink.map { ["slack": .string($0)] } ?? [:]),
         ]
-        if a.status == .pending { members["deadline"] = .string(RFC3339.string(from: a.expiresAt)) }
+        // The current deadline: the level's SLA, or expires_at when that comes first.
+        if a.status == .pending { members["deadline"] = .string(RFC3339.string(from: a.nextDeadline)) }
         return .object(members)
     }
 
@@ -45,7 +47,7 @@ public enum ApprovalJSON {
         out.string(RFC3339.string(from: a.createdAt))
         if a.status == .pending {
             out.raw(#","deadline":"#)
-            out.string(expiresAt)
+            out.string(a.nextDeadline == a.expiresAt ? expiresAt : RFC3339.string(from: a.nextDeadline))
         }
         out.raw(#","decision":"#)
         if let d = a.decision {
@@ -71,6 +73,8 @@ public enum ApprovalJSON {
         }
         out.raw(#","escalation_level":"#)
         out.number(Double(a.escalationLevel))
+        out.raw(#","escalation_levels":"#)
+        out.number(Double(max(1, a.chain.levels.count)))
         out.raw(#","expires_at":"#)
         out.string(expiresAt)
         out.raw(#","gate":"#)

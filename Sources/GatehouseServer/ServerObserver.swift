@@ -2,22 +2,22 @@ import ApprovalCore
 import Foundation
 import Synchronization
 
-/// After each commit: wake long-polls, re-arm the expiry timer, count decisions.
+/// After each commit: wake long-polls, re-arm the escalation timer, count decisions.
 final class ServerObserver: ApprovalObserver, Sendable {
     let waiters: ApprovalWaiters
     let metrics: GatehouseMetrics
-    let expiry: ExpiryService
+    let escalation: EscalationService
 
-    init(waiters: ApprovalWaiters, metrics: GatehouseMetrics, expiry: ExpiryService) {
+    init(waiters: ApprovalWaiters, metrics: GatehouseMetrics, escalation: EscalationService) {
         self.waiters = waiters
         self.metrics = metrics
-        self.expiry = expiry
+        self.escalation = escalation
     }
 
     func didCommit(_ transition: ApprovalTransition) {
         let approval = transition.after
         if transition.before == nil {
-            expiry.deadlineAdded(approval.expiresAt)
+            escalation.deadlineAdded(approval.nextDeadline)
         }
         if transition.effects.contains(.wakeWaiters) {
             waiters.notify(approval)

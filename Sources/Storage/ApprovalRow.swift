@@ -6,10 +6,11 @@ import GRDB
 enum ApprovalRow {
     static let columns = """
         id, status, action, payload, payload_sha256, reasoning, consequences, on_reject, risk, gate, requester,
-        created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at
+        created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at, chain, level_started_at,
+        next_deadline
         """
     // Built once: cached statements are looked up by their SQL text.
-    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectByIDSQL = "SELECT \(columns) FROM approval WHERE id = ?"
 
     static func decode(_ row: Row) throws -> Approval {
@@ -31,7 +32,10 @@ enum ApprovalRow {
             decision: try (row["decision"] as String?).map(decodeDecision),
             callbackURL: row["callback_url"],
             ownerKey: row["owner_key"],
-            consumedAt: (row["consumed_at"] as Int64?).map(Date.init(millisecondsSince1970:))
+            consumedAt: (row["consumed_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
+            chain: try (row["chain"] as String?).map(ChainCoding.decode) ?? .default,
+            levelStartedAt: (row["level_started_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
+            nextDeadline: (row["next_deadline"] as Int64?).map(Date.init(millisecondsSince1970:))
         )
         approval.payloadSHA256 = row["payload_sha256"]
         return approval
@@ -43,6 +47,8 @@ enum ApprovalRow {
             a.reasoning, a.consequences, a.onReject, a.risk.rawValue, a.gate, a.requester,
             a.createdAt.millisecondsSince1970, a.expiresAt.millisecondsSince1970, a.escalationLevel,
             a.decision.map(encodeDecision), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
+            a.chain == .default ? nil : ChainCoding.encode(a.chain), a.levelStartedAt.millisecondsSince1970,
+            a.nextDeadline.millisecondsSince1970,
         ]
     }
 

@@ -13,6 +13,7 @@ public final class GatehouseDatabase: Sendable {
     let commits: GroupCommitWriter
     let clock: any WallClock
     let keyCache = APIKeyCache()
+    let chainSnapshots = ChainSnapshots()
     private let plannerList: Mutex<[any OutboxPlanner]>
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
@@ -138,12 +139,16 @@ public struct ApprovalFilter: Sendable, Equatable {
 }
 
 extension GatehouseDatabase: ApprovalRepository {
-    public func insert(_ transition: ApprovalTransition, idempotency: IdempotencyKey?) async throws -> InsertResult {
-        let approval = transition.after
+    public func insert(
+        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> ApprovalTransition
+    ) async throws -> InsertResult {
         let now = clock.now
-        let effects = Effects(transition, items: plannedItems(for: transition))
-        // Built here (the payload serialised) so the writer thread only binds and steps.
-        let row = ApprovalRow.arguments(approval)
+        // Built here, from the chain this process saw last (the payload serialised), so the writer thread only
+        // binds and steps; the writer rebuilds it if the stored chain is not that one.
+        let guess = chainSnapshots.guess(gate)
+        let prepared = PreparedCreate(build(guess.chain), planners: planners)
+        let planners = self.planners
+        let snapshots = chainSnapshots
         let result: InsertResult = try await write { db in
             if let idempotency {
                 if let row = try Row.fetchOne(
@@ -158,7 +163,16 @@ extension GatehouseDatabase: ApprovalRepository {
                     return .existing(earlier)
                 }
             }
-            try db.cachedStatement(sql: ApprovalRow.insertSQL).execute(arguments: row)
+            let definition = try String.fetchOne(
+                db.cachedStatement(sql: "SELECT definition FROM chain WHERE name = ?"), arguments: [gate])
+            var create = prepared
+            if definition != guess.definition {
+                let chain = try definition.map(ChainCoding.decode) ?? .default
+                snapshots.remember(gate, .init(definition: definition, chain: chain))
+                create = PreparedCreate(build(chain), planners: planners)
+            }
+            let approval = create.transition.after
+            try db.cachedStatement(sql: ApprovalRow.insertSQL).execute(arguments: create.row)
             if let idempotency {
                 try db.cachedStatement(
                     sql: "INSERT INTO idempotency_key (scope, key, request_digest, approval_id, created_at) VALUES (?, ?, ?, ?, ?)"
@@ -167,11 +181,24 @@ extension GatehouseDatabase: ApprovalRepository {
                                 now.millisecondsSince1970]
                 )
             }
-            try Self.record(effects, at: now, in: db)
-            return .created(approval)
+            try Self.record(create.effects, at: now, in: db)
+            return .created(create.transition)
         }
-        if case .created = result, effects.hasOutboxItems { outboxEnqueued.signal() }
+        if case .created = result, prepared.effects.hasOutboxItems { outboxEnqueued.signal() }
         return result
+    }
+
+    /// A creation with everything the writer needs already serialised.
+    struct PreparedCreate: Sendable {
+        let transition: ApprovalTransition
+        let effects: Effects
+        let row: StatementArguments
+
+        init(_ transition: ApprovalTransition, planners: [any OutboxPlanner]) {
+            self.transition = transition
+            effects = Effects(transition, items: planners.flatMap { $0.outboxItems(for: transition) })
+            row = ApprovalRow.arguments(transition.after)
+        }
     }
 
     public func approval(_ id: ApprovalID) async throws -> Approval? {
@@ -193,12 +220,15 @@ extension GatehouseDatabase: ApprovalRepository {
             guard let current = try Self.fetchApproval(before.id, in: db), current == before else { return false }
             try db.cachedStatement(
                 sql: """
-                    UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?
+                    UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?,
+                        level_started_at = ?, next_deadline = ?
                     WHERE id = ?
                     """
             ).execute(
                 arguments: [after.status.rawValue, decision, after.escalationLevel,
-                            after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970, after.id.rawValue]
+                            after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970,
+                            after.levelStartedAt.millisecondsSince1970, after.nextDeadline.millisecondsSince1970,
+                            after.id.rawValue]
             )
             if let decision = after.decision, before.decision == nil, let verdict = Self.verdict(decision.outcome) {
                 try db.cachedStatement(
@@ -233,7 +263,7 @@ extension GatehouseDatabase: ApprovalRepository {
                 db,
                 sql: """
                     SELECT \(ApprovalRow.columns) FROM approval
-                    WHERE status = 'pending' AND expires_at <= ? ORDER BY expires_at, seq LIMIT ?
+                    WHERE status = 'pending' AND next_deadline <= ? ORDER BY next_deadline, seq LIMIT ?
                     """,
                 arguments: [now.millisecondsSince1970, limit]
             ).map(ApprovalRow.decode)
@@ -242,7 +272,7 @@ extension GatehouseDatabase: ApprovalRepository {
 
     public func nextDeadline() async throws -> Date? {
         try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(expires_at) FROM approval WHERE status = 'pending'")
+            try Int64.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM approval WHERE status = 'pending'")
                 .map(Date.init(millisecondsSince1970:))
         }
     }

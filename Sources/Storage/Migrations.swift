@@ -135,6 +135,39 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v3-escalation-chains-admins") { db in
+            try db.execute(
+                sql: """
+                    -- Escalation chains by name (a request's `gate`), as JSON; requests keep their own snapshot.
+                    CREATE TABLE chain (
+                        name TEXT PRIMARY KEY CHECK (name <> ''),
+                        definition TEXT NOT NULL CHECK (json_valid(definition) AND json_type(definition) = 'object'),
+                        updated_at INTEGER NOT NULL,
+                        updated_by TEXT NOT NULL
+                    );
+                    -- Admins added from Slack; those in GATEHOUSE_ADMINS are admins too.
+                    CREATE TABLE admin (
+                        user_id TEXT PRIMARY KEY CHECK (user_id <> ''),
+                        added_by TEXT NOT NULL,
+                        added_at INTEGER NOT NULL
+                    );
+
+                    -- Each request's chain snapshot (NULL: the default chain), when its level started, and when the
+                    -- scheduler must look at it next: the level's SLA or expires_at, whichever comes first.
+                    ALTER TABLE approval ADD COLUMN chain TEXT CHECK (chain IS NULL OR json_valid(chain));
+                    ALTER TABLE approval ADD COLUMN level_started_at INTEGER;
+                    ALTER TABLE approval ADD COLUMN next_deadline INTEGER;
+                    UPDATE approval SET level_started_at = created_at, next_deadline = expires_at;
+                    CREATE INDEX approval_pending_next_deadline ON approval(next_deadline, seq) WHERE status = 'pending';
+                    DROP INDEX approval_pending_deadline;
+
+                    -- The escalation step (outbox item) a thread reply or DM was posted for, so a retried step
+                    -- never posts twice what it already posted.
+                    ALTER TABLE slack_message ADD COLUMN outbox_item INTEGER;
+                    CREATE INDEX slack_message_by_step ON slack_message(outbox_item) WHERE outbox_item IS NOT NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -5,9 +5,10 @@ import ServiceLifecycle
 import Storage
 import Synchronization
 
-/// Expires pending approvals at their deadline. It sleeps until the earliest deadline in the database
-/// and is re-armed when an earlier one is written; deadlines live in the database, so a restart loses none.
-public final class ExpiryService: Service, Sendable {
+/// Escalates, applies final actions and expires pending approvals at their deadlines. It sleeps until the earliest
+/// deadline in the database and is re-armed when an earlier one is written; deadlines live in the database, so a
+/// restart loses none, and the overdue ones fire at once, in order.
+public final class EscalationService: Service, Sendable {
     let service: ApprovalService
     let database: GatehouseDatabase
     let logger: Logger
@@ -34,13 +35,13 @@ public final class ExpiryService: Service, Sendable {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await self.service.expireDue(asOf: self.service.clock.now)
+                    try await self.service.escalateDue(asOf: self.service.clock.now)
                     let next = try await self.database.nextDeadline()
                     self.armedFor.withLock { $0 = next }
                     await self.wakeup.wait(until: next, on: self.service.clock)
                 } catch {
                     if Task.isCancelled { break }
-                    self.logger.error("expiry pass failed; retrying in 1 s", metadata: ["error": "\(error)"])
+                    self.logger.error("escalation pass failed; retrying in 1 s", metadata: ["error": "\(error)"])
                     await self.wakeup.wait(until: self.service.clock.now.addingTimeInterval(1), on: self.service.clock)
                 }
             }
