@@ -93,7 +93,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         )
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(verifier: verifier, database: database))
-        .addRoutes(SlackController(interactions: interactions, commands: SlackCommands(database: database, clock: clock)).endpoints)
+        .addRoutes(SlackController(interactions: interactions, commands: SlackCommands(database: database, clock: clock, configuredAdmins: configuration.admins)).endpoints)
 
     return Application(
         router: router,

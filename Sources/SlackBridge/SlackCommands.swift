@@ -7,10 +7,13 @@ import Storage
 public struct SlackCommands: Sendable {
     let database: GatehouseDatabase
     let clock: any WallClock
+    /// Admins from `GATEHOUSE_ADMINS`; those added with `admin add` are in the database.
+    let configuredAdmins: Set<String>
 
-    public init(database: GatehouseDatabase, clock: any WallClock) {
+    public init(database: GatehouseDatabase, clock: any WallClock, configuredAdmins: [String] = []) {
         self.database = database
         self.clock = clock
+        self.configuredAdmins = Set(configuredAdmins)
     }
 
     public func answer(_ command: SlashCommand) async throws -> String {
