@@ -40,20 +40,38 @@ public struct ApprovalService: Sendable {
 
     /// Records a decision. Of two concurrent deciders exactly one wins; the other gets `.alreadyDecided`.
     public func decide(_ id: ApprovalID, _ command: DecisionCommand) async throws -> Approval {
-        try await change(id, refusal: .decisionRefused, actor: command.by) { (approval, now) throws(ApprovalError) in
+        try await change(id, refusal: .decisionRefused, actor: command.by) { approval, now in
             try approval.deciding(command, at: now)
         }
     }
 
+    /// Records a decision by a Slack user, who must be an approver of the level the request has reached.
+    /// `groupMembers` is asked for the members of the chain's user groups only when the user is not named directly,
+    /// so most decisions cost no lookup; its errors propagate and nothing is decided (fail closed).
+    public func decide(
+        _ id: ApprovalID, asApprover command: DecisionCommand,
+        groupMembers: @Sendable ([String]) async throws -> [String: Set<String>]
+    ) async throws -> Approval {
+        try await change(id, refusal: .decisionRefused, actor: command.by) { approval, now in
+            var command = command
+            command.groupMembers = [:]
+            let chain = approval.chain
+            if !chain.groupIDs.isEmpty, !chain.mayDecide(user: command.by, atLevel: approval.escalationLevel, groupMembers: [:]) {
+                command.groupMembers = try await groupMembers(chain.groupIDs)
+            }
+            return try approval.deciding(command, at: now)
+        }
+    }
+
     public func cancel(_ id: ApprovalID, by actor: String, reason: String? = nil) async throws -> Approval {
-        try await change(id, refusal: .requestRefused, actor: actor) { (approval, now) throws(ApprovalError) in
+        try await change(id, refusal: .requestRefused, actor: actor) { approval, now in
             try approval.cancelling(by: actor, reason: reason, at: now)
         }
     }
 
     /// Checks a payload against the approved digest; refusals are audited too.
     public func verify(_ id: ApprovalID, payload: JSONValue, consume: Bool, by actor: String) async throws -> Approval {
-        try await change(id, refusal: .verifyRefused, actor: actor) { (approval, now) throws(ApprovalError) in
+        try await change(id, refusal: .verifyRefused, actor: actor) { approval, now in
             try approval.verifying(payload, consume: consume, by: actor, at: now)
         }
     }
@@ -97,15 +115,15 @@ public struct ApprovalService: Sendable {
 
     private func change(
         _ id: ApprovalID, refusal: AuditEvent.Kind, actor: String,
-        _ transition: (Approval, Date) throws(ApprovalError) -> ApprovalTransition
+        _ transition: (Approval, Date) async throws -> ApprovalTransition
     ) async throws -> Approval {
         // Optimistic: a concurrent change makes the commit report `false`, and the retry sees the new state.
         for _ in 0..<5 {
             let approval = try await self.approval(id)
             let next: ApprovalTransition
             do {
-                next = try transition(approval, clock.now)
-            } catch {
+                next = try await transition(approval, clock.now)
+            } catch let error as ApprovalError {
                 try await repository.append(
                     AuditEvent(refusal, approvalID: id, actor: actor, details: ["reason": .string(error.code)])
                 )

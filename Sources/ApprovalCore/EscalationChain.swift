@@ -161,6 +161,14 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
         }
     }
 
+    /// Every user group any level names, each once.
+    public var groupIDs: [String] {
+        var seen: Set<String> = []
+        return levels.flatMap(\.approvers).compactMap { approver in
+            if case .group(let id) = approver, seen.insert(id).inserted { id } else { nil }
+        }
+    }
+
     // MARK: Timing
 
     /// When `level`'s SLA runs out, for a level that started at `startedAt`.

@@ -59,11 +59,12 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         let slack = dependencies.slackClient
             ?? URLSessionSlackClient(
                 token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { [clock = dependencies.clock] in clock.now })
+        let groups = GroupDirectory(slack: slack, clock: dependencies.clock)
         planners.append(SlackOutboxPlanner())
         handlers.append(SlackDelivery(
             slack: slack, database: database, channel: configuration.slackApprovalsChannel, clock: dependencies.clock,
-            onError: SlackErrorReporter(metrics: dependencies.metrics, logger: logger).report))
-        interactions = SlackInteractions(service: service, slack: slack, database: database, logger: logger)
+            groups: groups, onError: SlackErrorReporter(metrics: dependencies.metrics, logger: logger).report))
+        interactions = SlackInteractions(service: service, slack: slack, database: database, logger: logger, groups: groups)
         links = SlackLinks(database: database)
         logger.info("Slack delivery is on", metadata: ["channel": .string(configuration.slackApprovalsChannel)])
     } else {

@@ -8,8 +8,10 @@ public enum ApprovalMessage {
     /// Room kept for the payload's code block inside one section (3,000 characters with the fences and label).
     static let payloadRoom = 2_800
 
-    /// The notification text and the blocks for `approval` in its current state.
+    /// The notification text and the blocks for `approval` in its current state; `escalation` defaults to where the
+    /// request stands in its chain.
     public static func render(_ approval: Approval, escalation: EscalationNote? = nil) -> (text: String, blocks: [Block]) {
+        let escalation = escalation ?? EscalationText.note(for: approval)
         var blocks: [Block] = [.header(text: .plainText(SlackText.fit(approval.action, BlockKitLimits.headerText)))]
 
         var fields: [TextObject] = [

@@ -11,13 +11,17 @@ public struct SlackDelivery: OutboxHandler {
     let database: GatehouseDatabase
     let channel: String
     let clock: any WallClock
+    let groups: GroupDirectory
+    /// The most DMs one escalation sends (a large user group is reached through the thread mention instead).
+    static let dmLimit = 25
     /// Told about every failed Web API call: method, Slack's error (or the failure's kind), and whether it is permanent.
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
 
     public init(
         slack: any SlackWebAPI, database: GatehouseDatabase, channel: String, clock: any WallClock,
-        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+        groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
     ) {
+        self.groups = groups ?? GroupDirectory(slack: slack, clock: clock)
         self.slack = slack
         self.database = database
         self.channel = channel
@@ -32,6 +36,7 @@ public struct SlackDelivery: OutboxHandler {
         case SlackOutboxKind.post: try await post(item)
         case SlackOutboxKind.update: try await update(item)
         case SlackOutboxKind.ephemeral: try await ephemeral(item)
+        case SlackOutboxKind.escalate: try await escalate(item)
         default: throw .permanent("unknown Slack outbox kind \(item.kind)")
         }
     }
@@ -85,6 +90,56 @@ public struct SlackDelivery: OutboxHandler {
             } catch {
                 throw failure("chat.update", error)
             }
+        }
+    }
+
+    /// A level is asked: a reply in the request's thread mentioning its approvers, and a DM with the buttons to
+    /// each of them (groups expanded, the requester left out). What a retried step already posted is not posted again.
+    private func escalate(_ item: OutboxItem) async throws(OutboxFailure) {
+        let approval = try await approval(of: item)
+        // Decided before the ping went out: the update that follows says so; nobody needs asking any more.
+        guard approval.status == .pending else { return }
+        let repeated = item.payload["repeated"] == .bool(true)
+        guard case .number(let number)? = item.payload["level"], !approval.chain.levels.isEmpty else {
+            throw .permanent("the escalation names no level")
+        }
+        let level = min(max(Int(number), 1), approval.chain.levels.count)
+        let announcement = EscalationText.announcement(approval, level: level, repeated: repeated)
+        let posted = try await messages(of: approval.id)
+        let done = posted.filter { $0.outboxItem == item.id }
+
+        if let main = posted.first(where: { $0.kind == .channel }), !done.contains(where: { $0.kind == .thread }) {
+            let reply = try await call("chat.postMessage") { () throws(SlackAPIError) in
+                try await slack.postMessage(channel: main.channel, text: announcement, blocks: nil, threadTS: main.ts)
+            }
+            try await record(SlackMessageRecord(
+                approvalID: approval.id, kind: .thread, channel: reply.channel, ts: reply.ts, postedAt: clock.now, outboxItem: item.id))
+        }
+
+        let users = try await call("usergroups.users.list") { () throws(SlackAPIError) in
+            try await groups.users(approval.chain.levels[level - 1].approvers)
+        }
+        let recipients = users.filter { $0 != approval.requester }.prefix(Self.dmLimit)
+        let rendered = ApprovalMessage.render(approval)
+        let blocks = [Block.section(text: .mrkdwn(SlackText.fit(announcement, BlockKitLimits.sectionText)))] + rendered.blocks
+        for user in recipients where !done.contains(where: { $0.kind == .dm && $0.recipient == user }) {
+            let dm = try await call("conversations.open") { () throws(SlackAPIError) in
+                try await slack.openConversation(users: [user])
+            }
+            let message = try await call("chat.postMessage") { () throws(SlackAPIError) in
+                try await slack.postMessage(channel: dm, text: rendered.text, blocks: blocks, threadTS: nil)
+            }
+            try await record(SlackMessageRecord(
+                approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
+                outboxItem: item.id))
+        }
+    }
+
+    private func record(_ message: SlackMessageRecord) async throws(OutboxFailure) {
+        do {
+            try await database.recordSlackMessage(message, audit: nil)
+        } catch {
+            throw .retry("database: \(error)")
         }
     }
 

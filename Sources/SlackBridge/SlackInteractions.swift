@@ -18,12 +18,16 @@ public struct SlackInteractions: Sendable {
     let slack: any SlackWebAPI
     let database: GatehouseDatabase
     let logger: Logger
+    let groups: GroupDirectory
 
-    public init(service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger) {
+    public init(
+        service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger, groups: GroupDirectory? = nil
+    ) {
         self.service = service
         self.slack = slack
         self.database = database
         self.logger = logger
+        self.groups = groups ?? GroupDirectory(slack: slack, clock: service.clock)
     }
 
     public func handle(_ payload: InteractionPayload) async throws -> SlackReply {
@@ -52,14 +56,22 @@ public struct SlackInteractions: Sendable {
         switch actionID {
         case .approve:
             do {
-                _ = try await service.decide(id, DecisionCommand(.approve, by: user.id, byName: name))
+                _ = try await decide(id, DecisionCommand(.approve, by: user.id, byName: name))
             } catch let error as ApprovalError {
                 try await reply(to: user.id, in: channel, Self.refusal(error))
+            } catch let error as SlackAPIError {
+                try await reply(to: user.id, in: channel, Self.membershipUnknown(error))
             }
         case .reject, .modify:
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
             // Check before opening the form, so nobody fills in a modal that cannot be accepted.
-            let probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
+            var probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
+            do {
+                probe.groupMembers = try await groups.members(of: approval.chain.groupIDs)
+            } catch {
+                try await reply(to: user.id, in: channel, Self.membershipUnknown(error))
+                return .empty
+            }
             do {
                 _ = try approval.deciding(probe, at: service.clock.now)
             } catch {
@@ -130,11 +142,18 @@ public struct SlackInteractions: Sendable {
             }
         }
         do {
-            _ = try await service.decide(value.approvalID, command)
+            _ = try await decide(value.approvalID, command)
             return .empty
         } catch let error as ApprovalError {
             return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error)).responseBody)
+        } catch let error as SlackAPIError {
+            return .json(ModalError(block: firstInput(of: callback), message: Self.membershipUnknown(error)).responseBody)
         }
+    }
+
+    /// A decision by a Slack user, who must be an approver of the level the request has reached.
+    private func decide(_ id: ApprovalID, _ command: DecisionCommand) async throws -> Approval {
+        try await service.decide(id, asApprover: command) { [groups] ids in try await groups.members(of: ids) }
     }
 
     private func firstInput(of callback: SlackCallbackID) -> String {
@@ -153,12 +172,20 @@ public struct SlackInteractions: Sendable {
         ])
     }
 
+    /// Why nothing was decided when Slack could not say who is in a user group: fail closed, and say so.
+    static func membershipUnknown(_ error: SlackAPIError) -> String {
+        "Gatehouse could not check the approvers' user groups with Slack just now (\(error)), so nothing was changed. "
+            + "Please try again in a moment."
+    }
+
     /// The refusal for places that show plain text only (a modal's inline error): no mentions, no date tokens.
     public static func plainRefusal(_ error: ApprovalError) -> String {
         switch error {
         case .alreadyDecided(let decision):
             let who = SlackText.isUserID(decision.by) ? "someone else" : (decision.byName ?? decision.by)
             return "Already \(decision.outcome.rawValue) by \(who) at \(RFC3339.string(from: decision.at)); nothing was changed."
+        case .notApprover(let level, let levels, _):
+            return "You are not among the approvers of this request at level \(level) of \(levels); nothing was changed."
         default:
             return refusal(error)
         }
@@ -179,6 +206,9 @@ public struct SlackInteractions: Sendable {
             return "This request was already \(verb) by \(SlackText.who(decision.by, name: decision.byName)) at \(SlackText.date(decision.at)); nothing was changed."
         case .selfApproval:
             return "You filed this request, so someone else has to decide it."
+        case .notApprover(let level, let levels, let approvers):
+            return "You are not among the approvers of this request at level \(level) of \(levels), so nothing was changed. "
+                + "Who may decide now: \(approvers.map(\.description).joined(separator: ", "))."
         case .expired:
             return "This request has passed its deadline and can no longer be decided."
         case .notFound:

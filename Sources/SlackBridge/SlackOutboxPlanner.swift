@@ -7,12 +7,15 @@ public enum SlackOutboxKind {
     public static let post = "slack.post"
     public static let update = "slack.update"
     public static let ephemeral = "slack.ephemeral"
-    public static let all = [post, update, ephemeral]
+    /// A level's approvers are asked: a reply in the thread and a DM to each of them.
+    public static let escalate = "slack.escalate"
+    public static let all = [post, update, ephemeral, escalate]
 
     static func orderingKey(_ id: ApprovalID) -> String { "slack:\(id.rawValue)" }
 }
 
-/// Plans a post when an approval is created and an update of every message whenever it changes.
+/// Plans a post when an approval is created, the pings of an escalation, and an update of every message whenever
+/// what they show changes.
 public struct SlackOutboxPlanner: OutboxPlanner {
     public init() {}
 
@@ -22,9 +25,18 @@ public struct SlackOutboxPlanner: OutboxPlanner {
         if transition.before == nil {
             return [NewOutboxItem(kind: SlackOutboxKind.post, approvalID: id, orderingKey: key, payload: .object([:]))]
         }
-        if transition.before?.status != transition.after.status || transition.before?.escalationLevel != transition.after.escalationLevel {
-            return [NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:]))]
+        var items: [NewOutboxItem] = []
+        for case .notifyApprovers(let level, let repeated) in transition.effects {
+            items.append(NewOutboxItem(
+                kind: SlackOutboxKind.escalate, approvalID: id, orderingKey: key,
+                payload: .object(["level": .number(Double(level)), "repeated": .bool(repeated)])))
         }
-        return []
+        let before = transition.before
+        if before?.status != transition.after.status || before?.escalationLevel != transition.after.escalationLevel
+            || before?.nextDeadline != transition.after.nextDeadline
+        {
+            items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
+        }
+        return items
     }
 }

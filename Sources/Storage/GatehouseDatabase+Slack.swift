@@ -20,11 +20,14 @@ public struct SlackMessageRecord: Sendable, Equatable {
     public var recipient: String?
     public var permalink: String?
     public var postedAt: Date
+    /// The outbox item (an escalation step) it was posted for, so a retried step skips what it already posted.
+    public var outboxItem: Int64?
 
     public init(
         approvalID: ApprovalID, kind: Kind, channel: String, ts: String, recipient: String? = nil, permalink: String? = nil,
-        postedAt: Date
+        postedAt: Date, outboxItem: Int64? = nil
     ) {
+        self.outboxItem = outboxItem
         self.approvalID = approvalID
         self.kind = kind
         self.channel = channel
@@ -42,11 +45,11 @@ extension GatehouseDatabase {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO slack_message (approval_id, kind, channel, ts, recipient, permalink, posted_at)
-                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO slack_message (approval_id, kind, channel, ts, recipient, permalink, posted_at, outbox_item)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [message.approvalID.rawValue, message.kind.rawValue, message.channel, message.ts, message.recipient,
-                            message.permalink, message.postedAt.millisecondsSince1970]
+                            message.permalink, message.postedAt.millisecondsSince1970, message.outboxItem]
             )
             if let audit { try AuditLog.append(audit, at: now, in: db) }
         }
@@ -59,7 +62,7 @@ extension GatehouseDatabase {
                 SlackMessageRecord(
                     approvalID: id, kind: SlackMessageRecord.Kind(rawValue: row["kind"]) ?? .channel, channel: row["channel"],
                     ts: row["ts"], recipient: row["recipient"], permalink: row["permalink"],
-                    postedAt: Date(millisecondsSince1970: row["posted_at"]))
+                    postedAt: Date(millisecondsSince1970: row["posted_at"]), outboxItem: row["outbox_item"])
             }
         }
     }

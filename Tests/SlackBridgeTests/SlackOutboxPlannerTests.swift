@@ -58,8 +58,28 @@ struct SlackOutboxPlannerTests {
         #expect(first.orderingKey != second.orderingKey)
     }
 
-    @Test("the Slack kinds are the three the delivery handles")
+    @Test("the Slack kinds are the four the delivery handles")
     func kinds() {
-        #expect(SlackOutboxKind.all == ["slack.post", "slack.update", "slack.ephemeral"])
+        #expect(SlackOutboxKind.all == ["slack.post", "slack.update", "slack.ephemeral", "slack.escalate"])
+    }
+
+    @Test("an escalation pings the new level, then updates the message; a hold re-ping pings the same level again")
+    func escalation() throws {
+        var filed = approval
+        filed.chain = EscalationChain(
+            name: "prod-db",
+            levels: [.init(approvers: [.user("U0ALICE")], sla: 600), .init(approvers: [.group("S0SRE")], sla: 600)],
+            finalAction: .hold)
+        filed.nextDeadline = filed.createdAt.addingTimeInterval(600)
+        let escalated = try #require(filed.advancing(at: filed.nextDeadline))
+        let items = planner.outboxItems(for: escalated)
+        #expect(items.map(\.kind) == [SlackOutboxKind.escalate, SlackOutboxKind.update])
+        #expect(items.first?.payload == .object(["level": .number(2), "repeated": .bool(false)]))
+        #expect(items.allSatisfy { $0.orderingKey == orderingKey })
+
+        let repinged = try #require(escalated.after.advancing(at: escalated.after.nextDeadline))
+        let again = planner.outboxItems(for: repinged)
+        #expect(again.map(\.kind) == [SlackOutboxKind.escalate, SlackOutboxKind.update])
+        #expect(again.first?.payload == .object(["level": .number(2), "repeated": .bool(true)]))
     }
 }

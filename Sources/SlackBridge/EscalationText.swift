@@ -1,0 +1,65 @@
+import ApprovalCore
+import Foundation
+import SlackAPI
+
+/// What messages say about a request's place in its escalation chain: the note on every message about it, and the
+/// announcement posted in its thread and by DM when a level's time runs out.
+public enum EscalationText {
+    /// Approvers as Slack mentions, so they are notified: `<@U1> <!subteam^S1>`.
+    public static func mentions(_ approvers: [EscalationChain.Approver]) -> String {
+        approvers.map(\.description).joined(separator: " ")
+    }
+
+    /// The note shown on a pending request's messages, or `nil` for the default chain (anyone in the channel, no
+    /// escalation). Its `deadline` is the request's own `expires_at`, which bounds every level.
+    public static func note(for approval: Approval) -> EscalationNote? {
+        guard approval.status == .pending, approval.chain != .default, !approval.chain.levels.isEmpty else { return nil }
+        let level = approval.escalationLevel
+        let text = ":busts_in_silhouette: *Level \(level) of \(approval.chain.levels.count)* of chain `\(Mrkdwn.escape(approval.chain.name))` · "
+            + mentions(approval.currentApprovers) + " · " + whatNext(approval)
+        return EscalationNote(text: text, deadline: approval.expiresAt)
+    }
+
+    /// Posted in the request's thread (and at the top of each DM) when `level` is asked: what happened, who is asked
+    /// now, and what happens next. A ping sent late (after a restart, when the request has moved on to a later level)
+    /// leaves out what happens next: the ping for the current level says that.
+    public static func announcement(_ approval: Approval, level: Int, repeated: Bool) -> String {
+        let chain = approval.chain
+        let count = chain.levels.count
+        let who = mentions(chain.levels[min(max(level, 1), count) - 1].approvers)
+        let head: String
+        if repeated {
+            let sla = ChainDuration.format(chain.levels[min(max(level, 1), count) - 1].sla)
+            head = "Still no decision after another \(sla); asking level \(level) of \(count) again: \(who)."
+        } else {
+            let previous = chain.levels[min(max(level - 1, 1), count) - 1].sla
+            head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
+        }
+        guard level == approval.escalationLevel else { return head }
+        return head + " " + sentence(whatNext(approval))
+    }
+
+    /// What happens at the next deadline, as a clause: "escalates to level 3 <date>", "expires <date>"…
+    static func whatNext(_ approval: Approval) -> String {
+        let chain = approval.chain
+        let level = approval.escalationLevel
+        let next = approval.nextDeadline
+        if next >= approval.expiresAt { return "expires \(SlackText.date(approval.expiresAt)) if nobody decides" }
+        if level < chain.levels.count { return "escalates to level \(level + 1) \(SlackText.date(next))" }
+        switch chain.finalAction {
+        case .reject:
+            return "expires \(SlackText.date(next)) if nobody decides (then reject)"
+        case .approve:
+            return approval.risk == .low
+                ? "approved automatically \(SlackText.date(next)) if nobody decides (then approve, low risk)"
+                : "expires \(SlackText.date(next)) if nobody decides (then approve applies to low risk only)"
+        case .hold:
+            return "asked again \(SlackText.date(next)) until it expires \(SlackText.date(approval.expiresAt))"
+        }
+    }
+
+    private static func sentence(_ clause: String) -> String {
+        guard let first = clause.first else { return clause }
+        return "It " + String(first) + clause.dropFirst() + "."
+    }
+}

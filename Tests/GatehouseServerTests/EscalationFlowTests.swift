@@ -1,0 +1,301 @@
+import ApprovalCore
+import Foundation
+import GatehouseServer
+import GatehouseTestSupport
+import HummingbirdTesting
+import SlackAPI
+import SlackBridge
+import Storage
+import Testing
+
+/// Escalation through whole chains against the stand-in Slack server, with the test clock moved past each SLA.
+@Suite("Escalation: levels, pings, DMs, final actions, restarts")
+struct EscalationFlowTests {
+    static let channel = "C0APPROVALS"
+
+    /// `deploy-prod`: alice for 30m, then the SRE group (bob, carol) for 1h, then dave for 2h, then `final`.
+    static func threeLevels(_ final: EscalationChain.FinalAction = .reject) -> EscalationChain {
+        EscalationChain(
+            name: "deploy-prod",
+            levels: [
+                .init(approvers: [.user("U0ALICE")], sla: 1800),
+                .init(approvers: [.group("S0SRE")], sla: 3600),
+                .init(approvers: [.user("U0DAVE")], sla: 7200),
+            ],
+            finalAction: final)
+    }
+
+    static func withChain(
+        _ chain: EscalationChain = threeLevels(),
+        _ body: @escaping @Sendable (TestEnvironment, FakeSlackWebAPI, SlackDriver) async throws -> Void
+    ) async throws {
+        try await SlackFlowTests.withSlack { env, fake, slack in
+            fake.setGroupMembers("S0SRE", ["U0BOB", "U0CAROL"])
+            try await env.database.setChain(chain, by: "U0ADMIN")
+            try await body(env, fake, slack)
+        }
+    }
+
+    static func level(_ env: TestEnvironment, _ id: ApprovalID) async throws -> Int? {
+        try await env.database.approval(id)?.escalationLevel
+    }
+
+    static func waitForLevel(_ env: TestEnvironment, _ id: ApprovalID, _ level: Int) async throws {
+        try await SlackFlowTests.waitUntil { try await Self.level(env, id) == level }
+    }
+
+    static func threadReplies(_ fake: FakeSlackWebAPI) -> [FakeSlackWebAPI.StoredMessage] {
+        fake.messages(in: channel).filter { $0.threadTS != nil }
+    }
+
+    static func hasButtons(_ message: FakeSlackWebAPI.StoredMessage?) -> Bool {
+        SlackFlowTests.text(of: message).contains("gatehouse.approve")
+    }
+
+    @Test("a three-level chain: pings in the thread, DMs with buttons, message updates, then the final action; the API shows level and deadline")
+    func wholeChain() async throws {
+        try await Self.withChain { env, fake, slack in
+            let start = env.clock.now
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            #expect(created["escalation_level"] == .number(1))
+            #expect(created["escalation_levels"] == .number(3))
+            #expect(created["deadline"] == .string(RFC3339.string(from: start.addingTimeInterval(1800))))
+            // No expires_in: long enough for the whole chain, and at least 24 h.
+            #expect(created["expires_at"] == .string(RFC3339.string(from: start.addingTimeInterval(86_400))))
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            let main = try #require(fake.messages(in: Self.channel).first)
+            let firstText = SlackFlowTests.text(of: main)
+            #expect(firstText.contains("Level 1 of 3"))
+            #expect(firstText.contains("<@U0ALICE>"))
+
+            // Level 1's SLA runs out: level 2 (a user group) is asked in the thread and by DM.
+            env.clock.advance(by: 1800)
+            try await Self.waitForLevel(env, id, 2)
+            _ = try await fake.waitForCalls("chat.postMessage", count: 4)  // thread reply + 2 DMs
+            let reply = try #require(Self.threadReplies(fake).first)
+            #expect(reply.threadTS == main.ts)
+            #expect(reply.text?.contains("No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>") == true)
+            #expect(reply.text?.contains("<!date^") == true)
+            #expect(Set(fake.calls("conversations.open").compactMap { $0["users"]?.stringValue }) == ["U0BOB", "U0CAROL"])
+            for user in ["U0BOB", "U0CAROL"] {
+                let dm = try #require(fake.messages(in: "D" + user).first)
+                #expect(Self.hasButtons(dm))
+                #expect(SlackFlowTests.text(of: dm).contains("escalated to level 2 of 3"))
+            }
+            _ = try await fake.waitForCalls("chat.update", count: 1)
+            #expect(SlackFlowTests.text(of: fake.message(channel: Self.channel, ts: main.ts)).contains("Level 2 of 3"))
+            let atTwo = try await slack.client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
+            #expect(atTwo["escalation_level"] == .number(2))
+            #expect(atTwo["deadline"] == .string(RFC3339.string(from: start.addingTimeInterval(1800 + 3600))))
+
+            // Level 2's SLA runs out: dave is asked.
+            env.clock.advance(by: 3600)
+            try await Self.waitForLevel(env, id, 3)
+            _ = try await fake.waitForCalls("chat.postMessage", count: 6)
+            #expect(Self.threadReplies(fake).last?.text?.contains("No decision after 1h; escalated to level 3 of 3: <@U0DAVE>") == true)
+            #expect(Self.hasButtons(fake.messages(in: "DU0DAVE").first))
+
+            // The last SLA runs out: `then reject` expires it, decided by system:timeout, and every message loses its buttons.
+            env.clock.advance(by: 7200)
+            try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
+            let expired = try #require(try await env.database.approval(id))
+            #expect(expired.decision?.by == "system:timeout")
+            #expect(expired.decision?.reason?.contains("then reject") == true)
+            try await SlackFlowTests.waitUntil {
+                let posted = try await env.database.slackMessages(for: id).filter { $0.kind != .thread }
+                return posted.count == 4 && posted.allSatisfy { !Self.hasButtons(fake.message(channel: $0.channel, ts: $0.ts)) }
+            }
+            let audit = try await env.database.auditEntries(approvalID: id)
+            let escalations = audit.filter { $0.kind == "escalated" }
+            #expect(escalations.map { $0.details["to_level"] } == [.number(2), .number(3)])
+            #expect(escalations.allSatisfy { $0.actor == "system:escalation" })
+            #expect(audit.last?.kind == "expired" || audit.contains { $0.kind == "expired" })
+            guard case .intact = try await env.database.verifyAuditLog() else {
+                Issue.record("the audit chain is broken")
+                return
+            }
+        }
+    }
+
+    @Test("authority grows level by level: later levels are refused early; group members and earlier levels may decide later")
+    func authorityGrows() async throws {
+        try await Self.withChain { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+
+            // Level 1: dave (level 3) and bob (the group at level 2) may not decide yet.
+            _ = try await slack.click(.approve, on: id, by: "U0DAVE")
+            _ = try await slack.click(.approve, on: id, by: "U0BOB")
+            let refusals = try await fake.waitForCalls("chat.postEphemeral", count: 2)
+            #expect(refusals.allSatisfy { $0["text"]?.stringValue?.contains("not among the approvers of this request at level 1 of 3") == true })
+            #expect(refusals.allSatisfy { $0["text"]?.stringValue?.contains("<@U0ALICE>") == true })
+            #expect(try await env.database.approval(id)?.status == .pending)
+            let refused = try await env.database.auditEntries(approvalID: id).filter { $0.kind == "decision_refused" }
+            #expect(refused.map { $0.details["reason"] } == [.string("not_approver"), .string("not_approver")])
+            // Reject opens no form for someone who may not decide.
+            _ = try await slack.click(.reject, on: id, by: "U0DAVE")
+            _ = try await fake.waitForCalls("chat.postEphemeral", count: 3)
+            #expect(fake.calls("views.open").isEmpty)
+
+            env.clock.advance(by: 1800)
+            try await Self.waitForLevel(env, id, 2)
+            // Level 2: bob is in the group now asked; the membership comes from usergroups.users.list.
+            _ = try await slack.click(.approve, on: id, by: "U0BOB", name: "bob")
+            let decided = try #require(try await env.database.approval(id))
+            #expect(decided.status == .approved)
+            #expect(decided.decision?.by == "U0BOB")
+            #expect(fake.calls("usergroups.users.list").first?["usergroup"]?.stringValue == "S0SRE")
+
+            // A decision during escalation cancels the remaining timers: nothing more is sent or audited.
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            let postsBefore = fake.calls("chat.postMessage").count
+            env.clock.advance(by: 3600 + 7200 + 86_400)
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            #expect(fake.calls("chat.postMessage").count == postsBefore)
+            #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 1)
+            #expect(try await env.database.approval(id)?.status == .approved)
+        }
+    }
+
+    @Test("level 1 may still decide at level 2, and a Slack error reading a group fails closed")
+    func earlierLevelsKeepAuthority() async throws {
+        try await Self.withChain { env, fake, slack in
+            let first = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let second = try await slack.client.createApproval(key: env.requestKey, action: "Second", extra: #","gate":"deploy-prod""#)
+            let firstID = ApprovalID(rawValue: try #require(first["id"]?.stringValue))
+            let secondID = ApprovalID(rawValue: try #require(second["id"]?.stringValue))
+            env.clock.advance(by: 1800)
+            try await Self.waitForLevel(env, firstID, 2)
+            try await Self.waitForLevel(env, secondID, 2)
+            _ = try await slack.click(.approve, on: firstID, by: "U0ALICE")
+            #expect(try await env.database.approval(firstID)?.status == .approved)
+
+            // The escalation's DMs read the group; once that list is older than the directory keeps it, Slack is asked
+            // again, and when Slack fails nobody outside the named users may decide.
+            _ = try await fake.waitForCalls("usergroups.users.list", count: 1)
+            fake.fail("usergroups.users.list", with: .serverError, times: 5)
+            env.clock.advance(by: 120)
+            _ = try await slack.click(.approve, on: secondID, by: "U0BOB")
+            #expect(try await env.database.approval(secondID)?.status == .pending)
+            let reply = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
+            #expect(reply["user"]?.stringValue == "U0BOB")
+            #expect(reply["text"]?.stringValue?.contains("could not check") == true)
+        }
+    }
+
+    @Test("then approve applies to low risk only; other risks expire")
+    func thenApprove() async throws {
+        let chain = EscalationChain(name: "docs", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .approve)
+        try await Self.withChain(chain) { env, fake, slack in
+            let low = try await slack.client.createApproval(key: env.requestKey, action: "Low", extra: #","gate":"docs","risk":"low""#)
+            let high = try await slack.client.createApproval(key: env.requestKey, action: "High", extra: #","gate":"docs","risk":"high""#)
+            let lowID = ApprovalID(rawValue: try #require(low["id"]?.stringValue))
+            let highID = ApprovalID(rawValue: try #require(high["id"]?.stringValue))
+            env.clock.advance(by: 600)
+            try await SlackFlowTests.waitUntil {
+                let lowStatus = try await env.database.approval(lowID)?.status
+                let highStatus = try await env.database.approval(highID)?.status
+                return lowStatus != .pending && highStatus != .pending
+            }
+            let approved = try #require(try await env.database.approval(lowID))
+            #expect(approved.status == .approved)
+            #expect(approved.decision?.by == "policy:then-approve")
+            let expired = try #require(try await env.database.approval(highID))
+            #expect(expired.status == .expired)
+            #expect(expired.decision?.by == "system:timeout")
+            _ = try await fake.waitForCalls("chat.update", count: 2)
+        }
+    }
+
+    @Test("then hold asks the last level again every SLA until the request expires")
+    func holdRepings() async throws {
+        let chain = EscalationChain(name: "db", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .hold)
+        try await Self.withChain(chain) { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"db","expires_in":2700"#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            for ping in 1...4 {
+                env.clock.advance(by: 600)
+                // One thread reply and one DM to alice per ping.
+                _ = try await fake.waitForCalls("chat.postMessage", count: 1 + 2 * ping)
+                #expect(Self.threadReplies(fake).count == ping)
+                #expect(try await env.database.approval(id)?.status == .pending)
+            }
+            #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("asking level 1 of 1 again: <@U0ALICE>") == true })
+            env.clock.advance(by: 300)
+            try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
+            #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 4)
+        }
+    }
+
+    @Test("a request keeps the chain it was filed under: later edits and deletion change nothing in flight")
+    func snapshotIsolation() async throws {
+        try await Self.withChain { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            let replaced = EscalationChain(name: "deploy-prod", levels: [.init(approvers: [.user("U0MALLORY")], sla: 60)], finalAction: .approve)
+            try await env.database.setChain(replaced, by: "U0ADMIN")
+            #expect(try await env.database.approval(id)?.chain == Self.threeLevels())
+            env.clock.advance(by: 60)
+            _ = try await slack.click(.approve, on: id, by: "U0MALLORY")
+            #expect(try await env.database.approval(id)?.status == .pending)
+            #expect(try await Self.level(env, id) == 1)
+            let deleted = try await env.database.deleteChain(named: "deploy-prod", by: "U0ADMIN")
+            #expect(deleted.pending == 1)
+            env.clock.advance(by: 1740)
+            try await Self.waitForLevel(env, id, 2)
+            #expect(try await env.database.approval(id)?.chain == Self.threeLevels())
+            // A request filed now gets the default chain: anyone but the requester decides.
+            let later = try await slack.client.createApproval(key: env.requestKey, action: "Later", extra: #","gate":"deploy-prod""#)
+            let laterID = ApprovalID(rawValue: try #require(later["id"]?.stringValue))
+            _ = try await slack.click(.approve, on: laterID, by: "U0MALLORY")
+            #expect(try await env.database.approval(laterID)?.status == .approved)
+        }
+    }
+
+    @Test("after a restart every overdue escalation fires at once, in order, and none fires twice")
+    func restartWithOverdueDeadlines() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        fake.setGroupMembers("S0SRE", ["U0BOB"])
+        let configuration = env.slackConfiguration(fake)
+        try await env.database.setChain(Self.threeLevels(), by: "U0ADMIN")
+        let id = try await env.application(configuration: configuration).test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: ApprovalID(rawValue: created["id"]!.stringValue!)).count == 1 }
+            return ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+        }
+        try env.database.close()
+        // Down through levels 1 and 2: both deadlines pass while nothing runs.
+        env.clock.advance(by: 1800 + 3600 + 60)
+        let reopened = try env.reopenDatabase()
+        try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
+            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.escalationLevel == 3 }
+            // Two thread replies (levels 2 and 3), a DM to bob and one to dave.
+            _ = try await fake.waitForCalls("chat.postMessage", count: 5)
+            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+        }
+        try reopened.close()
+        let again = try env.reopenDatabase()
+        try await env.application(configuration: configuration, database: again).test(.live) { client in
+            _ = try await client.call(.get, "/healthz")
+            try await SlackFlowTests.waitUntil { try await again.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+        }
+        let escalations = try await again.auditEntries(approvalID: id).filter { $0.kind == "escalated" }
+        try again.close()
+        #expect(escalations.map { $0.details["to_level"] } == [.number(2), .number(3)])
+        // Level 3 started when level 2's SLA ended, not at the restart.
+        #expect(escalations.last?.details["next_deadline"] == .string(RFC3339.string(from: Date(timeIntervalSince1970: 1_795_309_200 + 1800 + 3600 + 7200))))
+        let replies = fake.messages(in: Self.channel).filter { $0.threadTS != nil }.compactMap(\.text)
+        #expect(replies.count == 2)
+        #expect(replies.first?.contains("level 2 of 3") == true)
+        #expect(replies.last?.contains("level 3 of 3") == true)
+        #expect(fake.messages(in: "DU0BOB").count == 1)
+        #expect(fake.messages(in: "DU0DAVE").count == 1)
+        await fake.stop()
+    }
+}

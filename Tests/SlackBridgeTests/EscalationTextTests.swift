@@ -1,0 +1,109 @@
+import ApprovalCore
+import Foundation
+import SlackAPI
+import SlackBridge
+import Testing
+
+/// What messages say about a request's place in its chain.
+@Suite("Escalation text: the note on messages and the announcement in threads and DMs")
+struct EscalationTextTests {
+    static let chain = EscalationChain(
+        name: "prod-db",
+        levels: [
+            .init(approvers: [.user("U0ALICE"), .user("U0BOB")], sla: 1800),
+            .init(approvers: [.group("S0SRE")], sla: 3600),
+            .init(approvers: [.user("U0DAVE")], sla: 7200),
+        ],
+        finalAction: .reject)
+
+    static func filed(_ chain: EscalationChain = chain, risk: Risk = .high, expiresIn: Int? = nil) -> Approval {
+        ApprovalRequest(action: "Drop a table", payload: .object(["t": .string("x")]), risk: risk, gate: chain.name, expiresIn: expiresIn)
+            .approval(id: SampleApprovals.id(40), ownerKey: "ci", at: SampleApprovals.filedAt, chain: chain)
+    }
+
+    /// The approval after its level `level` started on time.
+    static func atLevel(_ level: Int, _ approval: Approval) throws -> Approval {
+        var current = approval
+        while current.escalationLevel < level {
+            current = try #require(current.advancing(at: current.nextDeadline)).after
+        }
+        return current
+    }
+
+    @Test("no note for the default chain or once decided")
+    func noNote() throws {
+        #expect(EscalationText.note(for: SampleApprovals.pendingHighRisk) == nil)
+        let decided = try Self.filed().deciding(DecisionCommand(.approve, by: "U0ALICE"), at: SampleApprovals.decidedAt).after
+        #expect(EscalationText.note(for: decided) == nil)
+        #expect(!BlockTexts.mrkdwn(in: ApprovalMessage.render(decided).blocks).contains { $0.contains("Level 1 of 3") })
+    }
+
+    @Test("the note names the level, mentions its approvers and says when the next level is asked")
+    func levelNote() throws {
+        let first = try #require(EscalationText.note(for: Self.filed()))
+        #expect(first.text.contains("*Level 1 of 3*"))
+        #expect(first.text.contains("<@U0ALICE> <@U0BOB>"))
+        #expect(first.text.contains("escalates to level 2 " + SlackText.date(SampleApprovals.filedAt.addingTimeInterval(1800))))
+        #expect(first.deadline == Self.filed().expiresAt)
+        let second = try #require(EscalationText.note(for: try Self.atLevel(2, Self.filed())))
+        #expect(second.text.contains("*Level 2 of 3*"))
+        #expect(second.text.contains("<!subteam^S0SRE>"))
+        #expect(!second.text.contains("<@U0ALICE>"))
+        // Rendered as a context block of the message while pending.
+        let blocks = ApprovalMessage.render(try Self.atLevel(2, Self.filed())).blocks
+        #expect(BlockTexts.mrkdwn(in: blocks).contains(second.text))
+    }
+
+    @Test("at the last level the note says what the final action will do", arguments: [
+        (EscalationChain.FinalAction.reject, Risk.high, "if nobody decides (then reject)"),
+        (.approve, .low, "approved automatically"),
+        (.approve, .medium, "then approve applies to low risk only"),
+        (.hold, .high, "asked again"),
+    ])
+    func finalActionNote(_ final: EscalationChain.FinalAction, _ risk: Risk, _ expected: String) throws {
+        var chain = Self.chain
+        chain.finalAction = final
+        let last = try Self.atLevel(3, Self.filed(chain, risk: risk))
+        let note = try #require(EscalationText.note(for: last))
+        #expect(note.text.contains(expected), "\(note.text)")
+    }
+
+    @Test("when the request expires before the level's SLA ends, the note says it expires")
+    func expiresFirst() throws {
+        let short = Self.filed(expiresIn: 600)
+        #expect(short.nextDeadline == short.expiresAt)
+        #expect(EscalationText.note(for: short)?.text.contains("expires " + SlackText.date(short.expiresAt)) == true)
+    }
+
+    @Test("the announcement says what happened, who is asked now, and what comes next")
+    func announcement() throws {
+        let second = try Self.atLevel(2, Self.filed())
+        let text = EscalationText.announcement(second, level: 2, repeated: false)
+        #expect(text.hasPrefix("No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>."))
+        #expect(text.contains("It escalates to level 3 " + SlackText.date(second.nextDeadline) + "."))
+    }
+
+    @Test("a hold re-ping says it is asking again; a late ping for a level already passed leaves out what comes next")
+    func repeatedAndLate() throws {
+        var hold = Self.chain
+        hold.finalAction = .hold
+        let last = try Self.atLevel(3, Self.filed(hold))
+        let again = try #require(last.advancing(at: last.nextDeadline)).after
+        #expect(EscalationText.announcement(again, level: 3, repeated: true).hasPrefix(
+            "Still no decision after another 2h; asking level 3 of 3 again: <@U0DAVE>."))
+        let late = EscalationText.announcement(last, level: 2, repeated: false)
+        #expect(late == "No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>.")
+    }
+
+    @Test("a chain of ten levels with many approvers still renders within Block Kit limits")
+    func largeChainFits() throws {
+        let many = (0..<40).map { EscalationChain.Approver.user("U0\(String(repeating: "A", count: 8))\($0)") }
+        let chain = EscalationChain(
+            name: "big", levels: Array(repeating: .init(approvers: many, sla: 60), count: EscalationChain.maximumLevels), finalAction: .hold)
+        let approval = try Self.atLevel(10, Self.filed(chain))
+        let rendered = ApprovalMessage.render(approval)
+        #expect(BlockKitLimits.problems(inMessageBlocks: rendered.blocks, text: rendered.text) == [])
+        let announcement = EscalationText.announcement(approval, level: 10, repeated: false)
+        #expect(BlockKitLimits.length(announcement) < BlockKitLimits.messageText)
+    }
+}
