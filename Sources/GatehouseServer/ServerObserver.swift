@@ -19,6 +19,12 @@ final class ServerObserver: ApprovalObserver, Sendable {
         if transition.before == nil {
             escalation.deadlineAdded(approval.nextDeadline)
         }
+        for case .notifyApprovers(_, let repeated) in transition.effects {
+            metrics.counter(
+                "gatehouse_escalations_total", labels: [("repeated", String(repeated))],
+                help: "Escalation steps fired: a level asked (repeated: a hold chain asking its last level again)."
+            ).increment()
+        }
         if transition.effects.contains(.wakeWaiters) {
             waiters.notify(approval)
             metrics.recordLeftPending(approval)

@@ -257,22 +257,25 @@ extension GatehouseDatabase: ApprovalRepository {
         }
     }
 
+    /// The scheduler's two reads. Pinned to the partial index of pending deadlines: without statistics SQLite
+    /// prefers `approval_by_status` and would read every pending request at every wake-up, and a missing index
+    /// should be an error, not a silent scan.
+    static let dueSQL = """
+        SELECT \(ApprovalRow.columns) FROM approval INDEXED BY approval_pending_next_deadline
+        WHERE status = 'pending' AND next_deadline <= ? ORDER BY next_deadline, seq LIMIT ?
+        """
+    static let nextDeadlineSQL =
+        "SELECT MIN(next_deadline) FROM approval INDEXED BY approval_pending_next_deadline WHERE status = 'pending'"
+
     public func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
         try await writer.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT \(ApprovalRow.columns) FROM approval
-                    WHERE status = 'pending' AND next_deadline <= ? ORDER BY next_deadline, seq LIMIT ?
-                    """,
-                arguments: [now.millisecondsSince1970, limit]
-            ).map(ApprovalRow.decode)
+            try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
         }
     }
 
     public func nextDeadline() async throws -> Date? {
         try await writer.read { db in
-            try Int64.fetchOne(db, sql: "SELECT MIN(next_deadline) FROM approval WHERE status = 'pending'")
+            try Int64.fetchOne(db, sql: Self.nextDeadlineSQL)
                 .map(Date.init(millisecondsSince1970:))
         }
     }

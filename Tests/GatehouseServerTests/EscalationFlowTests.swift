@@ -110,6 +110,8 @@ struct EscalationFlowTests {
             let escalations = audit.filter { $0.kind == "escalated" }
             #expect(escalations.map { $0.details["to_level"] } == [.number(2), .number(3)])
             #expect(escalations.allSatisfy { $0.actor == "system:escalation" })
+            let metrics = try await slack.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"gatehouse_escalations_total{repeated="false"} 2"#))
             #expect(audit.last?.kind == "expired" || audit.contains { $0.kind == "expired" })
             guard case .intact = try await env.database.verifyAuditLog() else {
                 Issue.record("the audit chain is broken")
