@@ -3,38 +3,252 @@ import Foundation
 import SlackAPI
 import Storage
 
-/// The slash command: answers within Slack's 3 seconds, always ephemeral, with a short text.
+/// The slash command (`/gatehouse …`): escalation chains, admins and pending requests.
+///
+/// Slack shows an error unless the command is answered within 3 seconds, so every answer comes from local database
+/// work only, never a Web API call. Answers are short mrkdwn, shown only to the person who typed the command.
+/// Changes are admin-only; the database audits each one with the Slack user ID as actor, and refusals are audited here.
 public struct SlackCommands: Sendable {
     let database: GatehouseDatabase
     let clock: any WallClock
-    /// Admins from `GATEHOUSE_ADMINS`; those added with `admin add` are in the database.
-    let configuredAdmins: Set<String>
+    /// Admins from `GATEHOUSE_ADMINS`, each once, in the configured order; those added with `admin add` are in the
+    /// database.
+    let configuredAdmins: [String]
 
     public init(database: GatehouseDatabase, clock: any WallClock, configuredAdmins: [String] = []) {
         self.database = database
         self.clock = clock
-        self.configuredAdmins = Set(configuredAdmins)
+        var seen: Set<String> = []
+        self.configuredAdmins = configuredAdmins.filter { seen.insert($0).inserted }
     }
 
+    /// The reply to `command`; a user's mistake or a refusal is a reply too, never an error.
     public func answer(_ command: SlashCommand) async throws -> String {
-        let words = command.text.split(whereSeparator: \.isWhitespace).map(String.init)
-        switch words.first?.lowercased() {
-        case nil, "help": return Self.help(command.command)
-        case "pending": return try await pending()
-        default:
-            return "I don't know `\(Mrkdwn.escape(words[0]))`.\n\n" + Self.help(command.command)
+        let name = command.command.isEmpty ? "/gatehouse" : command.command
+        let parsed: ChainCommand
+        do {
+            parsed = try ChainCommandGrammar.parse(command.text, command: name)
+        } catch {
+            return Self.mistake(error, command: name)
+        }
+        let user = command.userID
+        switch parsed {
+        case .help:
+            return ChainCommandGrammar.help(command: name)
+        case .pending:
+            return try await pending()
+        case .chains:
+            return try await chains(command: name)
+        case .show(let chain):
+            return try await show(chain, command: name)
+        case .adminList:
+            return Self.adminList(try await admins(), command: name)
+        case .set(let chain):
+            return try await asAdmin(parsed, by: user, command: name) { _ in try await set(chain, by: user) }
+        case .delete(let chain):
+            return try await asAdmin(parsed, by: user, command: name) { _ in try await delete(chain, by: user) }
+        case .adminAdd(let users):
+            return try await asAdmin(parsed, by: user, command: name) { admins in
+                try await addAdmins(users, by: user, admins: admins)
+            }
+        case .adminRemove(let users):
+            return try await asAdmin(parsed, by: user, command: name) { admins in
+                try await removeAdmins(users, by: user, admins: admins, command: name)
+            }
         }
     }
 
-    static func help(_ name: String) -> String {
-        let name = name.isEmpty ? "/gatehouse" : name
+    /// The grammar's sentence, and where to find the grammar unless the sentence already says.
+    static func mistake(_ error: ChainCommandError, command: String) -> String {
+        let pointer = "`\(command) help`"
+        if error.message.contains(pointer) { return error.message }
+        return error.message + "\nType \(pointer) for the grammar and examples."
+    }
+
+    // MARK: Admins
+
+    /// Who may change configuration: those in `GATEHOUSE_ADMINS` and those added from Slack.
+    struct Admins {
+        var configured: [String]
+        var stored: [String]
+
+        var all: Set<String> { Set(configured).union(stored) }
+        var isEmpty: Bool { configured.isEmpty && stored.isEmpty }
+    }
+
+    func admins() async throws -> Admins {
+        Admins(configured: configuredAdmins, stored: try await database.storedAdmins())
+    }
+
+    /// Runs `change` when `user` is an admin; otherwise audits the refusal and answers it politely.
+    ///
+    /// With no admin at all, nobody may change anything: the first person to type a command must not become admin.
+    func asAdmin(
+        _ request: ChainCommand, by user: String, command: String, _ change: (Admins) async throws -> String
+    ) async throws -> String {
+        let admins = try await admins()
+        if admins.all.contains(user) { return try await change(admins) }
+        try await auditRefusal(request, by: user, reason: admins.isEmpty ? "no_admins" : "not_admin")
+        if admins.isEmpty {
+            return "Sorry, only Gatehouse admins can change chains and admins, and none is configured yet. "
+                + Self.configurationHint + " Until then, chains can still be read with `\(command) chains`."
+        }
+        let mentions = Self.mentions(admins.configured + admins.stored.filter { !admins.configured.contains($0) })
+        return "Sorry, only Gatehouse admins can change chains and admins; nothing was changed. "
+            + "Ask one of them for help: \(mentions)."
+    }
+
+    static let configurationHint =
+        "Whoever runs Gatehouse can set `GATEHOUSE_ADMINS` (or `admins` in its configuration file) to Slack user IDs, "
+        + "comma-separated like `U012ABCDEF,U034GHIJKL`, and restart it."
+
+    func auditRefusal(_ request: ChainCommand, by user: String, reason: String) async throws {
+        var details: [String: JSONValue] = ["reason": .string(reason)]
+        switch request {
+        case .set(let chain):
+            details["command"] = .string("chain set")
+            details["name"] = .string(chain.name)
+        case .delete(let name):
+            details["command"] = .string("chain delete")
+            details["name"] = .string(name)
+        case .adminAdd(let users):
+            details["command"] = .string("admin add")
+            details["users"] = .array(users.map(JSONValue.string))
+        case .adminRemove(let users):
+            details["command"] = .string("admin remove")
+            details["users"] = .array(users.map(JSONValue.string))
+        case .help, .chains, .show, .pending, .adminList:
+            return
+        }
+        try await database.append(AuditEvent(.requestRefused, actor: user, details: details))
+    }
+
+    static func adminList(_ admins: Admins, command: String) -> String {
+        if admins.isEmpty {
+            return "*Gatehouse admins*: none yet, so nobody can change chains from Slack. " + configurationHint
+        }
+        let added = admins.stored.filter { !admins.configured.contains($0) }
         return """
-            *Gatehouse* — approvals for agents and pipelines.
-            • `\(name) pending` — requests waiting for a decision
-            • `\(name) help` — this text
-            Requests appear in the approvals channel with *Approve*, *Reject* and *Modify* buttons.
+            *Gatehouse admins* (they may change chains and admins):
+            • From `GATEHOUSE_ADMINS`: \(admins.configured.isEmpty ? "none" : mentions(admins.configured))
+            • Added with `\(command) admin add`: \(added.isEmpty ? "none" : mentions(added))
             """
     }
+
+    func addAdmins(_ users: [String], by actor: String, admins: Admins) async throws -> String {
+        let configured = users.filter { admins.configured.contains($0) }
+        let candidates = users.filter { !admins.configured.contains($0) }
+        let added = candidates.isEmpty ? [] : try await database.addAdmins(candidates, by: actor)
+        let already = users.filter { !configured.contains($0) && !added.contains($0) }
+        var lines: [String] = []
+        if !added.isEmpty { lines.append("Added \(Self.mentions(added)) as \(added.count == 1 ? "an admin" : "admins").") }
+        if !already.isEmpty { lines.append("\(Self.mentions(already)) \(already.count == 1 ? "was" : "were") already an admin.") }
+        if !configured.isEmpty {
+            lines.append("\(Self.mentions(configured)) \(configured.count == 1 ? "is" : "are") already an admin through `GATEHOUSE_ADMINS`.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    func removeAdmins(_ users: [String], by actor: String, admins: Admins, command: String) async throws -> String {
+        let remaining = admins.all.subtracting(users.filter { !admins.configured.contains($0) })
+        if remaining.isEmpty {
+            return "That would leave Gatehouse with no admin at all, so nothing was removed. Add another admin first "
+                + "with `\(command) admin add @someone`, or set `GATEHOUSE_ADMINS`."
+        }
+        // A person in both lists loses the stored entry too, so that a later change to the configuration really removes them.
+        let removed = try await database.removeAdmins(users, by: actor)
+        let configured = users.filter { admins.configured.contains($0) }
+        let gone = removed.filter { !configured.contains($0) }
+        let notAdmins = users.filter { !configured.contains($0) && !removed.contains($0) }
+        var lines: [String] = []
+        if !gone.isEmpty { lines.append("Removed \(Self.mentions(gone)) from the admins.") }
+        if !notAdmins.isEmpty { lines.append("\(Self.mentions(notAdmins)) \(notAdmins.count == 1 ? "was not an admin" : "were not admins").") }
+        if !configured.isEmpty {
+            lines.append(
+                "\(Self.mentions(configured)) \(configured.count == 1 ? "is an admin" : "are admins") through `GATEHOUSE_ADMINS`; "
+                    + "to remove \(configured.count == 1 ? "them" : "those"), change that setting in the configuration and restart Gatehouse.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func mentions(_ users: [String]) -> String {
+        users.map { EscalationChain.Approver.user($0).description }.joined(separator: ", ")
+    }
+
+    // MARK: Chains
+
+    func set(_ chain: EscalationChain, by user: String) async throws -> String {
+        let replaced: EscalationChain?
+        do {
+            replaced = try await database.setChain(chain, by: user)
+        } catch let error as ChainError {
+            return Mrkdwn.escape(error.description) + " Nothing was changed."
+        }
+        if replaced == chain { return "Chain `\(chain.name)` already is \(Self.rungs(of: chain)); nothing changed." }
+        var text = "Saved chain `\(chain.name)`: \(Self.rungs(of: chain))"
+        if let replaced { text += " (it replaced: \(Self.rungs(of: replaced)))" }
+        return text + ".\nNew requests with gate `\(chain.name)` follow it; requests already waiting keep the chain they started with."
+    }
+
+    func delete(_ name: String, by user: String) async throws -> String {
+        let result = try await database.deleteChain(named: name, by: user)
+        guard let deleted = result.deleted else { return "No chain named `\(name)`; nothing deleted." }
+        let waiting = result.pending == 1 ? "1 request in flight keeps its snapshot" : "\(result.pending) requests in flight keep their snapshot"
+        return "Deleted chain `\(name)`; \(waiting).\nIt was: \(Self.rungs(of: deleted)). New requests with gate `\(name)` use the default chain."
+    }
+
+    func chains(command: String) async throws -> String {
+        let chains = try await database.chains()
+        var lines = chains.isEmpty ? ["No chains yet."] : ["*Chains* (\(chains.count)):"]
+        lines += chains.map { "• `\($0.name)`: \(Self.rungs(of: $0))" }
+        if !chains.contains(where: { $0.name == EscalationChain.default.name }) {
+            lines.append("• `default` (built in): \(Self.rungs(of: .default)); requests whose gate has no chain use it.")
+        }
+        if chains.isEmpty { lines.append("Create one with `\(command) chain set deploy-prod @alice 30m`.") }
+        return lines.joined(separator: "\n")
+    }
+
+    func show(_ name: String, command: String) async throws -> String {
+        guard let chain = try await database.chain(named: name) else {
+            let fallback = "Requests with gate `\(name)` use the default chain: anyone in the approvals channel (except the requester) may decide."
+            if name == EscalationChain.default.name {
+                return "`default` is the built-in chain, not changed so far. " + fallback
+            }
+            return "No chain named `\(name)`. \(fallback)\nCreate one with `\(command) chain set \(name) @alice 30m`."
+        }
+        var lines = ["*Chain `\(chain.name)`*, \(chain.levels.count == 1 ? "1 level" : "\(chain.levels.count) levels"):"]
+        for (index, level) in chain.levels.enumerated() {
+            let who = level.approvers.map(\.description).joined(separator: " ")
+            lines.append("\(index + 1). \(who) — \(ChainDuration.format(level.sla))")
+        }
+        lines.append(Self.finalText(chain))
+        let pending = try await database.pendingCount(gate: name)
+        if pending > 0 {
+            lines.append(pending == 1 ? "1 request waiting uses its own snapshot of this chain." : "\(pending) requests waiting use their own snapshot of this chain.")
+        }
+        return lines.joined(separator: "\n")
+    }
+
+    static func finalText(_ chain: EscalationChain) -> String {
+        switch chain.finalAction {
+        case .reject:
+            return "Then *reject*: if nobody decides by the end, the request expires."
+        case .approve:
+            return "Then *approve*: if nobody decides by the end, a low-risk request is approved; others expire."
+        case .hold:
+            let every = ChainDuration.format(chain.levels.last?.sla ?? 0)
+            return "Then *hold*: the last level is asked again every \(every) until the request expires."
+        }
+    }
+
+    /// The chain's one-line form without its name: `<@U1> 30m → <!subteam^S1> 1h → then reject`.
+    static func rungs(of chain: EscalationChain) -> String {
+        let line = chain.description
+        let prefix = "\(chain.name): "
+        return line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line
+    }
+
+    // MARK: Pending
 
     func pending() async throws -> String {
         let page = try await database.list(ApprovalFilter(status: .pending), limit: 20)
@@ -42,8 +256,9 @@ public struct SlackCommands: Sendable {
         let now = clock.now
         var lines = ["*Pending requests* (newest first):"]
         for approval in page.approvals {
+            let levels = max(1, approval.chain.levels.count)
             var line = "• *\(Mrkdwn.escape(String(approval.action.prefix(80))))* — gate `\(Mrkdwn.escape(approval.gate))`, "
-                + "\(Self.age(now.timeIntervalSince(approval.createdAt))) old, level \(approval.escalationLevel)"
+                + "\(Self.age(now.timeIntervalSince(approval.createdAt))) old, level \(min(approval.escalationLevel, levels)) of \(levels)"
             if let link = try await database.slackMessages(for: approval.id).first(where: { $0.kind == .channel })?.permalink {
                 line += " — <\(link)|open>"
             }
