@@ -19,7 +19,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
-            AuditCommand.self,
+            AuditCommand.self, ChainsCommand.self,
         ]
     )
 

@@ -1,0 +1,210 @@
+import ApprovalCore
+import ArgumentParser
+import Foundation
+import Storage
+
+/// `gatehouse chains export|apply`: escalation chains as a YAML file, for those who keep configuration in git.
+struct ChainsCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "chains",
+        abstract: "Export the escalation chains as a YAML file, and apply one.",
+        discussion: """
+            The file format is in config/chains.example.yaml. Requests already filed keep the chain they were \
+            filed under; a change applies to requests filed after it.
+
+            Example:
+              gatehouse chains export > chains.yaml
+              gatehouse chains apply chains.yaml --dry-run
+              gatehouse chains apply chains.yaml
+            """,
+        subcommands: [Export.self, Apply.self]
+    )
+
+    /// Exit status when the file has problems: sysexits' EX_DATAERR, as `serve` uses EX_CONFIG (78).
+    static let dataError: Int32 = 65
+    /// Exit status when the file cannot be read: sysexits' EX_NOINPUT.
+    static let noInput: Int32 = 66
+
+    struct Export: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print every chain as YAML, sorted by name, in the form `chains apply` reads.",
+            discussion: """
+                Applying the output unchanged changes nothing.
+
+                Example:
+                  gatehouse chains export --db /var/lib/gatehouse/g.sqlite > chains.yaml
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+
+        func run() async throws {
+            let code = await Self.run(database: database, terminal: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        static func run(database: DatabaseOptions, terminal: Terminal) async -> Int32 {
+            let db: GatehouseDatabase
+            do {
+                db = try openDatabase(database)
+            } catch {
+                terminal.err("gatehouse: \(error)")
+                return ExitCode.validationFailure.rawValue
+            }
+            defer { try? db.close() }
+            do {
+                let text = ChainsFile.render(try await db.chains())
+                terminal.out(String(text.dropLast()))
+                return 0
+            } catch {
+                terminal.err("gatehouse: cannot read the chains from '\(database.resolvedPath)': \(error)")
+                return 1
+            }
+        }
+    }
+
+    struct Apply: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add and change chains to match a YAML file, in one transaction; print what changed.",
+            discussion: """
+                The whole file is checked first: any problem (an unknown key, a bad duration or ID, a level naming \
+                nobody, a name used twice) is printed with its line and path, like \
+                `chains.yaml:9:14: chains[1].levels[0].sla: `5x` is not a duration: …`, and nothing is changed. \
+                Chains not in the file are kept unless --prune is given. Each change is audited as config_changed \
+                by cli:$USER. Creates the database if there is none.
+
+                Exit status: 0 applied (or nothing to do); 65 the file has problems; 66 the file cannot be read; \
+                1 the database failed.
+
+                Example:
+                  gatehouse chains apply chains.yaml --dry-run
+                  gatehouse chains export | sed 's/30m/1h/' | gatehouse chains apply -
+                """
+        )
+
+        @OptionGroup var database: DatabaseOptions
+        @Argument(help: "The YAML file, or - for standard input.") var file: String
+        @Flag(help: "Also delete the chains that are not in the file.") var prune = false
+        @Flag(name: .customLong("dry-run"), help: "Print what would change, and write nothing.") var dryRun = false
+
+        func run() async throws {
+            let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+            let code = await Self.run(
+                file: file, database: database, prune: prune, dryRun: dryRun, actor: user.map { "cli:\($0)" } ?? "cli",
+                terminal: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        /// Reads and checks `file` (`-`: `standardInput`), then applies it as `actor`; returns the exit status.
+        static func run(
+            file: String, database: DatabaseOptions, prune: Bool, dryRun: Bool, actor: String, terminal: Terminal,
+            standardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
+        ) async -> Int32 {
+            let shownName = file == "-" ? "<stdin>" : file
+            let data: Data
+            if file == "-" {
+                data = standardInput()
+            } else {
+                do {
+                    data = try Data(contentsOf: URL(fileURLWithPath: file))
+                } catch {
+                    let reason =
+                        FileManager.default.fileExists(atPath: file) ? "it is not a readable file" : "there is no such file"
+                    terminal.err("gatehouse: cannot read '\(file)': \(reason). Pass a YAML file, or - for standard input.")
+                    return noInput
+                }
+            }
+
+            // Everything in the file is checked before the database is even opened, so a bad file changes nothing.
+            let chains: [EscalationChain]
+            do {
+                chains = try ChainsFile.parse(data)
+            } catch {
+                for problem in error.problems { terminal.err(problem.description(file: shownName)) }
+                let count = error.problems.count == 1 ? "1 problem" : "\(error.problems.count) problems"
+                terminal.err("gatehouse: \(count) in \(shownName); nothing was changed.")
+                return dataError
+            }
+
+            // A dry run against a database that does not exist yet must not create it.
+            if dryRun && !FileManager.default.fileExists(atPath: database.resolvedPath) {
+                report(ChainsFile.changes(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
+                return 0
+            }
+            let db: GatehouseDatabase
+            do {
+                db = try openDatabase(database, mustExist: false)
+            } catch {
+                terminal.err("gatehouse: \(error)")
+                return 1
+            }
+            defer { try? db.close() }
+            do {
+                let existing = try await db.chains()
+                let reconciled = ChainsFile.reconcile(chains, with: existing)
+                let changes =
+                    dryRun
+                    ? ChainsFile.changes(applying: reconciled, to: existing, pruning: prune)
+                    : try await db.applyChains(reconciled, pruning: prune, by: actor)
+                var pending: [String: Int] = [:]
+                for change in changes where change.kind == .changed || change.kind == .deleted {
+                    pending[change.name] = try await db.pendingCount(gate: change.name)
+                }
+                let named = Set(chains.map(\.name))
+                let kept = prune ? [] : existing.map(\.name).filter { !named.contains($0) }
+                report(changes, kept: kept, pending: pending, dryRun: dryRun, terminal: terminal)
+                return 0
+            } catch let error as ChainError {
+                terminal.err("gatehouse: \(error.description) Nothing was changed.")
+                return dataError
+            } catch let error as ChainApplyError {
+                terminal.err("gatehouse: \(error.description) Nothing was changed.")
+                return dataError
+            } catch {
+                terminal.err("gatehouse: cannot apply the chains to '\(database.resolvedPath)': \(error). Nothing was changed.")
+                return 1
+            }
+        }
+
+        /// One line per chain in the file (and per deletion), then what was left alone, then the totals.
+        static func report(
+            _ changes: [ChainChange], kept: [String], pending: [String: Int], dryRun: Bool, terminal: Terminal
+        ) {
+            for change in changes {
+                terminal.out(line(for: change, pending: pending[change.name] ?? 0))
+            }
+            if !kept.isEmpty {
+                terminal.out("kept \(kept.count) not in the file: \(kept.joined(separator: ", ")) (--prune deletes them)")
+            }
+            let counts = ChainChange.Kind.allKinds.map { kind in "\(changes.filter { $0.kind == kind }.count) \(kind.rawValue)" }
+            terminal.out((dryRun ? "dry run, nothing written: " : "applied: ") + counts.joined(separator: ", "))
+        }
+
+        /// `added deploy-prod: U012ABCDEF 30m → then reject`, `changed …: … (was …)`, `unchanged docs`, `deleted …`.
+        static func line(for change: ChainChange, pending: Int) -> String {
+            let snapshot =
+                switch pending {
+                case 0: ""
+                case 1: " (1 pending request keeps the chain it was filed under)"
+                default: " (\(pending) pending requests keep the chain they were filed under)"
+                }
+            switch change.kind {
+            case .added:
+                return "added \(change.name): " + (change.after.map(ChainsFile.summary) ?? "")
+            case .changed:
+                let after = change.after.map(ChainsFile.summary) ?? ""
+                let before = change.before.map(ChainsFile.summary) ?? ""
+                return "changed \(change.name): \(after) (was \(before))\(snapshot)"
+            case .unchanged:
+                return "unchanged \(change.name)"
+            case .deleted:
+                return "deleted \(change.name): " + (change.before.map(ChainsFile.summary) ?? "") + snapshot
+            }
+        }
+    }
+}
+
+extension ChainChange.Kind {
+    /// In the order the summary line counts them.
+    static let allKinds: [ChainChange.Kind] = [.added, .changed, .unchanged, .deleted]
+}
