@@ -92,7 +92,7 @@ let package = Package(
         .testTarget(name: "SigningTests", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "SlackAPITests",
-            dependencies: ["SlackAPI", "GatehouseTestSupport", "Signing"],
+            dependencies: ["SlackAPI", "GatehouseTestSupport", "Signing", .product(name: "Hummingbird", package: "hummingbird")],
             resources: [.copy("Fixtures")],
             swiftSettings: swiftSettings
         ),

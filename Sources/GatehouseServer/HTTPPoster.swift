@@ -1,4 +1,5 @@
 import Foundation
+import SlackAPI
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
@@ -20,7 +21,7 @@ public struct URLSessionHTTPPoster: HTTPPoster {
     }
 
     public func send(_ request: URLRequest) async throws -> (status: Int, body: Data) {
-        let (data, response) = try await session.data(for: request)
+        let (data, response) = try await session.dataCancellably(for: request)
         return ((response as? HTTPURLResponse)?.statusCode ?? 0, data)
     }
 }

@@ -67,7 +67,7 @@ extension URLSessionSlackClient {
         let data: Data
         let response: URLResponse
         do {
-            (data, response) = try await session.data(for: request)
+            (data, response) = try await session.dataCancellably(for: request)
         } catch is CancellationError {
             throw .network("cancelled")
         } catch {
