@@ -96,9 +96,13 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .add(middleware: SlackSignatureMiddleware(verifier: verifier, database: database))
         .addRoutes(SlackController(interactions: interactions, commands: SlackCommands(database: database, clock: clock, configuredAdmins: configuration.admins)).endpoints)
 
+    let serverName = "gatehouse"
+    dependencies.waiters.configure(links: links, serverName: serverName)
     return Application(
         router: router,
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "gatehouse"),
+        // Held long-polls are answered from their connections' event loops when a decision wakes them.
+        server: .http1(configuration: .init(additionalChannelHandlers: [EarlyResponseHandler()])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: serverName),
         services: [escalation, outbox],
         logger: logger
     )

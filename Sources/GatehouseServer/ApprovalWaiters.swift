@@ -1,51 +1,96 @@
 import ApprovalCore
 import Foundation
+import NIOCore
 import Synchronization
 
 /// Long-polls waiting for approvals to leave `pending`, woken in-process right after the commit that
 /// decided them: no polling loop against the database.
 ///
-/// A wake-up costs each waiter one continuation resume: the decided approval is rendered once and shared,
-/// and deadlines are kept by one sweeper for all waiters instead of a sleeping child task per poll (which
-/// had to be woken and cancelled for every answer).
+/// A decision is rendered once and its bytes shared by every poll it wakes. Polls that came in over a connection
+/// with an ``EarlyResponseHandler`` are answered straight from their event loops, one pass per loop, before their
+/// tasks are resumed (see there); the rest are resumed to answer themselves. Deadlines are kept by one sweeper for
+/// all waiters instead of a sleeping child task per poll.
 public final class ApprovalWaiters: Sendable {
+    /// How a wait ended.
+    enum Outcome: Sendable {
+        /// Decided, and already answered on the connection: the request's own response will be dropped.
+        case answered(RenderedApproval)
+        /// Decided; the request answers with this.
+        case decided(RenderedApproval)
+        /// The wait ran out, the request was cancelled or the service is stopping: answer with the current state.
+        case released
+    }
+
+    /// Where and how to answer a poll early: its connection, and the headers only it has.
+    struct Connection: Sendable {
+        let channel: any Channel
+        let requestID: String?
+    }
+
     final class Slot: Sendable {
         private enum State {
-            case waiting(CheckedContinuation<RenderedApproval?, Never>?)
-            case done(RenderedApproval?)
+            case waiting(CheckedContinuation<Outcome, Never>?)
+            /// Answered early on the connection; the task is resumed once the answer is written.
+            case claimed(Outcome, CheckedContinuation<Outcome, Never>?)
+            case done(Outcome)
         }
 
         let deadline: Date
+        let connection: Connection?
         private let state = Mutex(State.waiting(nil))
 
-        init(deadline: Date) {
+        init(deadline: Date, connection: Connection?) {
             self.deadline = deadline
+            self.connection = connection
         }
 
-        func deliver(_ approval: RenderedApproval?) {
-            let continuation = state.withLock { state -> CheckedContinuation<RenderedApproval?, Never>? in
+        /// Ends the wait with `outcome` unless it has ended (or been claimed) already.
+        func finish(_ outcome: Outcome) {
+            let continuation = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
                 guard case .waiting(let continuation) = state else { return nil }
-                state = .done(approval)
+                state = .done(outcome)
                 return continuation
             }
-            continuation?.resume(returning: approval)
+            continuation?.resume(returning: outcome)
         }
 
-        func wait() async -> RenderedApproval? {
+        /// Claims a waiting slot for an early answer; the caller writes it, then calls `resume()`.
+        func claim(_ outcome: Outcome) -> Bool {
+            state.withLock { state in
+                guard case .waiting(let continuation) = state else { return false }
+                state = .claimed(outcome, continuation)
+                return true
+            }
+        }
+
+        /// Resumes the task of a claimed slot.
+        func resume() {
+            let resumption = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
+                guard case .claimed(let outcome, let continuation) = state else { return nil }
+                state = .done(outcome)
+                return continuation.map { ($0, outcome) }
+            }
+            if let (continuation, outcome) = resumption { continuation.resume(returning: outcome) }
+        }
+
+        func wait() async -> Outcome {
             await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<RenderedApproval?, Never>) in
-                    let ready = state.withLock { state -> RenderedApproval?? in
+                await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
+                    let ready = state.withLock { state -> Outcome? in
                         switch state {
-                        case .done(let approval): return .some(approval)
+                        case .done(let outcome): return outcome
                         case .waiting:
                             state = .waiting(continuation)
-                            return .none
+                            return nil
+                        case .claimed(let outcome, _):
+                            state = .claimed(outcome, continuation)
+                            return nil
                         }
                     }
                     if let ready { continuation.resume(returning: ready) }
                 }
             } onCancel: {
-                self.deliver(nil)
+                self.finish(.released)
             }
         }
     }
@@ -60,18 +105,29 @@ public final class ApprovalWaiters: Sendable {
     private let state = Mutex(State())
     /// Tells the sweeper to look again: an earlier deadline arrived, or the last waiter left.
     private let rearm = Wakeup()
+    /// The Slack link of a decided approval, for the early answers (set when the application is built).
+    private let linkProvider = Mutex<any ApprovalLinkProvider>(NoLinks())
+    /// The `Server` header of early answers, as the application writes it on the others.
+    private let serverName = Mutex<String?>(nil)
 
     public init() {}
+
+    func configure(links: any ApprovalLinkProvider, serverName: String?) {
+        linkProvider.withLock { $0 = links }
+        self.serverName.withLock { $0 = serverName }
+    }
 
     /// How many requests are waiting now.
     public var count: Int { state.withLock { $0.slots.values.reduce(0) { $0 + $1.count } } }
 
     /// Waits until `id` is decided or `deadline` passes on `clock`. `current` is read *after* registering,
-    /// so a decision committed in between is never missed. Returns the decided approval, or the current one on timeout.
+    /// so a decision committed in between is never missed. With a `connection`, a decision may be answered on it
+    /// directly (`.answered`); the caller must then still return a response, which the connection drops.
     func wait(
-        for id: ApprovalID, until deadline: Date, clock: any WallClock, current: () async throws -> Approval
-    ) async throws -> RenderedApproval {
-        let slot = Slot(deadline: deadline)
+        for id: ApprovalID, until deadline: Date, clock: any WallClock, connection: Connection? = nil,
+        current: () async throws -> Approval
+    ) async throws -> Outcome {
+        let slot = Slot(deadline: deadline, connection: connection)
         let (startSweeper, signal) = state.withLock { state -> (Bool, Bool) in
             state.slots[id, default: [:]][ObjectIdentifier(slot)] = slot
             if !state.sweeping {
@@ -90,23 +146,93 @@ public final class ApprovalWaiters: Sendable {
         }
         defer { remove(slot, for: id) }
         let approval = try await current()
-        if approval.status != .pending { return RenderedApproval(approval) }
-        if let woken = await slot.wait() { return woken }
-        return RenderedApproval(try await current())
+        if approval.status != .pending {
+            // Decided in between: unless a wake-up got to the slot first, this request answers it.
+            slot.finish(.decided(RenderedApproval(approval)))
+        }
+        return await slot.wait()
     }
 
     /// Answers every waiting request with its approval's current state (used when the service stops).
     public func releaseAll() {
         let all = state.withLock { $0.slots.values.flatMap { Array($0.values) } }
-        for slot in all { slot.deliver(nil) }
+        for slot in all { slot.finish(.released) }
     }
 
     /// Answers every waiter on `approval`, all with one shared rendering.
     public func notify(_ approval: Approval) {
-        let waiting = state.withLock { $0.slots[approval.id].map { Array($0.values) } ?? [] }
+        // Taken out now: every one of them is answered below, and none may be counted as waiting once its answer is out.
+        let (waiting, noneLeft) = state.withLock { state in
+            let waiting = state.slots.removeValue(forKey: approval.id).map { Array($0.values) } ?? []
+            return (waiting, state.slots.isEmpty)
+        }
         guard !waiting.isEmpty else { return }
+        if noneLeft { rearm.signal() }
         let rendered = RenderedApproval(approval)
-        for slot in waiting { slot.deliver(rendered) }
+        let links = linkProvider.withLock { $0 }
+        if links is NoLinks {
+            answer(waiting, with: rendered, slackLink: nil)
+        } else {
+            // One lookup of the link for all of them, off the committing task.
+            Task {
+                let link = try? await links.link(for: approval.id)
+                self.answer(waiting, with: rendered, slackLink: link)
+            }
+        }
+    }
+
+    /// Early answers on each event loop in one pass, then the tasks; polls without a connection are resumed at once.
+    private func answer(_ slots: [Slot], with rendered: RenderedApproval, slackLink: String?) {
+        var byLoop: [ObjectIdentifier: (loop: any EventLoop, slots: [Slot])] = [:]
+        for slot in slots {
+            guard let connection = slot.connection else {
+                slot.finish(.decided(rendered))
+                continue
+            }
+            let loop = connection.channel.eventLoop
+            byLoop[ObjectIdentifier(loop), default: (loop, [])].slots.append(slot)
+        }
+        guard !byLoop.isEmpty else { return }
+        let response = EarlyAnswer(body: rendered.body(slackLink: slackLink), serverName: serverName.withLock { $0 })
+        // The tasks are resumed once every loop has written its answers: their bookkeeping must not compete with them.
+        let written = Mutex((loopsLeft: byLoop.count, claimed: [Slot]()))
+        for (_, group) in byLoop {
+            group.loop.execute { [group] in
+                Self.answer(group.slots[...], with: response, rendered: rendered, claimed: []) { claimed in
+                    let all = written.withLock { state -> [Slot]? in
+                        state.loopsLeft -= 1
+                        state.claimed += claimed
+                        return state.loopsLeft == 0 ? state.claimed : nil
+                    }
+                    for slot in all ?? [] { slot.resume() }
+                }
+            }
+        }
+    }
+
+    /// Answers so many polls per turn of the event loop that other work on it (the decision's own answer among it)
+    /// waits for one chunk, not for all of them.
+    static let answersPerTurn = 64
+
+    /// Answers the polls of one event loop, a chunk per turn, then calls `done` with the claimed slots.
+    private static func answer(
+        _ slots: ArraySlice<Slot>, with response: EarlyAnswer, rendered: RenderedApproval, claimed: [Slot],
+        done: @escaping @Sendable ([Slot]) -> Void
+    ) {
+        var claimed = claimed
+        for slot in slots.prefix(answersPerTurn) {
+            guard let connection = slot.connection, let handler = EarlyResponseHandler.on(connection.channel) else {
+                slot.finish(.decided(rendered))
+                continue
+            }
+            guard slot.claim(.answered(rendered)) else { continue }
+            // False only when the connection is gone; its task is resumed all the same.
+            _ = handler.answer(response.bytes(requestID: connection.requestID))
+            claimed.append(slot)
+        }
+        let rest = slots.dropFirst(answersPerTurn)
+        guard let next = rest.first?.connection?.channel.eventLoop else { return done(claimed) }
+        next.execute { [claimed] in answer(rest, with: response, rendered: rendered, claimed: claimed, done: done) }
     }
 
     private func remove(_ slot: Slot, for id: ApprovalID) {
@@ -142,7 +268,7 @@ public final class ApprovalWaiters: Sendable {
                 if next == nil { state.sweeping = false }
                 return (expired, next)
             }
-            for slot in expired { slot.deliver(nil) }
+            for slot in expired { slot.finish(.released) }
             guard let next else { return }
             await rearm.wait(until: next, on: clock)
         }

@@ -62,17 +62,26 @@ struct ApprovalsController {
             }
             if seconds > 0 && approval.status == .pending {
                 let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
+                let connection = ApprovalWaiters.Connection(channel: context.channel, requestID: context.requestID)
                 // On shutdown every held poll is answered at once with the current state, so none delays the stop.
-                let answer = try await withGracefulShutdownHandler {
-                    try await waiters.wait(for: approval.id, until: deadline, clock: service.clock) {
+                let outcome = try await withGracefulShutdownHandler {
+                    try await waiters.wait(for: approval.id, until: deadline, clock: service.clock, connection: connection) {
                         try await service.approval(approval.id)
                     }
                 } onGracefulShutdown: { [waiters] in
                     waiters.releaseAll()
                 }
-                // A decision is rendered once and its bytes shared by every poll it wakes.
-                let body = answer.body(slackLink: try await links.link(for: approval.id))
-                return Self.json(body, status: .ok)
+                switch outcome {
+                case .answered(let decided):
+                    // Already on the wire from the event loop; this copy only feeds the log and the metrics, and the
+                    // connection drops it.
+                    return Self.json(decided.body(slackLink: nil), status: .ok)
+                case .decided(let decided):
+                    // A decision is rendered once and its bytes shared by every poll it wakes.
+                    return Self.json(decided.body(slackLink: try await links.link(for: approval.id)), status: .ok)
+                case .released:
+                    return try await respond(try await service.approval(approval.id), status: .ok)
+                }
             }
         }
         return try await respond(approval, status: .ok)
@@ -193,8 +202,10 @@ struct ApprovalsController {
 
     /// A response with `body`, canonical JSON rendered already.
     static func json(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
-        Response(status: status, headers: [.contentType: "application/json; charset=utf-8"], body: .init(byteBuffer: body))
+        Response(status: status, headers: [.contentType: jsonContentType], body: .init(byteBuffer: body))
     }
+
+    static let jsonContentType = "application/json; charset=utf-8"
 }
 
 /// Where people can see an approval outside the API (its Slack message); none without Slack.

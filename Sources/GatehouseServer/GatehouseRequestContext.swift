@@ -1,5 +1,6 @@
 import ApprovalCore
 import Hummingbird
+import NIOCore
 
 /// The request context of every route: the caller's API key once the auth middleware has checked it.
 public struct GatehouseRequestContext: RequestContext {
@@ -8,11 +9,17 @@ public struct GatehouseRequestContext: RequestContext {
     public var apiKey: APIKey?
     /// Set by `SlackSignatureMiddleware`: the raw body, whose signature has been checked.
     public var verifiedSlackBody: [UInt8]?
+    /// Set by `RequestLogMiddleware`: the id in the log line and the `X-Request-Id` answer header.
+    public var requestID: String?
+    /// The connection the request came in on, for answers written from its event loop (long-polls).
+    let channel: any Channel
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
         self.apiKey = nil
         self.verifiedSlackBody = nil
+        self.requestID = nil
+        self.channel = source.channel
     }
 
     /// Bodies over 1 MiB are refused with 413 (CONTRACT.md §3).

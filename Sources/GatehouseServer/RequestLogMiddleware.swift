@@ -4,7 +4,9 @@ import Hummingbird
 import Logging
 
 /// One structured log line and one metrics sample per request: request id, route, status, latency.
-struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
+struct RequestLogMiddleware: RouterMiddleware {
+    typealias Context = GatehouseRequestContext
+
     let metrics: GatehouseMetrics
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
@@ -12,6 +14,7 @@ struct RequestLogMiddleware<Context: RequestContext>: RouterMiddleware {
         var context = context
         let requestID = request.headers[.requestID].flatMap { $0.count <= 128 ? $0 : nil } ?? context.id
         context.logger[metadataKey: "request_id"] = .string(requestID)
+        context.requestID = requestID
         var status = 500
         defer {
             let duration = ContinuousClock.now - start

@@ -1,6 +1,7 @@
 import ApprovalCore
 import GatehouseCLI
 import Foundation
+import NIOCore
 @testable import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
@@ -33,6 +34,53 @@ struct DecisionFlowTests {
             #expect(answer["decision"]?["reason"] == .string("looks right"))
             #expect(answer["decision"]?["payload_sha256"] == created["payload_sha256"])
             #expect(env.waiters.count == 0)
+        }
+    }
+
+    @Test("a decision answers every held poll exactly once, each on its own connection, which then serves the next request")
+    func manyPollsAnsweredOnceEach() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey)
+            let pollers = 40
+            var connections: [RawHTTPConnection] = []
+            for _ in 0..<pollers {
+                let connection = try await RawHTTPConnection.connect(port: client.port!)
+                try await connection.sendGET("/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
+                connections.append(connection)
+            }
+            try await withTimeout { while env.waiters.count < pollers { await Task.yield() } }
+
+            let decided = try await client.call(
+                .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"bob","reason":"not today"}"#)
+            #expect(decided["status"] == .string("rejected"))
+            #expect(env.waiters.count == 0)
+
+            var requestIDs: Set<String> = []
+            for connection in connections {
+                let answer = try await withTimeout { try await connection.readAnswer() }
+                #expect(answer.status == 200)
+                #expect(answer.headers["content-type"] == "application/json; charset=utf-8")
+                #expect(answer.headers["server"] == "gatehouse")
+                #expect(answer.headers["date"]?.hasSuffix(" GMT") == true)
+                if let id = answer.headers["x-request-id"] { requestIDs.insert(id) }
+                let json = try JSONValue.parse(Data(answer.body.utf8))
+                #expect(json["status"] == .string("rejected"))
+                #expect(json["decision"]?["reason"] == .string("not today"))
+                #expect(json == decided.json)
+                // Exactly one answer: the next request on the connection gets its own.
+                try await connection.sendGET("/healthz")
+                let next = try await withTimeout { try await connection.readAnswer() }
+                #expect(next.status == 200)
+                #expect(next.body == #"{"status":"ok"}"#)
+                #expect(connection.unreadBytes == 0)
+                await connection.close()
+            }
+            #expect(requestIDs.count == pollers)
+            // Each poll is counted once, as a 200 on the approval route.
+            let metrics = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"gatehouse_http_requests_total{route="/v1/approvals/{id}",method="GET",status="200"} \#(pollers)"#))
         }
     }
 
@@ -222,7 +270,10 @@ struct ApprovalWaitersTests {
         try await withTimeout { while waiters.count == 0 { await Task.yield() } }
         waiters.releaseAll()
         let answer = try await withTimeout { try await held.value }
-        #expect(answer.approval.status == .pending)
+        guard case .released = answer else {
+            Issue.record("expected the poll to be released, got \(answer)")
+            return
+        }
         #expect(waiters.count == 0)
     }
 }
