@@ -19,8 +19,8 @@ public struct ApprovalService: Sendable {
         _ request: ApprovalRequest, ownerKey: String?, idempotency: IdempotencyKey? = nil
     ) async throws -> (approval: Approval, created: Bool) {
         try request.validate()
-        let id = ApprovalID.random()
         let now = clock.now
+        let id = ApprovalID.random(at: now)
         let result = try await repository.insert(gate: request.gate, idempotency: idempotency) { chain in
             request.approval(id: id, ownerKey: ownerKey, at: now, chain: chain).submitted()
         }

@@ -25,6 +25,9 @@ public final class GatehouseDatabase: Sendable {
         configuration.prepareDatabase { db in
             // FULL: a transaction acknowledged to a client is on disk, not only in the OS cache.
             try db.execute(sql: "PRAGMA synchronous = FULL")
+            // Statement journals (the undo of one statement or savepoint inside a transaction) in memory rather than
+            // in a temporary file created and deleted each time: they are never needed after a crash (the WAL is).
+            try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
         // Opening in WAL mode sets the writer connection to NORMAL; set it back on the connection that commits.

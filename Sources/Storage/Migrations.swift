@@ -168,6 +168,36 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v4-audit-log-without-hash-index") { db in
+            // The UNIQUE on `hash` kept an index no query reads (verification walks by `seq`, and each hash covers its
+            // `seq`, so no two can be equal), on random keys: every audit entry dirtied a page of its own in it. SQLite
+            // cannot drop a UNIQUE constraint, so the table is copied, entries and their hashes untouched. The
+            // implicit delete of DROP TABLE fires no trigger; the triggers are made again on the new table.
+            try db.execute(
+                sql: """
+                    CREATE TABLE audit_log_v4 (
+                        seq INTEGER PRIMARY KEY,
+                        at INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        approval_id TEXT,
+                        actor TEXT NOT NULL,
+                        details TEXT NOT NULL,
+                        prev_hash TEXT NOT NULL CHECK (length(prev_hash) = 64),
+                        hash TEXT NOT NULL CHECK (length(hash) = 64)
+                    );
+                    INSERT INTO audit_log_v4 (seq, at, kind, approval_id, actor, details, prev_hash, hash)
+                        SELECT seq, at, kind, approval_id, actor, details, prev_hash, hash FROM audit_log ORDER BY seq;
+                    DROP TABLE audit_log;
+                    ALTER TABLE audit_log_v4 RENAME TO audit_log;
+                    CREATE INDEX audit_by_approval ON audit_log(approval_id) WHERE approval_id IS NOT NULL;
+                    CREATE INDEX audit_by_time ON audit_log(at);
+                    CREATE TRIGGER audit_log_no_update BEFORE UPDATE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    CREATE TRIGGER audit_log_no_delete BEFORE DELETE ON audit_log
+                    BEGIN SELECT RAISE(ABORT, 'the audit log is append-only'); END;
+                    """
+            )
+        }
         return migrator
     }
 }

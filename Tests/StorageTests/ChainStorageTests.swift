@@ -476,7 +476,7 @@ struct ChainStorageTests {
 
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().last == "v3-escalation-chains-admins")
+        #expect(try db.appliedMigrations().contains("v3-escalation-chains-admins"))
         let approval = try #require(try await db.approval(id))
         #expect(approval.status == .pending)
         #expect(approval.chain == .default)
@@ -515,5 +515,50 @@ struct ChainStorageTests {
         let step = try #require(approval.advancing(at: expires))
         #expect(try await db.commit(step))
         #expect(try await db.approval(id)?.status == .expired)
+    }
+
+    @Test("a v3 audit log migrates to v4 entry for entry: the chain still verifies and grows, the triggers still refuse, the hash index is gone")
+    func auditLogMigrationToV4() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("v3.sqlite")
+        let clock = TestClock()
+        let before: [Row]
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Migrations.migrator.migrate(queue, upTo: "v3-escalation-chains-admins")
+            before = try await queue.write { db in
+                for n in 0..<5 {
+                    try AuditLog.append(
+                        AuditEvent(.keyCreated, actor: "cli:test", details: ["name": .string("key-\(n)")]),
+                        at: clock.now.addingTimeInterval(Double(n)), in: db)
+                }
+                return try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq")
+            }
+            try queue.close()
+        }
+
+        let db = try GatehouseDatabase(path: path, clock: clock)
+        defer { try? db.close() }
+        #expect(try db.appliedMigrations().last == "v4-audit-log-without-hash-index")
+        let (after, uniqueIndexes, indexes) = try await db.writer.read { db in
+            (
+                try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq"),
+                try Row.fetchAll(db, sql: "PRAGMA index_list(audit_log)").filter { $0["unique"] as Int == 1 }.count,
+                try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'audit_log'")
+            )
+        }
+        #expect(after == before)
+        #expect(uniqueIndexes == 0)
+        #expect(Set(indexes) == ["audit_by_approval", "audit_by_time"])
+        #expect(try await db.verifyAuditLog() == .intact(entries: 5))
+        await #expect(throws: DatabaseError.self) {
+            try await db.writer.write { try $0.execute(sql: "UPDATE audit_log SET actor = 'mallory' WHERE seq = 3") }
+        }
+        await #expect(throws: DatabaseError.self) {
+            try await db.writer.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 1") }
+        }
+        try await db.append(AuditEvent(.keyRevoked, actor: "cli:test", details: ["name": .string("key-0")]))
+        #expect(try await db.verifyAuditLog() == .intact(entries: 6))
     }
 }
