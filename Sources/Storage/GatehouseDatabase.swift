@@ -219,20 +219,26 @@ extension GatehouseDatabase: ApprovalRepository {
         let effects = Effects(transition, items: plannedItems(for: transition))
         let decision = after.decision.map(ApprovalRow.encodeDecision)
         let committed = try await write { db in
-            // Optimistic concurrency: apply only if nobody changed it since `before` was read.
-            guard let current = try Self.fetchApproval(before.id, in: db), current == before else { return false }
+            // Optimistic concurrency: apply only if nobody changed it since `before` was read. These are the columns
+            // that ever change; the others are written once, and a decision never changes again (the approval_final
+            // trigger), so matching them is matching the whole row, without reading and decoding it here, on the
+            // writer every commit waits for.
             try db.cachedStatement(
                 sql: """
                     UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?,
                         level_started_at = ?, next_deadline = ?
-                    WHERE id = ?
+                    WHERE id = ? AND status = ? AND escalation_level = ? AND consumed_at IS ? AND expires_at = ?
+                        AND level_started_at IS ? AND next_deadline IS ?
                     """
             ).execute(
                 arguments: [after.status.rawValue, decision, after.escalationLevel,
                             after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970,
                             after.levelStartedAt.millisecondsSince1970, after.nextDeadline.millisecondsSince1970,
-                            after.id.rawValue]
+                            after.id.rawValue, before.status.rawValue, before.escalationLevel,
+                            before.consumedAt?.millisecondsSince1970, before.expiresAt.millisecondsSince1970,
+                            before.levelStartedAt.millisecondsSince1970, before.nextDeadline.millisecondsSince1970]
             )
+            guard db.changesCount == 1 else { return false }
             if let decision = after.decision, before.decision == nil, let verdict = Self.verdict(decision.outcome) {
                 try db.cachedStatement(
                     sql: """

@@ -1,4 +1,4 @@
-import ApprovalCore
+@testable import ApprovalCore
 import Foundation
 import GRDB
 import GatehouseTestSupport
@@ -74,6 +74,33 @@ struct StorageTests {
             await #expect(throws: ApprovalError.alreadyDecided(first.after.decision!)) {
                 try await service.decide(approval.id, DecisionCommand(.reject, by: "U2"))
             }
+        }
+    }
+
+    @Test("a commit is refused when any changing column moved since the read: level, deadline, expiry or consumption")
+    func staleCommitRefusedOnEachChangingColumn() async throws {
+        try await Self.withDatabases { db, clock in
+            let approval = Self.sampleApproval(at: clock.now)
+            _ = try await db.insert(approval.submitted(), idempotency: nil)
+            // Someone else moved the request on (here: to level 2, with a new deadline) behind this reader's back.
+            var moved = approval
+            moved.escalationLevel = 2
+            moved.levelStartedAt = approval.createdAt.addingTimeInterval(60)
+            moved.nextDeadline = approval.expiresAt
+            #expect(try await db.commit(ApprovalTransition(before: approval, after: moved, effects: [])))
+            let stale = try approval.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
+            #expect(try await !db.commit(stale))
+            #expect(try await db.approval(approval.id)?.status == .pending)
+
+            // A decision on the current state goes through; a second consumption from the same read does not.
+            let current = try #require(try await db.approval(approval.id))
+            let approved = try current.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
+            #expect(try await db.commit(approved))
+            let first = try approved.after.verifying(approval.payload, consume: true, by: "key:agent", at: clock.now)
+            let second = try approved.after.verifying(approval.payload, consume: true, by: "key:other", at: clock.now)
+            #expect(try await db.commit(first))
+            #expect(try await !db.commit(second))
+            #expect(try await db.auditEntries(approvalID: approval.id).filter { $0.kind == "consumed" }.count == 1)
         }
     }
 
