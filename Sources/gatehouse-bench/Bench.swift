@@ -48,6 +48,14 @@ struct Bench {
                 collect: .seconds(Int64(options.collectSeconds)), group: group
             ).run()
             for round in rounds { round.printReport() }
+        case .escalations:
+            let failures = try await EscalationsBenchmark(
+                pending: options.pending, due: options.due, rounds: options.rounds, idleSeconds: options.idleSeconds,
+                passes: options.passes
+            ).run()
+            if let first = failures.first {
+                throw BenchError.failed("escalations: \(failures.count) check(s) failed; first: \(first)")
+            }
         }
     }
 

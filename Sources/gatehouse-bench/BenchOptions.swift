@@ -1,6 +1,6 @@
 /// The command line: a subcommand, then `--name value` pairs, each checked against a range.
 struct BenchOptions: Sendable {
-    enum Command: String, Sendable { case creates, wakeup, interactions }
+    enum Command: String, Sendable { case creates, wakeup, interactions, escalations }
 
     var command: Command
     var target: BenchTarget
@@ -16,6 +16,10 @@ struct BenchOptions: Sendable {
     var collectSeconds = 15
     var signingSecret: String?
     var approvals = 8_000
+    var pending = 100_000
+    var due = 1_000
+    var idleSeconds = 10
+    var passes = 1_000
 
     static let usage = """
         usage:
@@ -24,18 +28,22 @@ struct BenchOptions: Sendable {
                                   [--connections 16] [--seconds 10] [--approvals 8000]
           gatehouse-bench wakeup  --url http://127.0.0.1:PORT --key REQUESTKEY --decide-key DECIDEKEY
                                   [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
+          gatehouse-bench escalations [--pending 100000] [--due 1000] [--rounds 5] [--idle-seconds 10] [--passes 1000]
 
         creates: POST /v1/approvals back to back on each connection; counts 201s in the measured window.
         wakeup: per round, one approval, one long-poll per connection; after the polls are written and the
         settle delay, reads of the approval probe until the server is idle, then the decision is sent and each
         poller's answer is timed from just before it.
+        escalations: in process, on a throwaway database file: loads --pending approvals, --due of them due at
+        once, checks the scheduler's query plans, times one scheduler pass over them per round, then the
+        idle scheduler loop's CPU and the cost of one pass with nothing due. No network.
         Loopback only: the host must be in 127.0.0.0/8, ::1 or localhost.
         Prints figures for people, then one JSON line per result.
         """
 
     init(arguments: [String]) throws(BenchError) {
         guard let first = arguments.first, let command = Command(rawValue: first) else {
-            throw BenchError.usage("expected a subcommand, creates or wakeup")
+            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions or escalations")
         }
         self.command = command
         var values: [String: String] = [:]
@@ -52,14 +60,21 @@ struct BenchOptions: Sendable {
         case .creates: ["url", "key", "connections", "seconds", "warmup"]
         case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds"]
         case .interactions: ["url", "key", "signing-secret", "connections", "seconds", "approvals"]
+        case .escalations: ["pending", "due", "rounds", "idle-seconds", "passes"]
         }
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
         }
-        guard let url = values["url"] else { throw BenchError.usage("--url is required") }
-        target = try BenchTarget(url: url)
-        guard let key = values["key"], !key.isEmpty else { throw BenchError.usage("--key is required") }
-        self.key = key
+        if command == .escalations {
+            // Runs in process: no server, so no URL or key (the target is never used).
+            target = try BenchTarget(url: "http://127.0.0.1")
+            key = ""
+        } else {
+            guard let url = values["url"] else { throw BenchError.usage("--url is required") }
+            target = try BenchTarget(url: url)
+            guard let key = values["key"], !key.isEmpty else { throw BenchError.usage("--key is required") }
+            self.key = key
+        }
 
         func number(_ name: String, _ range: ClosedRange<Int>, default value: Int) throws(BenchError) -> Int {
             guard let text = values[name] else { return value }
@@ -72,11 +87,20 @@ struct BenchOptions: Sendable {
         seconds = try number("seconds", 1...120, default: seconds)
         warmup = try number("warmup", 0...30, default: warmup)
         pollers = try number("pollers", 1...5_000, default: pollers)
-        rounds = try number("rounds", 1...10, default: rounds)
+        rounds = try number("rounds", 1...10, default: command == .escalations ? 5 : rounds)
         wait = try number("wait", 1...60, default: wait)
         settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)
         collectSeconds = try number("collect-seconds", 1...60, default: collectSeconds)
         approvals = try number("approvals", 1...200_000, default: approvals)
+        pending = try number("pending", 1...1_000_000, default: pending)
+        due = try number("due", 1...100_000, default: due)
+        idleSeconds = try number("idle-seconds", 1...120, default: idleSeconds)
+        passes = try number("passes", 1...100_000, default: passes)
+        if command == .escalations {
+            guard due * rounds <= pending else {
+                throw BenchError.usage("--due × --rounds (\(due * rounds)) must not exceed --pending (\(pending))")
+            }
+        }
         if command == .interactions {
             guard let secret = values["signing-secret"], !secret.isEmpty else {
                 throw BenchError.usage("--signing-secret is required for interactions")
