@@ -56,6 +56,10 @@ struct Bench {
             if let first = failures.first {
                 throw BenchError.failed("escalations: \(failures.count) check(s) failed; first: \(first)")
             }
+        case .floor:
+            let floor = LoopbackFloorBenchmark(
+                connections: options.pollers, rounds: options.rounds, bytes: options.bytes, writers: options.writers)
+            for round in try floor.run() { round.printReport(connections: options.pollers, bytes: options.bytes) }
         }
     }
 

@@ -1,6 +1,6 @@
 /// The command line: a subcommand, then `--name value` pairs, each checked against a range.
 struct BenchOptions: Sendable {
-    enum Command: String, Sendable { case creates, wakeup, interactions, escalations }
+    enum Command: String, Sendable { case creates, wakeup, interactions, escalations, floor }
 
     var command: Command
     var target: BenchTarget
@@ -20,6 +20,8 @@ struct BenchOptions: Sendable {
     var due = 1_000
     var idleSeconds = 10
     var passes = 1_000
+    var bytes = 1_100
+    var writers = 2
 
     static let usage = """
         usage:
@@ -29,6 +31,7 @@ struct BenchOptions: Sendable {
           gatehouse-bench wakeup  --url http://127.0.0.1:PORT --key REQUESTKEY --decide-key DECIDEKEY
                                   [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
           gatehouse-bench escalations [--pending 100000] [--due 1000] [--rounds 5] [--idle-seconds 10] [--passes 1000]
+          gatehouse-bench floor [--pollers 1000] [--rounds 5] [--bytes 1100] [--writers 2]
 
         creates: POST /v1/approvals back to back on each connection; counts 201s in the measured window.
         wakeup: per round, one approval, one long-poll per connection; after the polls are written and the
@@ -37,13 +40,15 @@ struct BenchOptions: Sendable {
         escalations: in process, on a throwaway database file: loads --pending approvals, --due of them due at
         once, checks the scheduler's query plans, times one scheduler pass over them per round, then the
         idle scheduler loop's CPU and the cost of one pass with nothing due. No network.
+        floor: the kernel alone answering --pollers held loopback connections (--writers threads write --bytes to
+        each, one thread reads them with epoll): what the wake-up figures cannot beat on this machine.
         Loopback only: the host must be in 127.0.0.0/8, ::1 or localhost.
         Prints figures for people, then one JSON line per result.
         """
 
     init(arguments: [String]) throws(BenchError) {
         guard let first = arguments.first, let command = Command(rawValue: first) else {
-            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions or escalations")
+            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions, escalations or floor")
         }
         self.command = command
         var values: [String: String] = [:]
@@ -61,11 +66,12 @@ struct BenchOptions: Sendable {
         case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds"]
         case .interactions: ["url", "key", "signing-secret", "connections", "seconds", "approvals"]
         case .escalations: ["pending", "due", "rounds", "idle-seconds", "passes"]
+        case .floor: ["pollers", "rounds", "bytes", "writers"]
         }
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
         }
-        if command == .escalations {
+        if command == .escalations || command == .floor {
             // Runs in process: no server, so no URL or key (the target is never used).
             target = try BenchTarget(url: "http://127.0.0.1")
             key = ""
@@ -87,7 +93,7 @@ struct BenchOptions: Sendable {
         seconds = try number("seconds", 1...120, default: seconds)
         warmup = try number("warmup", 0...30, default: warmup)
         pollers = try number("pollers", 1...5_000, default: pollers)
-        rounds = try number("rounds", 1...10, default: command == .escalations ? 5 : rounds)
+        rounds = try number("rounds", 1...10, default: command == .escalations || command == .floor ? 5 : rounds)
         wait = try number("wait", 1...60, default: wait)
         settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)
         collectSeconds = try number("collect-seconds", 1...60, default: collectSeconds)
@@ -96,6 +102,8 @@ struct BenchOptions: Sendable {
         due = try number("due", 1...100_000, default: due)
         idleSeconds = try number("idle-seconds", 1...120, default: idleSeconds)
         passes = try number("passes", 1...100_000, default: passes)
+        bytes = try number("bytes", 1...65_536, default: bytes)
+        writers = try number("writers", 1...8, default: writers)
         if command == .escalations {
             guard due * rounds <= pending else {
                 throw BenchError.usage("--due × --rounds (\(due * rounds)) must not exceed --pending (\(pending))")

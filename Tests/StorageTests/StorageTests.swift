@@ -39,6 +39,9 @@ struct StorageTests {
         // Checked on the writer connection, the one whose commits must reach the disk.
         let sync = try await db.writer.write { try Int.fetchOne($0, sql: "PRAGMA synchronous") }
         #expect(sync == 2)  // FULL
+        // Statement journals in memory: no temporary file made and deleted inside every batch of commits.
+        let tempStore = try await db.writer.write { try Int.fetchOne($0, sql: "PRAGMA temp_store") }
+        #expect(tempStore == 2)  // MEMORY
         try db.close()
         let again = try GatehouseDatabase(path: path)
         #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index"])
