@@ -34,8 +34,11 @@ struct RequestLogMiddleware: RouterMiddleware {
             response.headers[.requestID] = requestID
             return response
         } catch let error as any HTTPResponseError {
-            status = error.status.code
-            throw error
+            // Rendered here rather than by the router, so refusals carry the request id too.
+            var response = try error.response(from: request, context: context)
+            status = response.status.code
+            response.headers[.requestID] = requestID
+            return response
         }
     }
 }

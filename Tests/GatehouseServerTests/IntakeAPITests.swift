@@ -1,6 +1,6 @@
 import ApprovalCore
 import Foundation
-import GatehouseServer
+@testable import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import Hummingbird
@@ -140,6 +140,32 @@ struct IntakeAPITests {
         #expect(refusals.count == 3)
         let log = try await env.database.auditEntries().map(AuditEntryText.init).map(\.text).joined()
         #expect(!log.contains(doomed))
+    }
+
+    @Test("every answer carries X-Request-Id: the caller's when sent, a fresh one otherwise, refusals included")
+    func requestIDOnEveryAnswer() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey)
+            let fresh = try #require(created.headers[.requestID])
+            #expect(!fresh.isEmpty)
+            let another = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
+            #expect(another.headers[.requestID] != fresh)
+
+            let echoed = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey, headers: [.requestID: "ci-job-42"])
+            #expect(echoed.headers[.requestID] == "ci-job-42")
+            let notFound = try await client.call(.get, "/v1/approvals/apr_doesnotexist", key: env.requestKey, headers: [.requestID: "ci-job-43"])
+            #expect(notFound.status == .notFound)
+            #expect(notFound.headers[.requestID] == "ci-job-43")
+            let unauthorized = try await client.call(.get, "/v1/approvals", key: "gh_wrong", headers: [.requestID: "ci-job-44"])
+            #expect(unauthorized.status == .unauthorized)
+            #expect(unauthorized.errorCode == "unauthorized")
+            #expect(unauthorized.headers[.requestID] == "ci-job-44")
+            let malformed = try await client.call(.post, "/v1/approvals", key: env.requestKey, body: "{", headers: [.requestID: "ci-job-45"])
+            #expect(malformed.status == .badRequest)
+            #expect(malformed.headers[.requestID] == "ci-job-45")
+        }
     }
 
     @Test("an unknown id is 404, and another key's approval looks the same to a request key")
