@@ -76,6 +76,10 @@ extension Approval {
         if let requester, requester == command.by || requester == command.byName {
             throw .selfApproval
         }
+        // The key that filed the request cannot decide it either, whoever it says it acts as.
+        if let ownerKey, command.by == "key:\(ownerKey)" {
+            throw .selfApproval
+        }
         if let members = command.groupMembers, !chain.mayDecide(user: command.by, atLevel: escalationLevel, groupMembers: members) {
             throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: chain.approvers(upTo: escalationLevel))
         }

@@ -61,6 +61,21 @@ struct ApprovalTransitionTests {
         #expect(transition.effects == [.audit(event), .wakeWaiters])
     }
 
+    @Test("the key that filed the request may not decide it, under any name; other keys and Slack users may")
+    func filingKeyIsRefused() throws {
+        // Fixture.pending() is owned by the key `ci`.
+        for name in ["alice", nil] {
+            #expect(throws: ApprovalError.selfApproval) {
+                try approval.deciding(DecisionCommand(.approve, by: "key:ci", byName: name), at: Fixture.now)
+            }
+        }
+        #expect(throws: ApprovalError.selfApproval) {
+            try approval.deciding(DecisionCommand(.reject, by: "key:ci", byName: "bob"), at: Fixture.now)
+        }
+        #expect(try approval.deciding(DecisionCommand(.approve, by: "key:lead", byName: "alice"), at: Fixture.now).after.status == .approved)
+        #expect(try approval.deciding(DecisionCommand(.approve, by: "Uci"), at: Fixture.now).after.status == .approved)
+    }
+
     @Test("the decision leaves every other field as it was")
     func decidingChangesOnlyStatusAndDecision() throws {
         var after = try approval.deciding(alice, at: Fixture.now).after

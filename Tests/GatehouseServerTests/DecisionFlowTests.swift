@@ -136,6 +136,28 @@ struct DecisionFlowTests {
         #expect(refused.map { $0.details["reason"] } == [.string("self_approval"), .string("already_decided")])
     }
 
+    @Test("the key that filed a request cannot decide it, whatever name it acts as; another decide key can")
+    func filingKeyCannotDecide() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.decideKey)
+            let uri = "/v1/approvals/\(created.id)/decision"
+            for name in ["alice", "lead"] {
+                let own = try await client.call(.post, uri, key: env.decideKey, body: #"{"outcome":"approve","as":"\#(name)"}"#)
+                #expect(own.status == .forbidden)
+                #expect(own.errorCode == "self_approval")
+            }
+            let pending = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.decideKey)
+            #expect(pending["status"] == .string("pending"))
+            let other = try await client.call(.post, uri, key: env.adminKey, body: #"{"outcome":"approve","as":"carol"}"#)
+            #expect(other.status == .ok)
+            #expect(other["decision"]?["by"] == .string("key:root"))
+        }
+        let refused = try await env.database.auditEntries().filter { $0.kind == "decision_refused" }
+        #expect(refused.map { $0.details["reason"] } == [.string("self_approval"), .string("self_approval")])
+    }
+
     @Test("concurrent decisions: exactly one wins, the others get already_decided")
     func concurrentDecisions() async throws {
         let env = try await TestEnvironment()

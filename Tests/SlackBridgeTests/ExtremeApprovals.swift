@@ -66,7 +66,7 @@ enum ExtremeApprovals {
         return [
             ("pending", open),
             ("approved by a Slack user", try open.deciding(DecisionCommand(.approve, by: "U0DECIDER", byName: markup, reason: reason), at: decidedAt).after),
-            ("approved through an API key", try open.deciding(DecisionCommand(.approve, by: "key:" + markup, byName: markup, reason: reason), at: decidedAt).after),
+            ("approved through an API key", try open.deciding(DecisionCommand(.approve, by: "key:lead" + markup, byName: markup, reason: reason), at: decidedAt).after),
             ("approved by policy", try open.deciding(DecisionCommand(.approve, by: "policy:" + markup, reason: reason), at: decidedAt).after),
             ("modified with a huge diff", try open.deciding(DecisionCommand(.modify(editedPayload), by: "U0DECIDER", byName: markup, reason: reason), at: decidedAt).after),
             ("rejected with a 2,000-character reason", try open.deciding(

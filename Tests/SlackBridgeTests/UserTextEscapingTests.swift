@@ -29,7 +29,7 @@ struct UserTextEscapingTests {
         return [
             ("pending", open),
             ("approved", try open.deciding(DecisionCommand(.approve, by: "U0DECIDER", byName: name, reason: injected), at: at).after),
-            ("approved by key", try open.deciding(DecisionCommand(.approve, by: "key:" + injected, byName: name, reason: injected), at: at).after),
+            ("approved by key", try open.deciding(DecisionCommand(.approve, by: "key:lead" + injected, byName: name, reason: injected), at: at).after),
             ("approved by someone without a Slack ID", try open.deciding(DecisionCommand(.approve, by: name, reason: injected), at: at).after),
             ("modified", try open.deciding(DecisionCommand(.modify(.object(edited)), by: "U0DECIDER", byName: name), at: at).after),
             ("rejected", try open.deciding(DecisionCommand(.reject, by: "U0DECIDER", reason: injected, reasonCode: injected), at: at).after),
