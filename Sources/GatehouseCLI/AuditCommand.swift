@@ -14,17 +14,32 @@ struct AuditCommand: AsyncParsableCommand {
     struct Verify: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check the audit log's hash chain: exit 0 when intact, else name the first bad entry and exit 1.",
-            discussion: "Example:\n  gatehouse audit verify --db ./gatehouse.sqlite"
+            discussion: """
+                Besides every link of the chain, it checks that each approval still has its entries, and prints the \
+                newest entry's hash. Entries removed from the very end of the log break no link; keep that hash \
+                somewhere else (a ticket, CI logs) and pass it to a later run with --expect-head to prove that \
+                nothing up to it was removed.
+
+                Example:
+                  gatehouse audit verify --db ./gatehouse.sqlite
+                  gatehouse audit verify --expect-head 3f9c…
+                """
         )
 
         @OptionGroup var database: DatabaseOptions
+        @Option(name: .customLong("expect-head"), help: "A hash printed by an earlier verify, which must still be in the log.")
+        var expectHead: String?
 
         func run() async throws {
             let db = try openDatabase(database)
             defer { try? db.close() }
-            switch try await db.verifyAuditLog() {
+            switch try await db.verifyAuditLog(expectedHead: expectHead) {
             case .intact(let entries):
-                Terminal.standard.out("audit log intact: \(entries) entries")
+                if let head = try await db.auditHead() {
+                    Terminal.standard.out("audit log intact: \(entries) entries; newest #\(head.seq) \(head.hash)")
+                } else {
+                    Terminal.standard.out("audit log intact: 0 entries")
+                }
             case .broken(let seq, let reason):
                 Terminal.standard.err("audit log broken at entry \(seq): \(reason)")
                 throw ExitCode(1)

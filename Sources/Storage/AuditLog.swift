@@ -114,9 +114,14 @@ enum AuditLog {
         )
     }
 
-    static func verify(_ db: Database) throws -> AuditVerification {
+    /// Checks the chain entry by entry, then what a chain cannot show by itself: that nothing was cut from its end.
+    /// The newest entries can be deleted without breaking any link, so every approval must still have its `created`
+    /// entry, every decided one its outcome, and `expectedHead` (a hash printed by an earlier verification) must still
+    /// be in the log.
+    static func verify(_ db: Database, expectedHead: String? = nil) throws -> AuditVerification {
         var expectedSeq: Int64 = 1
         var prevHash = genesis
+        var sawHead = expectedHead == nil
         let cursor = try Row.fetchCursor(db, sql: "SELECT * FROM audit_log ORDER BY seq")
         while let row = try cursor.next() {
             let seq: Int64 = row["seq"]
@@ -135,8 +140,29 @@ enum AuditLog {
                 return .broken(seq: seq, reason: "its content does not match its hash (it was changed after it was written)")
             }
             prevHash = stored
+            if stored == expectedHead { sawHead = true }
             expectedSeq += 1
         }
-        return .intact(entries: Int(expectedSeq - 1))
+        let end = expectedSeq
+        if !sawHead, let expectedHead {
+            return .broken(
+                seq: end, reason: "the entry \(expectedHead) seen earlier is no longer in the log: entries were removed from its end")
+        }
+        let orphan = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT id, status FROM approval
+                WHERE NOT EXISTS (SELECT 1 FROM audit_log WHERE approval_id = approval.id AND kind = 'created')
+                   OR (status <> 'pending' AND NOT EXISTS (
+                        SELECT 1 FROM audit_log WHERE approval_id = approval.id AND kind IN ('decided', 'expired', 'cancelled')))
+                ORDER BY seq LIMIT 1
+                """)
+        if let orphan {
+            let id: String = orphan["id"]
+            let status: String = orphan["status"]
+            return .broken(
+                seq: end, reason: "approval \(id) (\(status)) is missing its entries: entries were removed from the end of the log")
+        }
+        return .intact(entries: Int(end - 1))
     }
 }

@@ -343,9 +343,16 @@ extension GatehouseDatabase: ApprovalRepository {
 // MARK: - Audit
 
 extension GatehouseDatabase {
-    /// Checks the whole hash chain.
-    public func verifyAuditLog() async throws -> AuditVerification {
-        try await writer.read { db in try AuditLog.verify(db) }
+    /// Checks the whole hash chain, and that nothing was cut from its end (see `AuditLog.verify`).
+    public func verifyAuditLog(expectedHead: String? = nil) async throws -> AuditVerification {
+        try await writer.read { db in try AuditLog.verify(db, expectedHead: expectedHead) }
+    }
+
+    /// The newest entry's number and hash: record them to check later that nothing was removed after them.
+    public func auditHead() async throws -> (seq: Int64, hash: String)? {
+        try await writer.read { db in
+            try Row.fetchOne(db, sql: "SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").map { ($0["seq"], $0["hash"]) }
+        }
     }
 
     /// Entries in order, optionally from a time on.

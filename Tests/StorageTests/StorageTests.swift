@@ -188,6 +188,52 @@ struct StorageTests {
         try other.close()
     }
 
+    @Test("entries cut from the end of the log are found: an approval left without its entries, or a head seen earlier gone")
+    func truncatedTailDetected() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let clock = TestClock()
+        let db = try GatehouseDatabase(path: dir.path("tail.sqlite"), clock: clock)
+        defer { try? db.close() }
+        for n in 0..<3 { _ = try await db.insert(Self.sampleApproval(n, at: clock.now).submitted(), idempotency: nil) }
+        let last = Self.sampleApproval(9, at: clock.now)
+        _ = try await db.insert(last.submitted(), idempotency: nil)
+        #expect(try await db.commit(try last.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)))
+        try await db.append(AuditEvent(.keyCreated, actor: "cli:test", details: ["name": .string("ci")]))
+        #expect(try await db.verifyAuditLog() == .intact(entries: 6))
+        let head = try #require(try await db.auditHead())
+        #expect(head.seq == 6)
+        #expect(try await db.verifyAuditLog(expectedHead: head.hash) == .intact(entries: 6))
+
+        try await db.writer.write { db in
+            try db.execute(sql: "DROP TRIGGER audit_log_no_delete")
+            try db.execute(sql: "DELETE FROM audit_log WHERE seq = 6")
+        }
+        // Only a key event went: no link is broken and every approval has its entries, but the head is gone.
+        #expect(try await db.verifyAuditLog() == .intact(entries: 5))
+        guard case .broken(let seq, let reason) = try await db.verifyAuditLog(expectedHead: head.hash) else {
+            Issue.record("the missing head was not noticed")
+            return
+        }
+        #expect(seq == 6)
+        #expect(reason.contains("no longer in the log"))
+
+        try await db.writer.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 5") }
+        guard case .broken(let decidedSeq, let decidedReason) = try await db.verifyAuditLog() else {
+            Issue.record("the decided approval without its decision entry was not noticed")
+            return
+        }
+        #expect(decidedSeq == 5)
+        #expect(decidedReason.contains("approval \(last.id.rawValue) (approved) is missing its entries"))
+
+        try await db.writer.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 4") }
+        guard case .broken(_, let createdReason) = try await db.verifyAuditLog() else {
+            Issue.record("the approval without its created entry was not noticed")
+            return
+        }
+        #expect(createdReason.contains(last.id.rawValue))
+    }
+
     @Test("concurrent writers share commits and every one of them is stored, with an unbroken audit chain")
     func groupCommit() async throws {
         let dir = try TemporaryDirectory()
