@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "GatehouseServer", "Storage", "ApprovalCore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Logging", package: "swift-log"),
             ],

@@ -3,6 +3,7 @@ import Foundation
 import GatehouseServer
 import Hummingbird
 import Logging
+import NIOCore
 import Storage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -10,8 +11,8 @@ struct ServeCommand: AsyncParsableCommand {
         commandName: "serve",
         abstract: "Run the service: the intake API, Slack endpoints, expiry and delivery.",
         discussion: """
-            Works with no configuration: listens on 127.0.0.1:8080 and stores everything in ./gatehouse.sqlite.
-            Precedence: flag > environment variable > config file > default. Bad configuration stops it with one
+            Works with no configuration: listens on 127.0.0.1:8080 and stores everything in ./gatehouse.sqlite. \
+            Precedence: flag > environment variable > config file > default. Bad configuration stops it with one \
             line naming the setting, and exit code 78.
 
             Example:
@@ -45,6 +46,14 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "gatehouse")
         logger.logLevel = level
 
+        let lock: ServiceLock
+        do {
+            lock = try ServiceLock.acquire(forDatabaseAt: configuration.databasePath)
+        } catch {
+            Terminal.standard.err("gatehouse: \(error.description)")
+            throw ExitCode(1)
+        }
+        defer { lock.release() }
         let database: GatehouseDatabase
         do {
             database = try GatehouseDatabase(path: configuration.databasePath)
@@ -60,11 +69,32 @@ struct ServeCommand: AsyncParsableCommand {
             try await app.runService()
         } catch {
             try? database.close()
-            Terminal.standard.err(
-                "gatehouse: cannot serve on \(configuration.host):\(configuration.port): \(error). Is another process using the port? Pass --port or set GATEHOUSE_PORT.")
+            Terminal.standard.err("gatehouse: \(Self.listenFailure(error, host: configuration.host, port: configuration.port))")
             throw ExitCode(1)
         }
         try database.close()
         logger.info("gatehouse stopped")
+    }
+
+    /// Why the service could not listen, with the setting to change.
+    static func listenFailure(_ error: any Error, host: String, port: Int) -> String {
+        if let error = error as? IOError {
+            switch error.errnoCode {
+            case EADDRINUSE:
+                return "port \(port) on \(host) is already in use (another gatehouse serve, or another program). "
+                    + "Pass --port or set GATEHOUSE_PORT."
+            case EADDRNOTAVAIL:
+                return "\(host) is not an address of this machine. Pass --host (127.0.0.1, or 0.0.0.0 for every "
+                    + "interface) or set GATEHOUSE_HOST."
+            case EACCES:
+                return "not allowed to listen on port \(port) (ports below 1024 need privileges). Pass --port or set GATEHOUSE_PORT."
+            default:
+                return "cannot listen on \(host):\(port): \(error.description)."
+            }
+        }
+        if error is SocketAddressError || error is SocketAddressError.UnknownHost {
+            return "cannot find the address '\(host)'. Pass --host (127.0.0.1, or 0.0.0.0 for every interface) or set GATEHOUSE_HOST."
+        }
+        return "cannot serve on \(host):\(port): \(error)."
     }
 }
