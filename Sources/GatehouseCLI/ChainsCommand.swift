@@ -71,7 +71,7 @@ struct ChainsCommand: AsyncParsableCommand {
                 nobody, a name used twice) is printed with its line and path, like \
                 `chains.yaml:9:14: chains[1].levels[0].sla: `5x` is not a duration: …`, and nothing is changed. \
                 Chains not in the file are kept unless --prune is given. Each change is audited as config_changed \
-                by cli:$USER. Creates the database if there is none.
+                by cli:$USER (else the account running it). Creates the database if there is none.
 
                 Exit status: 0 applied (or nothing to do); 65 the file has problems; 66 the file cannot be read; \
                 1 the database failed.
@@ -88,11 +88,22 @@ struct ChainsCommand: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Print what would change, and write nothing.") var dryRun = false
 
         func run() async throws {
-            let user = ProcessInfo.processInfo.environment["USER"].flatMap { $0.isEmpty ? nil : $0 }
+            let user = Self.userName()
             let code = await Self.run(
                 file: file, database: database, prune: prune, dryRun: dryRun, actor: user.map { "cli:\($0)" } ?? "cli",
                 terminal: .standard)
             if code != 0 { throw ExitCode(code) }
+        }
+
+        /// Who runs the command, for the audit log: `$USER`, else `$LOGNAME`, else the account of the process.
+        static func userName() -> String? {
+            let environment = ProcessInfo.processInfo.environment
+            for variable in ["USER", "LOGNAME"] {
+                if let name = environment[variable], !name.isEmpty { return name }
+            }
+            guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return nil }
+            let account = String(cString: name)
+            return account.isEmpty ? nil : account
         }
 
         /// Reads and checks `file` (`-`: `standardInput`), then applies it as `actor`; returns the exit status.

@@ -7,9 +7,9 @@ struct ExecCommand: AsyncParsableCommand {
         commandName: "exec",
         abstract: "Request approval, wait, verify and consume it, then run COMMAND; run nothing otherwise.",
         discussion: """
-            COMMAND runs only when the approval is approved, its digest matches the payload given here, and it was
-            consumed (so it cannot be used twice). Exit codes: COMMAND's own when it ran; otherwise 3 rejected,
-            4 expired, 5 cancelled, 6 modified (the new payload is printed; it is not run), 7 payload mismatch,
+            COMMAND runs only when the approval is approved, its digest matches the payload given here, and it was \
+            consumed (so it cannot be used twice). Exit codes: COMMAND's own when it ran; otherwise 3 rejected, \
+            4 expired, 5 cancelled, 6 modified (the new payload is printed; it is not run), 7 payload mismatch, \
             8 timed out waiting, 1 any other failure. COMMAND gets GATEHOUSE_APPROVAL_ID in its environment.
 
             Example:

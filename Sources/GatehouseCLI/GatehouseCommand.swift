@@ -7,8 +7,8 @@ public struct GatehouseCommand: AsyncParsableCommand {
         commandName: "gatehouse",
         abstract: "A self-hosted approval gate: a person approves one exact operation before an agent or pipeline runs it.",
         discussion: """
-            Start the service with `gatehouse serve`, create an API key with `gatehouse keys create NAME`, then file
-            requests with `gatehouse request` or `gatehouse exec`, and decide them in Slack or with
+            Start the service with `gatehouse serve`, create an API key with `gatehouse keys create NAME`, then file \
+            requests with `gatehouse request` or `gatehouse exec`, and decide them in Slack or with \
             `gatehouse decide`.
 
             Example:
@@ -46,6 +46,11 @@ struct ServiceOptions: ParsableArguments {
     @Option(help: "The API key (else GATEHOUSE_API_KEY).")
     var key: String?
 
+    /// Checked while parsing, so a mistake is reported with the usage of the command it was made on.
+    func validate() throws {
+        _ = try client()
+    }
+
     func client() throws -> GatehouseClient {
         let environment = ProcessInfo.processInfo.environment
         let base = url ?? environment["GATEHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
@@ -57,6 +62,14 @@ struct ServiceOptions: ParsableArguments {
         }
         return GatehouseClient(baseURL: baseURL, apiKey: key)
     }
+}
+
+/// A command that was given valid arguments but could not do its work (no database there, a storage refusal):
+/// printed as `Error: …` without a usage text, exit status 1.
+struct CommandFailure: Error, CustomStringConvertible {
+    let description: String
+
+    init(_ description: String) { self.description = description }
 }
 
 /// Writes to standard output and standard error; tests capture it instead.

@@ -15,7 +15,7 @@ struct KeysCommand: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Create a key and print it on the last line, once; only its SHA-256 is stored.",
             discussion: """
-                Scopes: request (default) files requests and sees its own; decide also reads all and decides;
+                Scopes: request (default) files requests and sees its own; decide also reads all and decides; \
                 admin may do everything.
 
                 Example:
@@ -27,10 +27,12 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "A name for the key: letters, digits, '-', '_' or '.'.") var name: String
         @Option(help: "request, decide or admin.") var scope: String = "request"
 
+        func validate() throws {
+            guard APIKeyScope(rawValue: scope) != nil else { throw ValidationError("--scope must be request, decide or admin.") }
+        }
+
         func run() async throws {
-            guard let scope = APIKeyScope(rawValue: scope) else {
-                throw ValidationError("--scope must be request, decide or admin.")
-            }
+            guard let scope = APIKeyScope(rawValue: scope) else { throw CommandFailure("--scope must be request, decide or admin.") }
             let db = try openDatabase(database, mustExist: false)
             defer { try? db.close() }
             do {
@@ -39,7 +41,7 @@ struct KeysCommand: AsyncParsableCommand {
                     "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
                 Terminal.standard.out(secret)
             } catch let error as StorageError {
-                throw ValidationError(error.description)
+                throw CommandFailure(error.description)
             }
         }
     }
@@ -88,7 +90,7 @@ struct KeysCommand: AsyncParsableCommand {
                 try await db.revokeKey(name: name)
                 Terminal.standard.err("Revoked key '\(name)'.")
             } catch let error as StorageError {
-                throw ValidationError(error.description)
+                throw CommandFailure(error.description)
             }
         }
     }
@@ -97,12 +99,12 @@ struct KeysCommand: AsyncParsableCommand {
 func openDatabase(_ options: DatabaseOptions, mustExist: Bool = true) throws -> GatehouseDatabase {
     // Reading from the wrong folder would silently create an empty database and report "nothing there".
     if mustExist && !FileManager.default.fileExists(atPath: options.resolvedPath) {
-        throw ValidationError(
+        throw CommandFailure(
             "No database at '\(options.resolvedPath)'. Run this where `gatehouse serve` keeps its data, or pass --db (or GATEHOUSE_DB).")
     }
     do {
         return try GatehouseDatabase(path: options.resolvedPath)
     } catch {
-        throw ValidationError("Cannot open the database '\(options.resolvedPath)': \(error)")
+        throw CommandFailure("Cannot open the database '\(options.resolvedPath)': \(error)")
     }
 }

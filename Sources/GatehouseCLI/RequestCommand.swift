@@ -34,10 +34,10 @@ struct RequestOptions: ParsableArguments {
     @Option(help: "The exact facts of the operation: a JSON object, or @FILE to read it from a file.")
     var payload: String
 
-    @Option(help: "The escalation chain to use.")
+    @Option(help: "The escalation chain to use (default: the `default` chain).")
     var gate: String?
 
-    @Option(help: "low, medium, high or critical.")
+    @Option(help: "low, medium, high or critical (default: medium).")
     var risk: String?
 
     @Option(help: "Why the operation is wanted.")
@@ -52,14 +52,32 @@ struct RequestOptions: ParsableArguments {
     @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID.")
     var requester: String?
 
-    @Option(name: .customLong("expires-in"), help: "Seconds until the request expires (60 to 2592000).")
-    var expiresIn: Int?
+    @Option(
+        name: .customLong("expires-in"),
+        help: "How long until the request expires: seconds (3600) or a duration (90s, 30m, 1h30m, 2d); 60 s to 30 days.")
+    var expiresIn: String?
 
     @Option(name: .customLong("callback-url"), help: "A URL that receives the decided approval.")
     var callbackURL: String?
 
     @Option(name: .customLong("idempotency-key"), help: "Retrying with the same key returns the same approval.")
     var idempotencyKey: String?
+
+    func validate() throws {
+        _ = try payloadValue()
+        _ = try expiresInSeconds()
+    }
+
+    /// `--expires-in` in seconds: a whole number of seconds, or a duration as chains write them.
+    func expiresInSeconds() throws -> Int? {
+        guard let expiresIn else { return nil }
+        if let seconds = Int(expiresIn) { return seconds }
+        do {
+            return Int(try ChainDuration.parse(expiresIn))
+        } catch {
+            throw ValidationError("--expires-in '\(expiresIn)' is neither whole seconds nor a duration: \(error)")
+        }
+    }
 
     /// The payload as JSON, read from the option or the file it names.
     func payloadValue() throws -> JSONValue {
@@ -90,7 +108,7 @@ struct RequestOptions: ParsableArguments {
             ("requester", requester), ("callback_url", callbackURL),
         ]
         for (name, value) in optional { if let value { members[name] = .string(value) } }
-        if let expiresIn { members["expires_in"] = .number(Double(expiresIn)) }
+        if let seconds = try expiresInSeconds() { members["expires_in"] = .number(Double(seconds)) }
         return .object(members)
     }
 }
@@ -133,8 +151,8 @@ struct RequestCommand: AsyncParsableCommand {
         commandName: "request",
         abstract: "File a request for approval and print it as JSON.",
         discussion: """
-            With --wait, hold until it is decided or SECONDS pass; the exit code then says what happened:
-            0 approved, 3 rejected, 4 expired, 5 cancelled, 6 modified (run the decision's payload, not yours),
+            With --wait, hold until it is decided or SECONDS pass; the exit code then says what happened: \
+            0 approved, 3 rejected, 4 expired, 5 cancelled, 6 modified (run the decision's payload, not yours), \
             8 still pending after SECONDS, 1 any other failure.
 
             Example:

@@ -208,10 +208,46 @@ struct CLITests {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let missing = dir.path("nope.sqlite")
-        var verify = try AuditCommand.Verify.parse(["--db", missing])
-        await #expect(throws: ValidationError.self) { try await verify.run() }
-        var list = try KeysCommand.List.parse(["--db", missing])
-        await #expect(throws: ValidationError.self) { try await list.run() }
+        let verify = try AuditCommand.Verify.parse(["--db", missing])
+        let verifyError = await #expect(throws: CommandFailure.self) { try await verify.run() }
+        #expect(verifyError?.description.contains("No database at '\(missing)'") == true)
+        let list = try KeysCommand.List.parse(["--db", missing])
+        await #expect(throws: CommandFailure.self) { try await list.run() }
         #expect(!FileManager.default.fileExists(atPath: missing))
+        // A failure, not a usage mistake: printed without the usage text, exit status 1.
+        #expect(GatehouseCommand.fullMessage(for: CommandFailure("No database"), columns: 300) == "Error: No database")
+        #expect(GatehouseCommand.exitCode(for: CommandFailure("No database")) == .failure)
+    }
+
+    @Test("argument mistakes are reported with the usage of the subcommand they were made on, exit status 64")
+    func mistakesShowTheSubcommandsUsage() throws {
+        let cases: [([String], String, String)] = [
+            (["keys", "create", "ci", "--scope", "root"], "--scope must be request, decide or admin.", "gatehouse keys create"),
+            (["decide", "apr_x", "maybe", "--as", "alice", "--key", "k"], "The outcome must be approve or reject.", "gatehouse decide"),
+            (["decide", "apr_x", "approve", "--as", "alice", "--url", "ftp://x", "--key", "k"], "is not an http(s) URL", "gatehouse decide"),
+            (["request", "--action", "a", "--payload", "[1]", "--key", "k"], "--payload must be a JSON object.", "gatehouse request"),
+            (["request", "--action", "a", "--payload", "{}", "--expires-in", "5x", "--key", "k"], "--expires-in '5x'", "gatehouse request"),
+            (["exec", "--action", "a", "--payload", "{}", "--key", "k"], "Give the command to run after `--`.", "gatehouse exec"),
+        ]
+        for (arguments, message, usage) in cases {
+            do {
+                _ = try GatehouseCommand.parseAsRoot(arguments)
+                Issue.record("\(arguments) was accepted")
+            } catch {
+                let text = GatehouseCommand.fullMessage(for: error, columns: 300)
+                #expect(text.contains(message), "\(arguments): \(text)")
+                #expect(GatehouseCommand.exitCode(for: error) == .validationFailure, "\(arguments)")
+                #expect(text.contains("Usage: \(usage)"), "\(arguments): \(text)")
+                #expect(text.contains("See '\(usage) --help'"), "\(arguments): \(text)")
+            }
+        }
+    }
+
+    @Test("--expires-in takes whole seconds or a duration")
+    func expiresInForms() throws {
+        let seconds = try RequestCommand.parse(["--action", "a", "--payload", "{}", "--expires-in", "3600", "--key", "k"])
+        #expect(try seconds.request.body()["expires_in"] == .number(3600))
+        let duration = try RequestCommand.parse(["--action", "a", "--payload", "{}", "--expires-in", "1h30m", "--key", "k"])
+        #expect(try duration.request.body()["expires_in"] == .number(5400))
     }
 }
