@@ -101,7 +101,7 @@ struct ApprovalsController {
         if let gate = query["gate"].map(String.init), !gate.isEmpty { filter.gate = gate }
         if !key.scope.seesEverything { filter.ownerKey = key.name }
         var limit = 50
-        if let text = query["limit"] {
+        if let text = query["limit"], !text.isEmpty {
             guard let value = Int(text), (1...200).contains(value) else {
                 throw APIError(.badRequest, code: "invalid_parameter", message: "`limit` must be a whole number from 1 to 200.")
             }

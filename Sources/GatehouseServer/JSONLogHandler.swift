@@ -30,12 +30,16 @@ public struct JSONLogHandler: LogHandler {
         for (key, value) in metadata.merging(event.metadata ?? [:], uniquingKeysWith: { $1 }) {
             members[key] = Self.json(value)
         }
+        // Hummingbird's own id for the request; `request_id` carries it, or the caller's X-Request-Id.
+        if members["request_id"] != nil { members["hb.request.id"] = nil }
         sink.write(CanonicalJSON.serialize(.object(members)) + "\n")
     }
 
     static func json(_ value: Logger.Metadata.Value) -> JSONValue {
         switch value {
         case .string(let text): .string(text)
+        case .stringConvertible(let value as any BinaryInteger): .number(Double(value))
+        case .stringConvertible(let value as Double) where value.isFinite: .number(value)
         case .stringConvertible(let value): .string(value.description)
         case .array(let values): .array(values.map(json))
         case .dictionary(let members): .object(members.mapValues(json))

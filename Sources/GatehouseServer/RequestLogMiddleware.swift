@@ -20,12 +20,13 @@ struct RequestLogMiddleware: RouterMiddleware {
             let duration = ContinuousClock.now - start
             let route = context.endpointPath ?? "unmatched"
             metrics.recordRequest(route: route, method: request.method.rawValue, status: status, duration: duration)
-            let ms = Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000
+            let ms = ((Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000) * 100)
+                .rounded() / 100
             context.logger.info(
                 "request",
                 metadata: [
                     "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
-                    "latency_ms": .string(String(format: "%.2f", ms)),
+                    "latency_ms": .stringConvertible(ms),
                 ])
         }
         do {

@@ -28,7 +28,7 @@ struct SlackController {
         do {
             payload = try InteractionPayload.decode(formBody: body)
         } catch {
-            throw APIError(.badRequest, code: "malformed_payload", message: "The interaction payload could not be read.")
+            throw APIError(.badRequest, code: "malformed_payload", message: "The interaction payload could not be read: \(error).")
         }
         guard let interactions else {
             return Self.reply(.json(.object(["text": .string("Slack delivery is off on this Gatehouse (no bot token).")])))
@@ -43,7 +43,7 @@ struct SlackController {
         do {
             command = try SlashCommand(fields: fields)
         } catch {
-            throw APIError(.badRequest, code: "malformed_payload", message: "The slash command could not be read.")
+            throw APIError(.badRequest, code: "malformed_payload", message: "The slash command could not be read: \(error).")
         }
         return Self.reply(.json(.object(["response_type": .string("ephemeral"), "text": .string(try await commands.answer(command))])))
     }

@@ -244,6 +244,11 @@ struct IntakeAPITests {
             let cancelled = try await client.call(.get, "/v1/approvals?status=cancelled", key: env.requestKey)
             if case .array(let items)? = cancelled["approvals"] { #expect(items.count == 1) } else { Issue.record("no array") }
 
+            // Empty parameters, as in the route's template, mean "not given".
+            let blank = try await client.call(.get, "/v1/approvals?status=&gate=&limit=&cursor=", key: env.requestKey)
+            #expect(blank.status == .ok)
+            if case .array(let items)? = blank["approvals"] { #expect(items.count == 5) } else { Issue.record("no array") }
+
             let badStatus = try await client.call(.get, "/v1/approvals?status=maybe", key: env.requestKey)
             #expect(badStatus.status == .badRequest)
             let badLimit = try await client.call(.get, "/v1/approvals?limit=0", key: env.requestKey)

@@ -457,4 +457,15 @@ struct SlackCommandTests {
             #expect(try await slack.command(Self.issueText, by: Self.admin).hasPrefix("Saved"))
         }
     }
+
+    @Test("a signed command missing a field Slack always sends is refused with 400, naming the field")
+    func missingField() async throws {
+        try await Self.withCommands { env, _, slack in
+            let body = SlackRequestSigner.formBody([("team_id", "T1"), ("user_id", Self.admin), ("command", "/gatehouse"), ("text", "chains")])
+            let response = try await slack.post("/slack/commands", body: body)
+            #expect(response.status == .badRequest)
+            #expect(response.errorCode == "malformed_payload")
+            #expect(response["error"]?["message"]?.stringValue?.contains("`channel_id`") == true)
+        }
+    }
 }
