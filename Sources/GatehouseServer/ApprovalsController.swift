@@ -72,10 +72,10 @@ struct ApprovalsController {
                     waiters.releaseAll()
                 }
                 switch outcome {
-                case .answered(let decided):
-                    // Already on the wire from the event loop; this copy only feeds the log and the metrics, and the
-                    // connection drops it.
-                    return Self.json(decided.body(slackLink: nil), status: .ok)
+                case .answered:
+                    // Already on the wire from the event loop; this answer only feeds the log and the metrics, and the
+                    // connection drops it, so it carries no body.
+                    return Response(status: .ok)
                 case .decided(let decided):
                     // A decision is rendered once and its bytes shared by every poll it wakes.
                     return Self.json(decided.body(slackLink: try await links.link(for: approval.id)), status: .ok)
