@@ -14,7 +14,7 @@ public final class ApprovalWaiters: Sendable {
     /// How a wait ended.
     enum Outcome: Sendable {
         /// Decided, and already answered on the connection: the request's own response will be dropped.
-        case answered(RenderedApproval)
+        case answered
         /// Decided; the request answers with this.
         case decided(RenderedApproval)
         /// The wait ran out, the request was cancelled or the service is stopping: answer with the current state.
@@ -31,7 +31,7 @@ public final class ApprovalWaiters: Sendable {
         private enum State {
             case waiting(CheckedContinuation<Outcome, Never>?)
             /// Answered early on the connection; the task is resumed once the answer is written.
-            case claimed(Outcome, CheckedContinuation<Outcome, Never>?)
+            case claimed(CheckedContinuation<Outcome, Never>?)
             case done(Outcome)
         }
 
@@ -55,22 +55,22 @@ public final class ApprovalWaiters: Sendable {
         }
 
         /// Claims a waiting slot for an early answer; the caller writes it, then calls `resume()`.
-        func claim(_ outcome: Outcome) -> Bool {
+        func claim() -> Bool {
             state.withLock { state in
                 guard case .waiting(let continuation) = state else { return false }
-                state = .claimed(outcome, continuation)
+                state = .claimed(continuation)
                 return true
             }
         }
 
         /// Resumes the task of a claimed slot.
         func resume() {
-            let resumption = state.withLock { state -> (CheckedContinuation<Outcome, Never>, Outcome)? in
-                guard case .claimed(let outcome, let continuation) = state else { return nil }
-                state = .done(outcome)
-                return continuation.map { ($0, outcome) }
+            let continuation = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
+                guard case .claimed(let continuation) = state else { return nil }
+                state = .done(.answered)
+                return continuation
             }
-            if let (continuation, outcome) = resumption { continuation.resume(returning: outcome) }
+            continuation?.resume(returning: .answered)
         }
 
         func wait() async -> Outcome {
@@ -82,8 +82,8 @@ public final class ApprovalWaiters: Sendable {
                         case .waiting:
                             state = .waiting(continuation)
                             return nil
-                        case .claimed(let outcome, _):
-                            state = .claimed(outcome, continuation)
+                        case .claimed:
+                            state = .claimed(continuation)
                             return nil
                         }
                     }
@@ -225,9 +225,9 @@ public final class ApprovalWaiters: Sendable {
                 slot.finish(.decided(rendered))
                 continue
             }
-            guard slot.claim(.answered(rendered)) else { continue }
-            // False only when the connection is gone; its task is resumed all the same.
-            _ = handler.answer(response.bytes(requestID: connection.requestID))
+            guard slot.claim() else { continue }
+            // A connection that is gone gets nothing; its task is resumed all the same.
+            handler.answer(response.bytes(requestID: connection.requestID))
             claimed.append(slot)
         }
         let rest = slots.dropFirst(answersPerTurn)

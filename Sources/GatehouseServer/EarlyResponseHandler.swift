@@ -30,14 +30,13 @@ final class EarlyResponseHandler: ChannelOutboundHandler, RemovableChannelHandle
     }
 
     /// Writes a whole encoded response now, flushed; the next response the request's task writes through the
-    /// pipeline is its late copy and is dropped. Must run on the channel's event loop; returns false, writing
-    /// nothing, when the channel is gone.
-    func answer(_ response: ByteBuffer) -> Bool {
-        guard let wire, wire.channel.isActive else { return false }
+    /// pipeline is its late copy and is dropped. Must run on the channel's event loop; writes nothing when the
+    /// channel is gone.
+    func answer(_ response: ByteBuffer) {
+        guard let wire, wire.channel.isActive else { return }
         wire.eventLoop.assertInEventLoop()
         toDrop += 1
         wire.writeAndFlush(NIOAny(IOData.byteBuffer(response)), promise: nil)
-        return true
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
