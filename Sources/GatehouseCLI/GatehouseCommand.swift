@@ -48,10 +48,16 @@ struct ServiceOptions: ParsableArguments {
 
     /// Checked while parsing, so a mistake is reported with the usage of the command it was made on.
     func validate() throws {
-        _ = try client()
+        _ = try resolved()
     }
 
     func client() throws -> GatehouseClient {
+        let (baseURL, key) = try resolved()
+        return GatehouseClient(baseURL: baseURL, apiKey: key)
+    }
+
+    /// The URL and key from the options, else the environment, else the default URL.
+    private func resolved() throws -> (baseURL: URL, key: String) {
         let environment = ProcessInfo.processInfo.environment
         let base = url ?? environment["GATEHOUSE_URL"].flatMap { $0.isEmpty ? nil : $0 } ?? "http://127.0.0.1:8080"
         guard let baseURL = URL(string: base), baseURL.scheme == "http" || baseURL.scheme == "https" else {
@@ -60,7 +66,7 @@ struct ServiceOptions: ParsableArguments {
         guard let key = key ?? environment["GATEHOUSE_API_KEY"].flatMap({ $0.isEmpty ? nil : $0 }) else {
             throw ValidationError("No API key: pass --key or set GATEHOUSE_API_KEY (create one with `gatehouse keys create NAME`).")
         }
-        return GatehouseClient(baseURL: baseURL, apiKey: key)
+        return (baseURL, key)
     }
 }
 
