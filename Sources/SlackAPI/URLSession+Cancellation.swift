@@ -1,4 +1,3 @@
-import Dispatch
 import Foundation
 import Synchronization
 
@@ -7,66 +6,77 @@ import FoundationNetworking
 #endif
 
 extension URLSession {
-    /// `data(for:)` whose cancellation cannot deadlock.
+    /// `data(for:)` whose cancellation can neither deadlock nor crash.
     ///
-    /// On Linux, `data(for:)` cancels its transfer from inside the task's cancellation handler, which holds the
-    /// task's status lock while it waits for the session's internal queue; if that queue is at that moment
-    /// finishing the transfer, it waits for the same lock to resume the task, and both hang forever (seen when a
-    /// graceful shutdown cancels a service with a Slack call or a callback in flight). Here the handler only
-    /// schedules the cancellation on another queue and returns at once.
+    /// On Linux, cancelling a transfer is unsafe two ways. `data(for:)` cancels from inside the task's
+    /// cancellation handler, holding the task's status lock while it waits for the session's internal queue; if
+    /// that queue is finishing the transfer, it waits for the same lock, and both hang. And
+    /// `URLSessionTask.cancel()` itself, racing the end of its transfer, can report the failure after the session
+    /// has already forgotten the task, which stops the process on an assertion. So this never cancels the
+    /// transfer: a cancelled call ends at once with `CancellationError`, and its transfer runs out on its own,
+    /// bounded by the session's timeouts, its result dropped.
     public func dataCancellably(for request: URLRequest) async throws -> (Data, URLResponse) {
-        let handle = DataTaskHandle()
+        let call = PendingCall()
         return try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<(Data, URLResponse), any Error>) in
-                let task = dataTask(with: request) { data, response, error in
+                guard call.wait(continuation) else { return }
+                dataTask(with: request) { data, response, error in
                     if let error {
-                        continuation.resume(throwing: error)
+                        call.finish(.failure(error))
                     } else if let response {
-                        continuation.resume(returning: (data ?? Data(), response))
+                        call.finish(.success((data ?? Data(), response)))
                     } else {
-                        continuation.resume(throwing: URLError(.badServerResponse))
+                        call.finish(.failure(URLError(.badServerResponse)))
                     }
-                }
-                handle.start(task)
+                }.resume()
             }
         } onCancel: {
-            handle.cancel()
+            call.finish(.failure(CancellationError()))
         }
     }
 }
 
-/// The one data task of a `dataCancellably(for:)` call, and whether it was cancelled before it started.
-private final class DataTaskHandle: Sendable {
-    private struct State: @unchecked Sendable {
-        var task: URLSessionDataTask?
-        var cancelled = false
+/// The caller of one `dataCancellably(for:)` call, resumed exactly once: by the transfer or by cancellation,
+/// whichever comes first.
+private final class PendingCall: Sendable {
+    typealias Result = Swift.Result<(Data, URLResponse), any Error>
+
+    private enum State: @unchecked Sendable {
+        case starting
+        case waiting(CheckedContinuation<(Data, URLResponse), any Error>)
+        case finished(Result?)
     }
 
-    private let state = Mutex(State())
+    private let state = Mutex(State.starting)
 
-    func start(_ task: URLSessionDataTask) {
-        let cancelled = state.withLock { state -> Bool in
-            state.task = task
-            return state.cancelled
+    /// Registers the caller; false (and the caller resumed) when the call was cancelled before it started.
+    func wait(_ continuation: CheckedContinuation<(Data, URLResponse), any Error>) -> Bool {
+        let early = state.withLock { state -> Result? in
+            guard case .finished(let result) = state else {
+                state = .waiting(continuation)
+                return nil
+            }
+            state = .finished(nil)
+            return result
         }
-        task.resume()
-        if cancelled { Self.cancelLater(task) }
+        guard let early else { return true }
+        continuation.resume(with: early)
+        return false
     }
 
-    func cancel() {
-        let task = state.withLock { state -> URLSessionDataTask? in
-            state.cancelled = true
-            return state.task
+    func finish(_ result: Result) {
+        let continuation = state.withLock { state -> CheckedContinuation<(Data, URLResponse), any Error>? in
+            switch state {
+            case .starting:
+                state = .finished(result)
+                return nil
+            case .waiting(let continuation):
+                state = .finished(nil)
+                return continuation
+            case .finished:
+                return nil
+            }
         }
-        if let task { Self.cancelLater(task) }
-    }
-
-    private static func cancelLater(_ task: URLSessionDataTask) {
-        let task = UncheckedTask(task: task)
-        DispatchQueue.global().async { task.task.cancel() }
-    }
-
-    private struct UncheckedTask: @unchecked Sendable {
-        let task: URLSessionDataTask
+        continuation?.resume(with: result)
     }
 }
