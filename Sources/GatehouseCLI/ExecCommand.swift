@@ -45,7 +45,7 @@ struct ExecCommand: AsyncParsableCommand {
         }
         do {
             let payload = try request.payloadValue()
-            var approval = try await flow.submit(try request.body(), idempotencyKey: request.idempotencyKey)
+            var approval = try await flow.submit(try request.body(payload: payload), idempotencyKey: request.idempotencyKey)
             let id = approval["id"]?.stringValue ?? "?"
             terminal.err("gatehouse: waiting for a decision on \(id) (\(request.action))")
             approval = try await flow.wait(for: approval, seconds: max(0, wait))

@@ -64,8 +64,20 @@ struct RequestOptions: ParsableArguments {
     var idempotencyKey: String?
 
     func validate() throws {
-        _ = try payloadValue()
+        // A payload file is read once, when the request is filed: it may be a pipe (`@/dev/stdin`, `@<(…)`).
+        if let path = payloadPath {
+            guard FileManager.default.isReadableFile(atPath: path) else {
+                throw ValidationError("Cannot read the payload file '\(path)'.")
+            }
+        } else {
+            _ = try payloadValue()
+        }
         _ = try expiresInSeconds()
+    }
+
+    /// The file `--payload @FILE` names.
+    private var payloadPath: String? {
+        payload.hasPrefix("@") ? String(payload.dropFirst()) : nil
     }
 
     /// `--expires-in` in seconds: a whole number of seconds, or a duration as chains write them.
@@ -82,9 +94,8 @@ struct RequestOptions: ParsableArguments {
     /// The payload as JSON, read from the option or the file it names.
     func payloadValue() throws -> JSONValue {
         let text: String
-        if payload.hasPrefix("@") {
-            let path = String(payload.dropFirst())
-            guard let data = FileManager.default.contents(atPath: path) else {
+        if let path = payloadPath {
+            guard let file = FileHandle(forReadingAtPath: path), let data = try? file.readToEnd() ?? Data() else {
                 throw ValidationError("Cannot read the payload file '\(path)'.")
             }
             text = String(decoding: data, as: UTF8.self)
@@ -101,8 +112,9 @@ struct RequestOptions: ParsableArguments {
         return value
     }
 
-    func body() throws -> JSONValue {
-        var members: [String: JSONValue] = ["action": .string(action), "payload": try payloadValue()]
+    /// The request to file, with the payload read once by the caller.
+    func body(payload: JSONValue) throws -> JSONValue {
+        var members: [String: JSONValue] = ["action": .string(action), "payload": payload]
         let optional: [(String, String?)] = [
             ("gate", gate), ("risk", risk), ("reasoning", reasoning), ("consequences", consequences), ("on_reject", onReject),
             ("requester", requester), ("callback_url", callbackURL),
@@ -176,7 +188,7 @@ struct RequestCommand: AsyncParsableCommand {
     static func run(request: RequestOptions, wait: Int?, client: GatehouseClient, terminal: Terminal) async -> Int32 {
         let flow = ApprovalFlow(client: client, terminal: terminal)
         do {
-            var approval = try await flow.submit(try request.body(), idempotencyKey: request.idempotencyKey)
+            var approval = try await flow.submit(try request.body(payload: request.payloadValue()), idempotencyKey: request.idempotencyKey)
             guard let wait else {
                 terminal.out(CanonicalJSON.serialize(approval))
                 return 0

@@ -169,6 +169,22 @@ struct CLITests {
         #expect(throws: (any Error).self) { try RequestOptions.parse(["--action", "x", "--payload", "@/nonexistent"]).payloadValue() }
     }
 
+    @Test("a payload file that can be read only once, like a pipe, is read once: when the request is filed", .timeLimit(.minutes(1)))
+    func payloadFromPipe() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let fifo = dir.path("payload.fifo")
+        #expect(mkfifo(fifo, 0o600) == 0)
+        let options = try RequestOptions.parse(["--action", "x", "--payload", "@\(fifo)"])
+        let writer = Thread {
+            let handle = FileHandle(forWritingAtPath: fifo)
+            handle?.write(Data(#"{"service":"api"}"#.utf8))
+            try? handle?.close()
+        }
+        writer.start()
+        #expect(try options.body(payload: options.payloadValue())["payload"] == .object(["service": .string("api")]))
+    }
+
     @Test("audit export writes JSON lines and CSV that quotes and defuses formulas; --since takes ages and times")
     func auditExportFormats() throws {
         let entry = AuditEntry(
@@ -246,8 +262,8 @@ struct CLITests {
     @Test("--expires-in takes whole seconds or a duration")
     func expiresInForms() throws {
         let seconds = try RequestCommand.parse(["--action", "a", "--payload", "{}", "--expires-in", "3600", "--key", "k"])
-        #expect(try seconds.request.body()["expires_in"] == .number(3600))
+        #expect(try seconds.request.body(payload: .object([:]))["expires_in"] == .number(3600))
         let duration = try RequestCommand.parse(["--action", "a", "--payload", "{}", "--expires-in", "1h30m", "--key", "k"])
-        #expect(try duration.request.body()["expires_in"] == .number(5400))
+        #expect(try duration.request.body(payload: .object([:]))["expires_in"] == .number(5400))
     }
 }
