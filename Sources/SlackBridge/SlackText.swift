@@ -7,7 +7,7 @@ public enum SlackText {
     /// A Slack user ID such as `U012ABC` (or `W…` on Enterprise Grid).
     public static func isUserID(_ text: String) -> Bool {
         guard let first = text.first, first == "U" || first == "W", text.count >= 3, text.count <= 32 else { return false }
-        return text.allSatisfy { ($0.isASCII && $0.isUppercase) || $0.isNumber }
+        return text.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
     }
 
     /// How a person or system is named in a message: a mention for Slack users, escaped text otherwise.
