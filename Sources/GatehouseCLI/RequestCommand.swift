@@ -66,13 +66,15 @@ struct RequestOptions: ParsableArguments {
     func validate() throws {
         // A payload file is read once, when the request is filed: it may be a pipe (`@/dev/stdin`, `@<(…)`).
         if let path = payloadPath {
-            guard FileManager.default.isReadableFile(atPath: path) else {
-                throw ValidationError("Cannot read the payload file '\(path)'.")
-            }
+            guard FileManager.default.isReadableFile(atPath: path) else { throw Self.unreadablePayload(path) }
         } else {
             _ = try payloadValue()
         }
         _ = try expiresInSeconds()
+    }
+
+    private static func unreadablePayload(_ path: String) -> ValidationError {
+        ValidationError("Cannot read the payload file '\(path)'.")
     }
 
     /// The file `--payload @FILE` names.
@@ -96,7 +98,7 @@ struct RequestOptions: ParsableArguments {
         let text: String
         if let path = payloadPath {
             guard let file = FileHandle(forReadingAtPath: path), let data = try? file.readToEnd() ?? Data() else {
-                throw ValidationError("Cannot read the payload file '\(path)'.")
+                throw Self.unreadablePayload(path)
             }
             text = String(decoding: data, as: UTF8.self)
         } else {

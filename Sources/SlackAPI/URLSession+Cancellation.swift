@@ -37,45 +37,35 @@ extension URLSession {
 }
 
 /// The caller of one `dataCancellably(for:)` call, resumed exactly once: by the transfer or by cancellation,
-/// whichever comes first.
+/// whichever comes first. A call finished before it waits can only have been cancelled: no transfer has begun.
 private final class PendingCall: Sendable {
-    typealias Result = Swift.Result<(Data, URLResponse), any Error>
-
     private enum State: @unchecked Sendable {
         case starting
         case waiting(CheckedContinuation<(Data, URLResponse), any Error>)
-        case finished(Result?)
+        case finished
     }
 
     private let state = Mutex(State.starting)
 
-    /// Registers the caller; false (and the caller resumed) when the call was cancelled before it started.
+    /// Registers the caller; false (and the caller resumed with `CancellationError`) when the call was cancelled
+    /// before it started.
     func wait(_ continuation: CheckedContinuation<(Data, URLResponse), any Error>) -> Bool {
-        let early = state.withLock { state -> Result? in
-            guard case .finished(let result) = state else {
+        let cancelled = state.withLock { state -> Bool in
+            guard case .finished = state else {
                 state = .waiting(continuation)
-                return nil
+                return false
             }
-            state = .finished(nil)
-            return result
+            return true
         }
-        guard let early else { return true }
-        continuation.resume(with: early)
-        return false
+        if cancelled { continuation.resume(throwing: CancellationError()) }
+        return !cancelled
     }
 
-    func finish(_ result: Result) {
+    func finish(_ result: Result<(Data, URLResponse), any Error>) {
         let continuation = state.withLock { state -> CheckedContinuation<(Data, URLResponse), any Error>? in
-            switch state {
-            case .starting:
-                state = .finished(result)
-                return nil
-            case .waiting(let continuation):
-                state = .finished(nil)
-                return continuation
-            case .finished:
-                return nil
-            }
+            defer { state = .finished }
+            guard case .waiting(let continuation) = state else { return nil }
+            return continuation
         }
         continuation?.resume(with: result)
     }
