@@ -46,8 +46,8 @@ public struct ApprovalService: Sendable {
     }
 
     /// Records a decision by a Slack user, who must be an approver of the level the request has reached.
-    /// `groupMembers` is asked for the members of the chain's user groups only when the user is not named directly,
-    /// so most decisions cost no lookup; its errors propagate and nothing is decided (fail closed).
+    /// `groupMembers` is asked for the members of the user groups of the levels reached so far, and only when the
+    /// user is not named directly, so most decisions cost no lookup; its errors propagate and nothing is decided (fail closed).
     public func decide(
         _ id: ApprovalID, asApprover command: DecisionCommand,
         groupMembers: @Sendable ([String]) async throws -> [String: Set<String>]
@@ -55,10 +55,8 @@ public struct ApprovalService: Sendable {
         try await change(id, refusal: .decisionRefused, actor: command.by) { approval, now in
             var command = command
             command.groupMembers = [:]
-            let chain = approval.chain
-            if !chain.groupIDs.isEmpty, !chain.mayDecide(user: command.by, atLevel: approval.escalationLevel, groupMembers: [:]) {
-                command.groupMembers = try await groupMembers(chain.groupIDs)
-            }
+            let groups = approval.chain.groupsToCheck(for: command.by, atLevel: approval.escalationLevel)
+            if !groups.isEmpty { command.groupMembers = try await groupMembers(groups) }
             return try approval.deciding(command, at: now)
         }
     }

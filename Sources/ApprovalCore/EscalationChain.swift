@@ -161,10 +161,13 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
         }
     }
 
-    /// Every user group any level names, each once.
-    public var groupIDs: [String] {
+    /// The user groups whose members must be known to tell whether `user` may decide at `level`: none when the user
+    /// is named directly or a reached level is open, else the groups of levels 1…`level` only, so a lookup for a
+    /// level not yet reached can never stand in the way.
+    public func groupsToCheck(for user: String, atLevel level: Int) -> [String] {
+        if mayDecide(user: user, atLevel: level, groupMembers: [:]) { return [] }
         var seen: Set<String> = []
-        return levels.flatMap(\.approvers).compactMap { approver in
+        return levels.prefix(max(1, level)).flatMap(\.approvers).compactMap { approver in
             if case .group(let id) = approver, seen.insert(id).inserted { id } else { nil }
         }
     }
@@ -212,7 +215,7 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
     }
 
     /// Level `number` (1-based), clamped to the chain; a chain with no levels behaves as `default`'s one level.
-    func level(_ number: Int) -> Level {
+    public func level(_ number: Int) -> Level {
         guard !levels.isEmpty else { return Self.default.levels[0] }
         return levels[min(max(1, number), levels.count) - 1]
     }

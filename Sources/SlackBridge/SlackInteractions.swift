@@ -67,7 +67,8 @@ public struct SlackInteractions: Sendable {
             // Check before opening the form, so nobody fills in a modal that cannot be accepted.
             var probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
             do {
-                probe.groupMembers = try await groups.members(of: approval.chain.groupIDs)
+                let needed = approval.chain.groupsToCheck(for: user.id, atLevel: approval.escalationLevel)
+                probe.groupMembers = needed.isEmpty ? [:] : try await groups.members(of: needed)
             } catch {
                 try await reply(to: user.id, in: channel, Self.membershipUnknown(error))
                 return .empty

@@ -526,10 +526,10 @@ struct EscalationTransitionTests {
         }
     }
 
-    // MARK: groupIDs
+    // MARK: groupsToCheck
 
-    @Test("groupIDs lists every group any level names, each once, in order of first appearance")
-    func groupIDs() {
+    @Test("groupsToCheck names the groups of the levels reached so far, each once, and none for a named user")
+    func groupsToCheck() {
         let chain = EscalationChain(
             name: "x",
             levels: [
@@ -538,10 +538,17 @@ struct EscalationTransitionTests {
                 Level(approvers: [.group("S3"), .user("U2"), .group("S1")], sla: 60),
             ]
         )
-        #expect(chain.groupIDs == ["S2", "S1", "S3"])
-        #expect(Self.threeLevels().groupIDs == ["S1"])
-        #expect(EscalationChain(name: "y", levels: [Level(approvers: [.user("U1")], sla: 60)]).groupIDs.isEmpty)
-        #expect(EscalationChain.default.groupIDs.isEmpty)
+        #expect(chain.groupsToCheck(for: "U9", atLevel: 1) == ["S2"])
+        #expect(chain.groupsToCheck(for: "U9", atLevel: 2) == ["S2", "S1"])
+        #expect(chain.groupsToCheck(for: "U9", atLevel: 3) == ["S2", "S1", "S3"])
+        // Named directly at a reached level: nothing to look up.
+        #expect(chain.groupsToCheck(for: "U1", atLevel: 1).isEmpty)
+        #expect(chain.groupsToCheck(for: "U2", atLevel: 3).isEmpty)
+        // Named only at a later level: the reached levels' groups still decide.
+        #expect(chain.groupsToCheck(for: "U2", atLevel: 2) == ["S2", "S1"])
+        #expect(Self.threeLevels().groupsToCheck(for: "U9", atLevel: 1).isEmpty)
+        #expect(Self.threeLevels().groupsToCheck(for: "U9", atLevel: 2) == ["S1"])
+        #expect(EscalationChain.default.groupsToCheck(for: "U9", atLevel: 1).isEmpty)
     }
 }
 

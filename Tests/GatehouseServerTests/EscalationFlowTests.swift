@@ -187,6 +187,28 @@ struct EscalationFlowTests {
         }
     }
 
+    @Test("a group at a level not yet reached stands in nobody's way: with Slack failing, level 1 may still open Reject and Modify, others are told they are not approvers")
+    func unreachedGroupsAreNotRead() async throws {
+        try await Self.withChain { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            fake.fail("usergroups.users.list", with: .serverError, times: 10)
+
+            _ = try await slack.click(.reject, on: id, by: "U0ALICE")
+            _ = try await slack.click(.modify, on: id, by: "U0ALICE")
+            #expect(fake.calls("views.open").count == 2)
+            // Bob is only in level 2's group: at level 1 he is simply not an approver, whatever Slack says about groups.
+            _ = try await slack.click(.reject, on: id, by: "U0BOB")
+            let refusal = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
+            #expect(refusal["user"]?.stringValue == "U0BOB")
+            #expect(refusal["text"]?.stringValue?.contains("not among the approvers of this request at level 1 of 3") == true)
+            #expect(fake.calls("views.open").count == 2)
+            #expect(fake.calls("usergroups.users.list").isEmpty)
+            #expect(try await env.database.approval(id)?.status == .pending)
+        }
+    }
+
     @Test("then approve applies to low risk only; other risks expire")
     func thenApprove() async throws {
         let chain = EscalationChain(name: "docs", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .approve)
