@@ -26,20 +26,22 @@ public enum EscalationText {
     public static func announcement(_ approval: Approval, level: Int, repeated: Bool) -> String {
         let chain = approval.chain
         let count = chain.levels.count
-        let who = mentions(chain.levels[min(max(level, 1), count) - 1].approvers)
+        let who = mentions(chain.level(level).approvers)
         let head: String
         if repeated {
-            let sla = ChainDuration.format(chain.levels[min(max(level, 1), count) - 1].sla)
+            let sla = ChainDuration.format(chain.level(level).sla)
             head = "Still no decision after another \(sla); asking level \(level) of \(count) again: \(who)."
         } else {
-            let previous = chain.levels[min(max(level - 1, 1), count) - 1].sla
+            let previous = chain.level(level - 1).sla
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
         }
         guard level == approval.escalationLevel else { return head }
         return head + " " + sentence(whatNext(approval))
     }
 
-    /// What happens at the next deadline, as a clause: "escalates to level 3 <date>", "expires <date>"…
+    /// What happens at the next deadline, as a clause whose subject is the request, so it reads both after a `·`
+    /// in the note and as "It …" in an announcement: "escalates to level 3 <date>", "expires <date> if nobody
+    /// decides"…
     static func whatNext(_ approval: Approval) -> String {
         let chain = approval.chain
         let level = approval.escalationLevel
@@ -51,10 +53,11 @@ public enum EscalationText {
             return "expires \(SlackText.date(next)) if nobody decides (then reject)"
         case .approve:
             return approval.risk == .low
-                ? "approved automatically \(SlackText.date(next)) if nobody decides (then approve, low risk)"
+                ? "is approved automatically \(SlackText.date(next)) if nobody decides (then approve, low risk)"
                 : "expires \(SlackText.date(next)) if nobody decides (then approve applies to low risk only)"
         case .hold:
-            return "asked again \(SlackText.date(next)) until it expires \(SlackText.date(approval.expiresAt))"
+            let every = ChainDuration.format(chain.level(level).sla)
+            return "asks level \(level) again \(SlackText.date(next)) and every \(every) after, until it expires \(SlackText.date(approval.expiresAt))"
         }
     }
 

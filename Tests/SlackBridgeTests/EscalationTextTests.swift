@@ -56,9 +56,9 @@ struct EscalationTextTests {
 
     @Test("at the last level the note says what the final action will do", arguments: [
         (EscalationChain.FinalAction.reject, Risk.high, "if nobody decides (then reject)"),
-        (.approve, .low, "approved automatically"),
+        (.approve, .low, "· is approved automatically"),
         (.approve, .medium, "then approve applies to low risk only"),
-        (.hold, .high, "asked again"),
+        (.hold, .high, "· asks level 3 again"),
     ])
     func finalActionNote(_ final: EscalationChain.FinalAction, _ risk: Risk, _ expected: String) throws {
         var chain = Self.chain
@@ -83,14 +83,23 @@ struct EscalationTextTests {
         #expect(text.contains("It escalates to level 3 " + SlackText.date(second.nextDeadline) + "."))
     }
 
-    @Test("a hold re-ping says it is asking again; a late ping for a level already passed leaves out what comes next")
+    @Test("a hold re-ping says it is asking again and when it asks next; each final action reads as a sentence; a late ping for a level already passed leaves out what comes next")
     func repeatedAndLate() throws {
         var hold = Self.chain
         hold.finalAction = .hold
         let last = try Self.atLevel(3, Self.filed(hold))
         let again = try #require(last.advancing(at: last.nextDeadline)).after
-        #expect(EscalationText.announcement(again, level: 3, repeated: true).hasPrefix(
-            "Still no decision after another 2h; asking level 3 of 3 again: <@U0DAVE>."))
+        #expect(EscalationText.announcement(again, level: 3, repeated: true) ==
+            "Still no decision after another 2h; asking level 3 of 3 again: <@U0DAVE>. It asks level 3 again "
+            + SlackText.date(again.nextDeadline) + " and every 2h after, until it expires " + SlackText.date(again.expiresAt) + ".")
+        #expect(EscalationText.announcement(last, level: 3, repeated: false).hasSuffix(
+            "It asks level 3 again " + SlackText.date(last.nextDeadline) + " and every 2h after, until it expires "
+            + SlackText.date(last.expiresAt) + "."))
+        var approve = Self.chain
+        approve.finalAction = .approve
+        let lowLast = try Self.atLevel(3, Self.filed(approve, risk: .low))
+        #expect(EscalationText.announcement(lowLast, level: 3, repeated: false).hasSuffix(
+            "It is approved automatically " + SlackText.date(lowLast.nextDeadline) + " if nobody decides (then approve, low risk)."))
         let late = EscalationText.announcement(last, level: 2, repeated: false)
         #expect(late == "No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>.")
     }
