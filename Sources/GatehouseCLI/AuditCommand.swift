@@ -22,18 +22,37 @@ struct AuditCommand: AsyncParsableCommand {
 
                 Example:
                   gatehouse audit verify --db ./gatehouse.sqlite
-                  gatehouse audit verify --expect-head 3f9c…
+                  gatehouse audit verify --expect-head 5be1f0c2…(all 64 characters)
                 """
         )
 
         @OptionGroup var database: DatabaseOptions
-        @Option(name: .customLong("expect-head"), help: "A hash printed by an earlier verify, which must still be in the log.")
+        @Option(
+            name: .customLong("expect-head"),
+            help: "The full 64-character hash printed by an earlier verify, which must still be in the log.")
         var expectHead: String?
+
+        /// The hash as stored (lowercase hex), or `nil` when it is not a whole SHA-256 hash: a shortened or mistyped
+        /// one would otherwise read as entries removed from the log.
+        static func normalizedHead(_ text: String) -> String? {
+            let hash = text.lowercased()
+            guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
+                return nil
+            }
+            return hash
+        }
+
+        func validate() throws {
+            if let expectHead, Self.normalizedHead(expectHead) == nil {
+                throw ValidationError(
+                    "--expect-head '\(expectHead)' is not a whole hash: give all 64 hexadecimal characters that verify printed after 'newest #N'.")
+            }
+        }
 
         func run() async throws {
             let db = try openDatabase(database)
             defer { try? db.close() }
-            switch try await db.verifyAuditLog(expectedHead: expectHead) {
+            switch try await db.verifyAuditLog(expectedHead: expectHead.flatMap(Self.normalizedHead)) {
             case .intact(let entries):
                 if let head = try await db.auditHead() {
                     Terminal.standard.out("audit log intact: \(entries) entries; newest #\(head.seq) \(head.hash)")

@@ -146,7 +146,8 @@ enum AuditLog {
         let end = expectedSeq
         if !sawHead, let expectedHead {
             return .broken(
-                seq: end, reason: "the entry \(expectedHead) seen earlier is no longer in the log: entries were removed from its end")
+                seq: end,
+                reason: "no entry has the hash \(expectedHead): if it was printed by an earlier verify of this log, entries were removed from its end")
         }
         let orphan = try Row.fetchOne(
             db,

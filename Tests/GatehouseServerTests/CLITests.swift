@@ -244,6 +244,8 @@ struct CLITests {
             (["request", "--action", "a", "--payload", "[1]", "--key", "k"], "--payload must be a JSON object.", "gatehouse request"),
             (["request", "--action", "a", "--payload", "{}", "--expires-in", "5x", "--key", "k"], "--expires-in '5x'", "gatehouse request"),
             (["exec", "--action", "a", "--payload", "{}", "--key", "k"], "Give the command to run after `--`.", "gatehouse exec"),
+            (["audit", "verify", "--expect-head", "5be1"], "--expect-head '5be1' is not a whole hash", "gatehouse audit verify"),
+            (["audit", "verify", "--expect-head", String(repeating: "g", count: 64)], "give all 64 hexadecimal characters", "gatehouse audit verify"),
         ]
         for (arguments, message, usage) in cases {
             do {
@@ -257,6 +259,17 @@ struct CLITests {
                 #expect(text.contains("See '\(usage) --help'"), "\(arguments): \(text)")
             }
         }
+    }
+
+    @Test("--expect-head takes a whole hash in either case, as stored")
+    func expectHeadIsAWholeHash() throws {
+        let hash = String(repeating: "5be1", count: 16)
+        #expect(AuditCommand.Verify.normalizedHead(hash) == hash)
+        #expect(AuditCommand.Verify.normalizedHead(hash.uppercased()) == hash)
+        #expect(AuditCommand.Verify.normalizedHead(String(hash.dropLast())) == nil)
+        #expect(AuditCommand.Verify.normalizedHead(hash + "0") == nil)
+        #expect(AuditCommand.Verify.normalizedHead("5be1…") == nil)
+        #expect(throws: Never.self) { try AuditCommand.Verify.parse(["--expect-head", hash.uppercased()]) }
     }
 
     @Test("--expires-in takes whole seconds or a duration")

@@ -216,7 +216,8 @@ struct StorageTests {
             return
         }
         #expect(seq == 6)
-        #expect(reason.contains("no longer in the log"))
+        #expect(reason.contains("no entry has the hash \(head.hash)"))
+        #expect(reason.contains("entries were removed from its end"))
 
         try await db.writer.write { try $0.execute(sql: "DELETE FROM audit_log WHERE seq = 5") }
         guard case .broken(let decidedSeq, let decidedReason) = try await db.verifyAuditLog() else {
