@@ -1,22 +1,89 @@
 #!/usr/bin/env python3
-"""A minimal stand-in for Slack's Web API on loopback, for benchmarks: answers every method with ok:true."""
+"""A small stand-in for Slack's Web API on loopback, for benchmarks and for trying Gatehouse without a workspace.
+
+    python3 scripts/slack-stand-in.py 8700 &
+    SLACK_BOT_TOKEN=xoxb-local SLACK_SIGNING_SECRET=local SLACK_API_URL=http://127.0.0.1:8700/api/ \\
+        swift run gatehouse serve
+
+Every method Gatehouse calls gets an answer of the shape Slack gives; anything else gets {"ok": true}.
+User groups: SLACK_STAND_IN_GROUPS="S0SRE=U0BOB,U0CAROL S0DBA=U0DAVE" names their members; any other group
+answers no_such_subteam, as Slack does. Set SLACK_STAND_IN_LOG=1 to print each call on standard error.
+"""
 import json
+import os
 import sys
+import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+
+def parse_groups(text):
+    groups = {}
+    for item in text.split():
+        group, _, members = item.partition("=")
+        groups[group] = [m for m in members.split(",") if m]
+    return groups
+
+
+GROUPS = parse_groups(os.environ.get("SLACK_STAND_IN_GROUPS", ""))
+LOG = os.environ.get("SLACK_STAND_IN_LOG") == "1"
 
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     counter = 0
+    lock = threading.Lock()
+
+    def arguments(self):
+        url = urlsplit(self.path)
+        args = {k: v[-1] for k, v in parse_qs(url.query).items()}
+        length = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(length) if length else b""
+        if body and "json" in (self.headers.get("Content-Type") or ""):
+            try:
+                decoded = json.loads(body)
+            except ValueError:
+                decoded = None
+            if isinstance(decoded, dict):
+                args.update(decoded)
+        elif body:
+            args.update({k: v[-1] for k, v in parse_qs(body.decode("utf-8", "replace")).items()})
+        return url.path.rsplit("/", 1)[-1], args
+
+    def next_ts(self):
+        with Handler.lock:
+            Handler.counter += 1
+            return f"1700000000.{Handler.counter:06d}"
+
+    def reply(self, method, args):
+        if method in ("chat.postMessage", "chat.update"):
+            return {"ok": True, "channel": args.get("channel") or "C0STANDIN", "ts": args.get("ts") or self.next_ts()}
+        if method == "chat.postEphemeral":
+            return {"ok": True, "message_ts": self.next_ts()}
+        if method == "chat.getPermalink":
+            channel, ts = args.get("channel", "C0STANDIN"), args.get("message_ts", "0").replace(".", "")
+            return {"ok": True, "channel": channel, "permalink": f"https://slack.test/archives/{channel}/p{ts}"}
+        if method == "views.open":
+            return {"ok": True, "view": {"id": "V" + self.next_ts().replace(".", "")}}
+        if method == "conversations.open":
+            users = str(args.get("users", "")).split(",")
+            return {"ok": True, "channel": {"id": "D" + users[0] if users[0] else "D0STANDIN"}}
+        if method == "users.info":
+            user = str(args.get("user", "U0UNKNOWN"))
+            return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": user, "tz": "UTC"}}
+        if method == "usergroups.users.list":
+            group = str(args.get("usergroup", ""))
+            if group not in GROUPS:
+                return {"ok": False, "error": "no_such_subteam"}
+            return {"ok": True, "users": GROUPS[group]}
+        return {"ok": True}
 
     def answer(self):
-        length = int(self.headers.get("Content-Length") or 0)
-        if length:
-            self.rfile.read(length)
-        Handler.counter += 1
-        ts = f"1700000000.{Handler.counter:06d}"
-        body = json.dumps({"ok": True, "channel": "C0BENCH", "ts": ts, "permalink": "https://slack.test/p1",
-                           "view": {"id": "V1"}, "message_ts": ts}).encode()
+        method, args = self.arguments()
+        answer = self.reply(method, args)
+        if LOG:
+            print(f"{method} {json.dumps(args)[:200]} -> {json.dumps(answer)}", file=sys.stderr, flush=True)
+        body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
         self.send_header("Content-Length", str(len(body)))
