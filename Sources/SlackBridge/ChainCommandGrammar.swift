@@ -85,6 +85,18 @@ public enum ChainCommandGrammar {
         try Parser(tokens: tokenize(text), command: command.isEmpty ? "/gatehouse" : command).parse()
     }
 
+    /// The command (`chain set`, `chain delete`, `admin add` or `admin remove`) when `text` starts like one that
+    /// changes configuration, even if the rest does not parse: a mistake in one is answered by the admin check first,
+    /// so people who may not change anything are not walked through the grammar.
+    public static func configurationChange(startingWith text: String) -> String? {
+        let words = tokenize(text).prefix(2).map(\.keyword)
+        guard words.count == 2 else { return nil }
+        switch (words[0], words[1]) {
+        case ("chain", "set"), ("chain", "delete"), ("admin", "add"), ("admin", "remove"): return words.joined(separator: " ")
+        default: return nil
+        }
+    }
+
     /// The grammar with examples, for `help` and after a mistake.
     public static func help(command: String) -> String {
         let name = command.isEmpty ? "/gatehouse" : command

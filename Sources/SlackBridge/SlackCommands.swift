@@ -26,12 +26,17 @@ public struct SlackCommands: Sendable {
     public func answer(_ command: SlashCommand) async throws -> String {
         let name = command.command.isEmpty ? "/gatehouse" : command.command
         let parsed: ChainCommand
+        let user = command.userID
         do {
             parsed = try ChainCommandGrammar.parse(command.text, command: name)
         } catch {
+            if let change = ChainCommandGrammar.configurationChange(startingWith: command.text),
+                let refusal = try await refusal(by: user, command: name, details: ["command": .string(change)])
+            {
+                return refusal
+            }
             return Self.mistake(error, command: name)
         }
-        let user = command.userID
         switch parsed {
         case .help:
             return ChainCommandGrammar.help(command: name)
@@ -87,8 +92,19 @@ public struct SlackCommands: Sendable {
         _ request: ChainCommand, by user: String, command: String, _ change: (Admins) async throws -> String
     ) async throws -> String {
         let admins = try await admins()
-        if admins.all.contains(user) { return try await change(admins) }
-        try await auditRefusal(request, by: user, reason: admins.isEmpty ? "no_admins" : "not_admin")
+        if let refusal = try await refusal(by: user, command: command, details: Self.refusalDetails(request), admins: admins) {
+            return refusal
+        }
+        return try await change(admins)
+    }
+
+    /// The polite refusal for `user`, audited with `details`, or `nil` when they are an admin.
+    func refusal(by user: String, command: String, details: [String: JSONValue], admins known: Admins? = nil) async throws -> String? {
+        let admins = if let known { known } else { try await admins() }
+        if admins.all.contains(user) { return nil }
+        var details = details
+        details["reason"] = .string(admins.isEmpty ? "no_admins" : "not_admin")
+        try await database.append(AuditEvent(.requestRefused, actor: user, details: details))
         if admins.isEmpty {
             return "Sorry, only Gatehouse admins can change chains and admins, and none is configured yet. "
                 + Self.configurationHint + " Until then, chains can still be read with `\(command) chains`."
@@ -102,8 +118,9 @@ public struct SlackCommands: Sendable {
         "Whoever runs Gatehouse can set `GATEHOUSE_ADMINS` (or `admins` in its configuration file) to Slack user IDs, "
         + "comma-separated like `U012ABCDEF,U034GHIJKL`, and restart it."
 
-    func auditRefusal(_ request: ChainCommand, by user: String, reason: String) async throws {
-        var details: [String: JSONValue] = ["reason": .string(reason)]
+    /// What a refused change is audited with: the command and what it named.
+    static func refusalDetails(_ request: ChainCommand) -> [String: JSONValue] {
+        var details: [String: JSONValue] = [:]
         switch request {
         case .set(let chain):
             details["command"] = .string("chain set")
@@ -118,9 +135,9 @@ public struct SlackCommands: Sendable {
             details["command"] = .string("admin remove")
             details["users"] = .array(users.map(JSONValue.string))
         case .help, .chains, .show, .pending, .adminList:
-            return
+            break
         }
-        try await database.append(AuditEvent(.requestRefused, actor: user, details: details))
+        return details
     }
 
     static func adminList(_ admins: Admins, command: String) -> String {
@@ -194,7 +211,10 @@ public struct SlackCommands: Sendable {
         let result = try await database.deleteChain(named: name, by: user)
         guard let deleted = result.deleted else { return "No chain named `\(name)`; nothing deleted." }
         let waiting = result.pending == 1 ? "1 request in flight keeps its snapshot" : "\(result.pending) requests in flight keep their snapshot"
-        return "Deleted chain `\(name)`; \(waiting).\nIt was: \(Self.rungs(of: deleted)). New requests with gate `\(name)` use the default chain."
+        let next = name == EscalationChain.default.name
+            ? "New requests whose gate has no chain of its own use the built-in rule again: \(Self.rungs(of: .default))."
+            : "New requests with gate `\(name)` use the `default` chain."
+        return "Deleted chain `\(name)`; \(waiting).\nIt was: \(Self.rungs(of: deleted)). " + next
     }
 
     func chains(command: String) async throws -> String {
@@ -210,7 +230,10 @@ public struct SlackCommands: Sendable {
 
     func show(_ name: String, command: String) async throws -> String {
         guard let chain = try await database.chain(named: name) else {
-            let fallback = "Requests with gate `\(name)` use the default chain: anyone in the approvals channel (except the requester) may decide."
+            var fallback = "Requests with gate `\(name)` use the default chain: anyone in the approvals channel (except the requester) may decide."
+            if name != EscalationChain.default.name, let house = try await database.chain(named: EscalationChain.default.name) {
+                fallback = "Requests with gate `\(name)` use the `default` chain: \(Self.rungs(of: house))."
+            }
             if name == EscalationChain.default.name {
                 return "`default` is the built-in chain, not changed so far. " + fallback
             }

@@ -50,9 +50,7 @@ extension GatehouseDatabase {
     public func deleteChain(named name: String, by actor: String) async throws -> (deleted: EscalationChain?, pending: Int) {
         let now = clock.now
         return try await write { db in
-            let pending = try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM approval WHERE status = 'pending' AND gate = ? AND chain IS NOT NULL",
-                arguments: [name]) ?? 0
+            let pending = try Self.pendingCount(using: name, in: db)
             guard let before = try String.fetchOne(db, sql: "SELECT definition FROM chain WHERE name = ?", arguments: [name])
                 .map(ChainCoding.decode)
             else { return (nil, pending) }
@@ -107,11 +105,17 @@ extension GatehouseDatabase {
 
     /// How many pending requests use a snapshot of the chain named `name`.
     public func pendingCount(gate name: String) async throws -> Int {
-        try await writer.read { db in
-            try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM approval WHERE status = 'pending' AND gate = ? AND chain IS NOT NULL",
-                arguments: [name]) ?? 0
-        }
+        try await writer.read { db in try Self.pendingCount(using: name, in: db) }
+    }
+
+    /// A chain's snapshots are found under its own gate, except `default`'s, which any gate without a chain may use.
+    static func pendingCount(using name: String, in db: Database) throws -> Int {
+        let named = "status = 'pending' AND chain IS NOT NULL AND json_extract(chain, '$.name') = ?"
+        let sql = name == EscalationChain.default.name
+            ? "SELECT COUNT(*) FROM approval WHERE \(named)"
+            : "SELECT COUNT(*) FROM approval WHERE gate = ? AND \(named)"
+        let arguments: StatementArguments = name == EscalationChain.default.name ? [name] : [name, name]
+        return try Int.fetchOne(db, sql: sql, arguments: arguments) ?? 0
     }
 
     static func allChains(_ db: Database) throws -> [EscalationChain] {

@@ -166,8 +166,11 @@ extension GatehouseDatabase: ApprovalRepository {
                     return .existing(earlier)
                 }
             }
+            // The gate's own chain, else a chain an admin named `default`, else (no row) the built-in default.
             let definition = try String.fetchOne(
-                db.cachedStatement(sql: "SELECT definition FROM chain WHERE name = ?"), arguments: [gate])
+                db.cachedStatement(
+                    sql: "SELECT definition FROM chain WHERE name IN (?, 'default') ORDER BY name = 'default' LIMIT 1"),
+                arguments: [gate])
             var create = prepared
             if definition != guess.definition {
                 let chain = try definition.map(ChainCoding.decode) ?? .default

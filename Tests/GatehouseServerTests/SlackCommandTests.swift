@@ -162,11 +162,16 @@ struct SlackCommandTests {
                 ("chain delete deploy-prod", "chain delete"),
                 ("admin add <@U0MALLORY>", "admin add"),
                 ("admin remove <@U0BOB>", "admin remove"),
+                // Mistyped changes get the same refusal, not a lesson in the grammar.
+                ("chain set deploy-prod <@U0MALLORY> soon", "chain set"),
+                ("Chain Delete", "chain delete"),
+                ("admin add everyone", "admin add"),
             ]
             for attempt in attempts {
                 let reply = try await slack.command(attempt.text, by: "U0MALLORY")
                 #expect(reply.hasPrefix("Sorry, only Gatehouse admins can change chains and admins; nothing was changed."))
                 #expect(reply.contains("<@U0ADMIN>, <@U0BOB>"))
+                #expect(!reply.contains("`/gatehouse help`"), "\(attempt.text): \(reply)")
             }
             #expect(try await Configuration(env) == before)
             let refusals = try await Self.refusals(env)
@@ -266,6 +271,23 @@ struct SlackCommandTests {
             let absent = try await slack.command("chain show staging", by: "U0ANYONE")
             #expect(absent.hasPrefix("No chain named `staging`."))
             #expect(absent.contains("use the default chain: anyone in the approvals channel"))
+        }
+    }
+
+    @Test("a chain named default serves gates without a chain of their own: show says so, delete brings back the built-in rule")
+    func storedDefault() async throws {
+        try await Self.withCommands { env, _, slack in
+            _ = try await slack.command("chain set default <@U0ALICE> 1h", by: Self.admin)
+            let absent = try await slack.command("chain show staging", by: "U0ANYONE")
+            #expect(absent.hasPrefix("No chain named `staging`. Requests with gate `staging` use the `default` chain: <@U0ALICE> 1h"))
+            let filed = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"staging""#)
+            #expect(try await env.database.approval(filed.id)?.chain.name == "default")
+            #expect(try await slack.command("chain show default", by: "U0ANYONE").contains("1 request waiting uses its own snapshot"))
+            let reply = try await slack.command("chain delete default", by: Self.admin)
+            #expect(reply.hasPrefix("Deleted chain `default`; 1 request in flight keeps its snapshot."))
+            #expect(reply.contains("New requests whose gate has no chain of its own use the built-in rule again: anyone in the channel"))
+            let later = try await slack.client.createApproval(key: env.requestKey, action: "Later", extra: #","gate":"staging""#)
+            #expect(try await env.database.approval(later.id)?.chain == .default)
         }
     }
 

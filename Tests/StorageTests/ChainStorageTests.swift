@@ -333,6 +333,25 @@ struct ChainStorageTests {
         }
     }
 
+    @Test("a chain named default is used by every gate without a chain of its own; deleted, the built-in rule is back")
+    func storedDefaultChain() async throws {
+        try await Self.withDatabases { (db, clock) async throws in
+            var house = Self.deploy
+            house.name = "default"
+            try await db.setChain(Self.deploy, by: Self.admin)
+            let before = try await Self.file(db, gate: "staging", clock: clock)
+            #expect(before.chain == .default)
+            try await db.setChain(house, by: Self.admin)
+            #expect(try await Self.file(db, gate: "staging", clock: clock).chain == house)
+            #expect(try await Self.file(db, gate: "default", clock: clock).chain == house)
+            // A gate's own chain still wins.
+            #expect(try await Self.file(db, gate: "deploy-prod", clock: clock).chain == Self.deploy)
+            #expect(try await db.deleteChain(named: "default", by: Self.admin).pending == 2)
+            #expect(try await Self.file(db, gate: "staging", clock: clock).chain == .default)
+            #expect(try await db.approval(before.id)?.chain == .default)
+        }
+    }
+
     // MARK: Deadlines
 
     @Test("pendingDue and nextDeadline use the level's deadline when it comes before expiry")
