@@ -71,7 +71,12 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         logger.notice("Slack delivery is off: no SLACK_BOT_TOKEN. Requests are stored and audited; decide them with `gatehouse decide` or the API.")
     }
     if configuration.slackSigningSecret == nil {
-        logger.notice("No SLACK_SIGNING_SECRET: /slack/* answers 503.")
+        if configuration.slackEnabled {
+            logger.warning(
+                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: requests are posted to Slack, but its buttons and the slash command get 503 until the signing secret is set.")
+        } else {
+            logger.notice("No SLACK_SIGNING_SECRET: /slack/* answers 503.")
+        }
     }
     if configuration.webhookSecret == nil {
         logger.notice("Callbacks are unsigned: set GATEHOUSE_WEBHOOK_SECRET to sign callback_url deliveries.")

@@ -29,10 +29,11 @@ struct SlackSignatureMiddleware: RouterMiddleware {
             try verifier.verify(
                 timestamp: request.headers[.slackRequestTimestamp], signature: request.headers[.slackSignature], body: body)
         } catch {
+            let path = String(request.uri.path.prefix(100))
+            // The reason names the check that failed, never the signature or the secret.
+            context.logger.warning("Slack request refused", metadata: ["reason": "\(error)", "path": "\(path)"])
             try await database.append(
-                AuditEvent(.signatureRefused, actor: "anonymous", details: [
-                    "reason": .string("\(error)"), "path": .string(String(request.uri.path.prefix(100))),
-                ]))
+                AuditEvent(.signatureRefused, actor: "anonymous", details: ["reason": .string("\(error)"), "path": .string(path)]))
             throw APIError(.unauthorized, code: "bad_signature", message: "The Slack signature is missing, wrong or stale.")
         }
         var context = context

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
 import Synchronization
 import Testing
 
@@ -48,5 +49,54 @@ struct RequestLogTests {
         #expect(refused["route"] == .string("/v1/approvals/{id}"))
         #expect(refused["request_id"]?.stringValue?.isEmpty == false)
         #expect(!lines.all.joined().contains(env.requestKey))
+    }
+
+    @Test("a refused Slack signature is logged as a warning with its reason and path, never the signature or secret")
+    func signatureRefusalLogged() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let lines = Lines()
+        let sink = LogSink { lines.append($0) }
+        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        var configuration = GatehouseConfiguration()
+        configuration.slackSigningSecret = "shh-signing-secret"
+        let app = buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
+        let body = "command=%2Fgatehouse&text=help&user_id=U1"
+        let forged = SlackRequestSigner(secret: "not-the-secret").headers(body: body, timestamp: env.clock.now)
+        try await app.test(.live) { client in
+            var headers = HTTPFields()
+            headers[.contentType] = "application/x-www-form-urlencoded"
+            for (name, value) in forged { headers[HTTPField.Name(name)!] = value }
+            let response = try await client.execute(uri: "/slack/commands", method: .post, headers: headers, body: ByteBuffer(string: body))
+            #expect(response.status == .unauthorized)
+        }
+        let refused = try lines.all.map { try JSONValue.parse(Data($0.utf8)) }.filter { $0["msg"] == .string("Slack request refused") }
+        #expect(refused.count == 1)
+        #expect(refused.first?["level"] == .string("warning"))
+        #expect(refused.first?["reason"] == .string("the Slack signature does not match the request body"))
+        #expect(refused.first?["path"] == .string("/slack/commands"))
+        let all = lines.all.joined()
+        #expect(!all.contains("shh-signing-secret"))
+        #expect(!all.contains(forged.first { $0.0 == "X-Slack-Signature" }!.1))
+    }
+
+    @Test("a bot token without a signing secret is a warning at startup: buttons and the slash command would get 503")
+    func tokenWithoutSecretWarned() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let lines = Lines()
+        let sink = LogSink { lines.append($0) }
+        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        var configuration = GatehouseConfiguration()
+        configuration.slackBotToken = "xoxb-not-a-real-token"
+        configuration.slackAPIURL = URL(string: "http://127.0.0.1:9/")!
+        _ = buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
+        let warning = try lines.all.map { try JSONValue.parse(Data($0.utf8)) }.first { $0["msg"]?.stringValue?.hasPrefix("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not") == true }
+        #expect(warning?["level"] == .string("warning"))
+        #expect(!lines.all.joined().contains("xoxb-not-a-real-token"))
     }
 }
