@@ -124,7 +124,15 @@ extension GatehouseConfiguration {
         var configuration = GatehouseConfiguration()
         if let path = configFile ?? environment["GATEHOUSE_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
             let values = try ConfigFile.read(path: path, knownKeys: Set(settings.map(\.key)))
-            for setting in settings { if let v = values[setting.key] { try setting.apply(&configuration, v) } }
+            for setting in settings {
+                guard let entry = values[setting.key] else { continue }
+                do {
+                    try setting.apply(&configuration, entry.value)
+                } catch {
+                    // Name the file and line, as for the file's other mistakes.
+                    throw ConfigurationError(setting: "\(path):\(entry.line): \(error.setting)", problem: error.problem)
+                }
+            }
         }
         for setting in settings {
             if let v = environment[setting.environment], !v.isEmpty {
@@ -148,7 +156,10 @@ extension GatehouseConfiguration {
 
 /// The config file: `key = value` lines, `#` comments, values optionally in double quotes.
 enum ConfigFile {
-    static func read(path: String, knownKeys: Set<String>) throws(ConfigurationError) -> [String: String] {
+    /// Each key's value and the (1-based) line it is on; a key given twice keeps its last line.
+    typealias Entries = [String: (value: String, line: Int)]
+
+    static func read(path: String, knownKeys: Set<String>) throws(ConfigurationError) -> Entries {
         let text: String
         do {
             text = try String(contentsOfFile: path, encoding: .utf8)
@@ -158,8 +169,8 @@ enum ConfigFile {
         return try parse(text, knownKeys: knownKeys, path: path)
     }
 
-    static func parse(_ text: String, knownKeys: Set<String>, path: String) throws(ConfigurationError) -> [String: String] {
-        var values: [String: String] = [:]
+    static func parse(_ text: String, knownKeys: Set<String>, path: String) throws(ConfigurationError) -> Entries {
+        var values: Entries = [:]
         for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let line = rawLine.trimmingCharacters(in: .whitespaces)
             if line.isEmpty || line.hasPrefix("#") { continue }
@@ -180,7 +191,7 @@ enum ConfigFile {
             } else if let hash = value.range(of: " #") {
                 value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
             }
-            values[key] = value
+            values[key] = (value, index + 1)
         }
         return values
     }

@@ -72,6 +72,27 @@ struct ConfigurationTests {
         }
     }
 
+    @Test("a bad value in the config file stops start-up with its file and line, and never echoes a secret")
+    func badValueInFile() throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let file = dir.path("g.conf")
+        try "# Gatehouse\nhost = 0.0.0.0\n\nport = eighty\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect {
+            try GatehouseConfiguration.load(environment: [:], configFile: file)
+        } throws: { error in
+            (error as? ConfigurationError)?.setting == "\(file):4: port"
+                && (error as? ConfigurationError)?.problem == "'eighty' is not a port number (0–65535)"
+        }
+        try "webhook_secret = short-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
+        #expect {
+            try GatehouseConfiguration.load(environment: [:], configFile: file)
+        } throws: { error in
+            let text = "\(error)"
+            return text.contains("\(file):1: webhook_secret") && !text.contains("short-secret")
+        }
+    }
+
     @Test("the commented example in config/ is a valid configuration")
     func exampleParses() throws {
         let path = Self.repositoryRoot.appendingPathComponent("config/gatehouse.example.conf").path
