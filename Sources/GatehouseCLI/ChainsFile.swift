@@ -35,6 +35,14 @@ enum ChainsFile {
         return try parse(text)
     }
 
+    /// Whether 1-based `line` of `text` has a tab among its leading blanks: YAML's most common mistake, which its
+    /// parser reports only as a character that cannot start a token.
+    static func indentsWithTab(_ text: String, line: Int) -> Bool {
+        let lines = text.split(separator: "\n", omittingEmptySubsequences: false)
+        guard line >= 1, line <= lines.count else { return false }
+        return lines[line - 1].prefix { $0 == " " || $0 == "\t" }.contains("\t")
+    }
+
     /// The chains in `text`, in the order written; every problem found is reported at once, each with its path
     /// (`chains[1].levels[0].sla`) and line.
     static func parse(_ text: String) throws(ChainsFileError) -> [EscalationChain] {
@@ -42,7 +50,11 @@ enum ChainsFile {
         do {
             root = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ChainsFileError([ChainsFileProblem(error)])
+            var problem = ChainsFileProblem(error)
+            if let line = problem.line, indentsWithTab(text, line: line) {
+                problem.message += "; line \(line) is indented with a tab, and YAML indents with spaces only"
+            }
+            throw ChainsFileError([problem])
         } catch {
             throw ChainsFileError([ChainsFileProblem(path: "", message: "not valid YAML: \(error)")])
         }

@@ -443,7 +443,8 @@ struct ChainsCommandTests {
                 yaml: "      - users: [U012ABCDEF\n        sla: 30m\n", expected: [":10:", "not valid YAML"]),
             Refusal(
                 testDescription: "a tab in the indentation",
-                yaml: "chains:\n\t- name: docs\n", expected: [":2:1: not valid YAML"], whole: true),
+                yaml: "chains:\n\t- name: docs\n",
+                expected: [":2:1: not valid YAML", "line 2 is indented with a tab, and YAML indents with spaces only"], whole: true),
             Refusal(
                 testDescription: "plain text",
                 yaml: "deploy-prod needs alice for 30 minutes\n", expected: [":1:1: the file must start with `chains:`"],
