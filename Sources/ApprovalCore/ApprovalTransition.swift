@@ -122,11 +122,24 @@ extension Approval {
     /// What the scheduler does when `nextDeadline` has come: escalate to the next level, ask the last level again
     /// (`hold`), apply the chain's final action, or expire at `expiresAt`. `nil` when it is not pending or not due.
     ///
+    /// The `escalated` entry for asking `level` (again, when `repeated`): the missed SLA in seconds and the approvers
+    /// asked as `{"user": …}` / `{"group": …}`, as chains are written in `config_changed` entries.
+    func escalationAudit(to level: Int, repeated: Bool, next: Date) -> AuditEvent {
+        var details: [String: JSONValue] = [
+            "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(level)),
+            "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name),
+            "sla": .number(chain.level(escalationLevel).sla),
+            "approvers": .array(chain.level(level).approvers.map(\.json)),
+            "next_deadline": .string(RFC3339.string(from: next)),
+        ]
+        if repeated { details["repeated"] = .bool(true) }
+        return AuditEvent(.escalated, approvalID: id, actor: "system:escalation", details: details)
+    }
+
     /// One step at a time: after a restart, call it again on the result until it returns `nil`, so each overdue
     /// level fires once, in order.
     public func advancing(at now: Date) -> ApprovalTransition? {
         guard status == .pending, now >= nextDeadline else { return nil }
-        let actor = "system:escalation"
         switch chain.step(level: escalationLevel, risk: risk, levelStartedAt: levelStartedAt, now: now, expiresAt: expiresAt) {
         case .wait(let until):
             // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
@@ -139,30 +152,16 @@ extension Approval {
             after.escalationLevel = level
             after.levelStartedAt = chain.deadline(ofLevel: escalationLevel, startedAt: levelStartedAt)
             after.nextDeadline = next
-            let details: [String: JSONValue] = [
-                "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(level)),
-                "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name),
-                "sla": .string(ChainDuration.format(chain.level(escalationLevel).sla)),
-                "approvers": .array(chain.level(level).approvers.map { .string($0.description) }),
-                "next_deadline": .string(RFC3339.string(from: next)),
-            ]
             return ApprovalTransition(
                 before: self, after: after,
-                effects: [.audit(AuditEvent(.escalated, approvalID: id, actor: actor, details: details)),
+                effects: [.audit(escalationAudit(to: level, repeated: false, next: next)),
                           .notifyApprovers(level: level, repeated: false)])
         case .repingLast(let next):
             var after = self
             after.nextDeadline = next
-            let details: [String: JSONValue] = [
-                "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(escalationLevel)),
-                "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name), "repeated": .bool(true),
-                "sla": .string(ChainDuration.format(chain.level(escalationLevel).sla)),
-                "approvers": .array(chain.level(escalationLevel).approvers.map { .string($0.description) }),
-                "next_deadline": .string(RFC3339.string(from: next)),
-            ]
             return ApprovalTransition(
                 before: self, after: after,
-                effects: [.audit(AuditEvent(.escalated, approvalID: id, actor: actor, details: details)),
+                effects: [.audit(escalationAudit(to: escalationLevel, repeated: true, next: next)),
                           .notifyApprovers(level: escalationLevel, repeated: true)])
         case .expire:
             if now >= expiresAt { return expiring(at: now) }

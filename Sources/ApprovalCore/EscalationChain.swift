@@ -37,6 +37,14 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
             }
         }
 
+        /// `{"user": "U1"}` or `{"group": "S1"}`, as it is encoded.
+        public var json: JSONValue {
+            switch self {
+            case .user(let id): .object([CodingKeys.user.rawValue: .string(id)])
+            case .group(let id): .object([CodingKeys.group.rawValue: .string(id)])
+            }
+        }
+
         enum CodingKeys: String, CodingKey {
             case user, group
         }

@@ -195,7 +195,7 @@ struct EscalationTransitionTests {
             .escalated, approvalID: Self.id, actor: "system:escalation",
             details: [
                 "from_level": .number(1), "to_level": .number(2), "levels": .number(3), "chain": .string("deploy-prod"),
-                "sla": .string("30m"), "approvers": .array([.string("<!subteam^S1>")]),
+                "sla": .number(1800), "approvers": .array([.object(["group": .string("S1")])]),
                 "next_deadline": .string("2026-11-22T02:52:43Z"),
             ]
         )
@@ -225,7 +225,7 @@ struct EscalationTransitionTests {
             event.details
                 == .object([
                     "from_level": .number(2), "to_level": .number(3), "levels": .number(3), "chain": .string("deploy-prod"),
-                    "sla": .string("1h"), "approvers": .array([.string("<@U3>")]),
+                    "sla": .number(3600), "approvers": .array([.object(["user": .string("U3")])]),
                     "next_deadline": .string("2026-11-22T04:52:43Z"),
                 ]))
         #expect(third.effects.count == 2)
@@ -303,7 +303,7 @@ struct EscalationTransitionTests {
             .escalated, approvalID: Self.id, actor: "system:escalation",
             details: [
                 "from_level": .number(3), "to_level": .number(3), "levels": .number(3), "chain": .string("deploy-prod"),
-                "repeated": .bool(true), "sla": .string("2h"), "approvers": .array([.string("<@U3>")]),
+                "repeated": .bool(true), "sla": .number(7200), "approvers": .array([.object(["user": .string("U3")])]),
                 "next_deadline": .string("2026-11-22T06:52:43Z"),
             ]
         )

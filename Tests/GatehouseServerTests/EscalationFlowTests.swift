@@ -110,6 +110,9 @@ struct EscalationFlowTests {
             let escalations = audit.filter { $0.kind == "escalated" }
             #expect(escalations.map { $0.details["to_level"] } == [.number(2), .number(3)])
             #expect(escalations.allSatisfy { $0.actor == "system:escalation" })
+            // Approvers and SLAs as chains are written elsewhere in the log: {"user"|"group": ID}, seconds.
+            #expect(escalations.map { $0.details["approvers"] } == [.array([.object(["group": .string("S0SRE")])]), .array([.object(["user": .string("U0DAVE")])])])
+            #expect(escalations.map { $0.details["sla"] } == [.number(1800), .number(3600)])
             let metrics = try await slack.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
             #expect(metrics.contains(#"gatehouse_escalations_total{repeated="false"} 2"#))
             #expect(audit.last?.kind == "expired" || audit.contains { $0.kind == "expired" })
