@@ -230,6 +230,19 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
 
     // MARK: Text
 
+    /// A `then hold` chain whose last SLA is this short asks its last level so often that people learn to ignore it.
+    public static let frequentHoldBelow: TimeInterval = 600
+
+    /// The caution for a `then hold` chain whose last level would be asked again more often than every
+    /// ``frequentHoldBelow``; `nil` for any other chain. Plain text, for the slash command and the CLI alike.
+    public var frequentHoldWarning: String? {
+        guard finalAction == .hold, let last = levels.last, last.sla < Self.frequentHoldBelow else { return nil }
+        let perDay = Int((86_400 / last.sla).rounded(.down))
+        return "with then hold, level \(levels.count) is asked again every \(ChainDuration.format(last.sla)) until the "
+            + "request expires: \(perDay) pings a day for a request nobody decides. A longer last SLA "
+            + "(\(ChainDuration.format(Self.frequentHoldBelow)) or more) is easier on the people asked."
+    }
+
     /// One line: `deploy-prod: <@U1> <@U2> 30m → <!subteam^S1> 1h → then reject`.
     public var description: String {
         if self == Self.default { return "default: anyone in the channel, until the request expires" }

@@ -88,22 +88,9 @@ struct ChainsCommand: AsyncParsableCommand {
         @Flag(name: .customLong("dry-run"), help: "Print what would change, and write nothing.") var dryRun = false
 
         func run() async throws {
-            let user = Self.userName()
             let code = await Self.run(
-                file: file, database: database, prune: prune, dryRun: dryRun, actor: user.map { "cli:\($0)" } ?? "cli",
-                terminal: .standard)
+                file: file, database: database, prune: prune, dryRun: dryRun, actor: CLIActor.current(), terminal: .standard)
             if code != 0 { throw ExitCode(code) }
-        }
-
-        /// Who runs the command, for the audit log: `$USER`, else `$LOGNAME`, else the account of the process.
-        static func userName() -> String? {
-            let environment = ProcessInfo.processInfo.environment
-            for variable in ["USER", "LOGNAME"] {
-                if let name = environment[variable], !name.isEmpty { return name }
-            }
-            guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name else { return nil }
-            let account = String(cString: name)
-            return account.isEmpty ? nil : account
         }
 
         /// Reads and checks `file` (`-`: `standardInput`), then applies it as `actor`; returns the exit status.
@@ -183,6 +170,9 @@ struct ChainsCommand: AsyncParsableCommand {
         ) {
             for change in changes {
                 terminal.out(line(for: change, pending: pending[change.name] ?? 0))
+                if [.added, .changed].contains(change.kind), let warning = change.after?.frequentHoldWarning {
+                    terminal.err("gatehouse: note: \(change.name): \(warning)")
+                }
             }
             if !kept.isEmpty {
                 terminal.out("kept \(kept.count) not in the file: \(kept.joined(separator: ", ")) (--prune deletes them)")

@@ -204,7 +204,9 @@ public struct SlackCommands: Sendable {
         if replaced == chain { return "Chain `\(chain.name)` already is \(Self.rungs(of: chain)); nothing changed." }
         var text = "Saved chain `\(chain.name)`: \(Self.rungs(of: chain))"
         if let replaced { text += " (it replaced: \(Self.rungs(of: replaced)))" }
-        return text + ".\nNew requests with gate `\(chain.name)` follow it; requests already waiting keep the chain they started with."
+        text += ".\nNew requests with gate `\(chain.name)` follow it; requests already waiting keep the chain they started with."
+        if let warning = chain.frequentHoldWarning { text += "\n:warning: Note: " + warning }
+        return text
     }
 
     func delete(_ name: String, by user: String) async throws -> String {

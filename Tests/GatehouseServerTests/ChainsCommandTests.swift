@@ -297,6 +297,23 @@ struct ChainsCommandTests {
         #expect(try await created.chains().map(\.name) == ["docs"])
     }
 
+    @Test("apply notes a then hold chain that would ping every few minutes, on standard error, and applies it")
+    func frequentHoldNoted() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let run = try await Self.apply(
+            "chains:\n  - name: noisy\n    levels:\n      - users: [U012ABCDEF]\n        sla: 2m\n    then: hold\n"
+                + "  - name: calm\n    levels:\n      - users: [U012ABCDEF]\n        sla: 10m\n    then: hold\n",
+            in: env)
+        #expect(run.code == 0)
+        #expect(run.err == ["gatehouse: note: noisy: " + (try #require(try await env.database.chain(named: "noisy")?.frequentHoldWarning))])
+        #expect(run.err.first?.contains("every 2m until the request expires: 720 pings a day") == true)
+        // Applied again, unchanged: no note.
+        let again = try await Self.apply(
+            "chains:\n  - name: noisy\n    levels:\n      - users: [U012ABCDEF]\n        sla: 2m\n    then: hold\n", in: env)
+        #expect(again.err.isEmpty)
+    }
+
     @Test("apply - reads standard input")
     func applyFromStandardInput() async throws {
         let env = try await TestEnvironment()

@@ -125,6 +125,20 @@ struct SlackCommandTests {
         }
     }
 
+    @Test("then hold with a last SLA under 10 minutes is saved with a note on how often it will ping; 10 minutes or more is not")
+    func frequentHoldNoted() async throws {
+        try await Self.withCommands { env, _, slack in
+            let often = try await slack.command("chain set noisy <@U0ALICE> 1h, <@U0BOB> 90s then hold", by: Self.admin)
+            #expect(often.hasPrefix("Saved chain `noisy`"))
+            #expect(often.hasSuffix(
+                "\n:warning: Note: with then hold, level 2 is asked again every 90s until the request expires: 960 pings a day "
+                    + "for a request nobody decides. A longer last SLA (10m or more) is easier on the people asked."))
+            #expect(try await env.database.chain(named: "noisy") != nil)
+            #expect(!(try await slack.command("chain set calm <@U0ALICE> 10m then hold", by: Self.admin)).contains(":warning:"))
+            #expect(!(try await slack.command("chain set quick <@U0ALICE> 90s then reject", by: Self.admin)).contains(":warning:"))
+        }
+    }
+
     @Test("a second chain set replaces the chain at once; the reply and the audit show the old one")
     func secondSetReplaces() async throws {
         try await Self.withCommands { env, _, slack in
