@@ -93,3 +93,15 @@ public struct Terminal: Sendable {
         err: { line in FileHandle.standardError.write(Data((line + "\n").utf8)) }
     )
 }
+
+/// Who runs a command that writes the database, for the audit log: `cli:$USER`, else `cli:$LOGNAME`, else the
+/// process's account, else `cli`.
+enum CLIActor {
+    static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        for variable in ["USER", "LOGNAME"] {
+            if let name = environment[variable], !name.isEmpty { return "cli:\(name)" }
+        }
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 else { return "cli" }
+        return "cli:" + String(cString: name)
+    }
+}

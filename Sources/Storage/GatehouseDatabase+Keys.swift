@@ -4,8 +4,9 @@ import GRDB
 import Signing
 
 extension GatehouseDatabase {
-    /// Creates a key and returns it in plain text: the only time it exists outside its holder.
-    public func createKey(name: String, scope: APIKeyScope) async throws -> String {
+    /// Creates a key and returns it in plain text: the only time it exists outside its holder. `actor` is who is
+    /// audited as creating it (`cli:$USER` from the command line).
+    public func createKey(name: String, scope: APIKeyScope, by actor: String = "cli") async throws -> String {
         guard APIKey.isValidName(name) else { throw StorageError.invalidKeyName(name) }
         let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
         let digest = SHA256.hexDigest(of: secret)
@@ -19,7 +20,7 @@ extension GatehouseDatabase {
                 arguments: [name, scope.rawValue, digest, now.millisecondsSince1970]
             )
             try AuditLog.append(
-                AuditEvent(.keyCreated, actor: "cli", details: ["name": .string(name), "scope": .string(scope.rawValue)]),
+                AuditEvent(.keyCreated, actor: actor, details: ["name": .string(name), "scope": .string(scope.rawValue)]),
                 at: now, in: db
             )
         }
@@ -32,7 +33,7 @@ extension GatehouseDatabase {
         }
     }
 
-    public func revokeKey(name: String) async throws {
+    public func revokeKey(name: String, by actor: String = "cli") async throws {
         let now = clock.now
         try await write { db in
             try db.execute(
@@ -40,7 +41,7 @@ extension GatehouseDatabase {
                 arguments: [now.millisecondsSince1970, name]
             )
             guard db.changesCount > 0 else { throw StorageError.unknownKey(name) }
-            try AuditLog.append(AuditEvent(.keyRevoked, actor: "cli", details: ["name": .string(name)]), at: now, in: db)
+            try AuditLog.append(AuditEvent(.keyRevoked, actor: actor, details: ["name": .string(name)]), at: now, in: db)
         }
         // After the commit, so no authentication can read the key as active again and cache it.
         keyCache.forgetAll()

@@ -261,6 +261,13 @@ struct CLITests {
         }
     }
 
+    @Test("commands that write the database are audited as cli:$USER, else cli:$LOGNAME")
+    func cliActor() {
+        #expect(CLIActor.current(environment: ["USER": "alice", "LOGNAME": "bob"]) == "cli:alice")
+        #expect(CLIActor.current(environment: ["USER": "", "LOGNAME": "bob"]) == "cli:bob")
+        #expect(CLIActor.current(environment: [:]).hasPrefix("cli"))
+    }
+
     @Test("--expect-head takes a whole hash in either case, as stored")
     func expectHeadIsAWholeHash() throws {
         let hash = String(repeating: "5be1", count: 16)

@@ -317,6 +317,10 @@ struct StorageTests {
             #expect(try await db.authenticate(replacement)?.scope == .request)
             let audit = try await db.auditEntries()
             #expect(audit.map(\.kind) == ["key_created", "key_revoked", "key_created"])
+            #expect(audit.map(\.actor) == ["cli", "cli", "cli"])
+            _ = try await db.createKey(name: "ops", scope: .admin, by: "cli:alice")
+            try await db.revokeKey(name: "ops", by: "cli:bob")
+            #expect(try await db.auditEntries().suffix(2).map(\.actor) == ["cli:alice", "cli:bob"])
             #expect(!audit.map { CanonicalJSON.serialize($0.details) }.joined().contains("gh_"))
         }
     }
