@@ -22,7 +22,7 @@ struct AuditCommand: AsyncParsableCommand {
 
                 Example:
                   gatehouse audit verify --db ./gatehouse.sqlite
-                  gatehouse audit verify --expect-head 5be1f0c2…(all 64 characters)
+                  gatehouse audit verify --expect-head HASH   # all 64 characters an earlier run printed
                 """
         )
 
@@ -36,9 +36,9 @@ struct AuditCommand: AsyncParsableCommand {
         /// one would otherwise read as entries removed from the log.
         static func normalizedHead(_ text: String) -> String? {
             let hash = text.lowercased()
-            guard hash.utf8.count == 64, hash.utf8.allSatisfy({ (UInt8(ascii: "0")...UInt8(ascii: "9")).contains($0) || (UInt8(ascii: "a")...UInt8(ascii: "f")).contains($0) }) else {
-                return nil
-            }
+            let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
+            let letters = UInt8(ascii: "a")...UInt8(ascii: "f")
+            guard hash.utf8.count == 64, hash.utf8.allSatisfy({ digits.contains($0) || letters.contains($0) }) else { return nil }
             return hash
         }
 
