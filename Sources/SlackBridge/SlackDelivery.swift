@@ -82,9 +82,11 @@ public struct SlackDelivery: OutboxHandler {
     private func update(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
         let rendered = ApprovalMessage.render(approval)
-        for message in try await messages(of: approval.id) where message.kind != .thread {
+        for message in try await messages(of: approval.id) where message.followsState {
             do {
-                try await slack.updateMessage(channel: message.channel, ts: message.ts, text: rendered.text, blocks: rendered.blocks)
+                try await slack.updateMessage(
+                    channel: message.channel, ts: message.ts, text: rendered.text,
+                    blocks: Self.blocks(rendered.blocks, header: message.header))
             } catch .api("message_not_found") {
                 continue  // deleted by someone in Slack: nothing left to update
             } catch {
@@ -93,8 +95,17 @@ public struct SlackDelivery: OutboxHandler {
         }
     }
 
+    /// A DM's blocks: the line saying why it was sent, then the request as the channel shows it.
+    static func blocks(_ blocks: [Block], header: String?) -> [Block] {
+        guard let header else { return blocks }
+        return [Block.section(text: .mrkdwn(SlackText.fit(header, BlockKitLimits.sectionText)))] + blocks
+    }
+
     /// A level is asked: a reply in the request's thread mentioning its approvers, and a DM with the buttons to
-    /// each of them (groups expanded, the requester left out). What a retried step already posted is not posted again.
+    /// each of them (groups expanded, the requester left out). Someone who already has a DM with the buttons (a held
+    /// request asking again, or a person in two levels) gets a short reminder instead, which is never updated, so
+    /// every ping costs one message per person and no more updates later. What a retried step already posted is not
+    /// posted again.
     private func escalate(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
         // Decided before the ping went out: the update that follows says so; nobody needs asking any more.
@@ -121,17 +132,21 @@ public struct SlackDelivery: OutboxHandler {
         }
         let recipients = users.filter { $0 != approval.requester }.prefix(Self.dmLimit)
         let rendered = ApprovalMessage.render(approval)
-        let blocks = [Block.section(text: .mrkdwn(SlackText.fit(announcement, BlockKitLimits.sectionText)))] + rendered.blocks
+        let blocks = Self.blocks(rendered.blocks, header: announcement)
         for user in recipients where !done.contains(where: { $0.kind == .dm && $0.recipient == user }) {
+            let hasButtons = posted.contains { $0.kind == .dm && $0.recipient == user && $0.followsState }
             let dm = try await call("conversations.open") { () throws(SlackAPIError) in
                 try await slack.openConversation(users: [user])
             }
+            let reminder = announcement + " Decide with the buttons of my first message about “\(Mrkdwn.escape(approval.action))”."
             let message = try await call("chat.postMessage") { () throws(SlackAPIError) in
-                try await slack.postMessage(channel: dm, text: rendered.text, blocks: blocks, threadTS: nil)
+                hasButtons
+                    ? try await slack.postMessage(channel: dm, text: SlackText.fit(reminder, BlockKitLimits.messageText), blocks: nil, threadTS: nil)
+                    : try await slack.postMessage(channel: dm, text: rendered.text, blocks: blocks, threadTS: nil)
             }
             try await record(SlackMessageRecord(
                 approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
-                outboxItem: item.id))
+                outboxItem: item.id, header: hasButtons ? nil : announcement, followsState: !hasButtons))
         }
     }
 

@@ -22,12 +22,19 @@ public struct SlackMessageRecord: Sendable, Equatable {
     public var postedAt: Date
     /// The outbox item (an escalation step) it was posted for, so a retried step skips what it already posted.
     public var outboxItem: Int64?
+    /// A DM's first line, saying why it was sent; kept when the DM is updated.
+    public var header: String?
+    /// Whether it is updated when the request changes: the channel message and DMs with buttons are; thread
+    /// replies and reminders are not.
+    public var followsState: Bool
 
     public init(
         approvalID: ApprovalID, kind: Kind, channel: String, ts: String, recipient: String? = nil, permalink: String? = nil,
-        postedAt: Date, outboxItem: Int64? = nil
+        postedAt: Date, outboxItem: Int64? = nil, header: String? = nil, followsState: Bool? = nil
     ) {
         self.outboxItem = outboxItem
+        self.header = header
+        self.followsState = followsState ?? (kind != .thread)
         self.approvalID = approvalID
         self.kind = kind
         self.channel = channel
@@ -45,11 +52,13 @@ extension GatehouseDatabase {
         try await write { db in
             try db.execute(
                 sql: """
-                    INSERT INTO slack_message (approval_id, kind, channel, ts, recipient, permalink, posted_at, outbox_item)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO slack_message
+                        (approval_id, kind, channel, ts, recipient, permalink, posted_at, outbox_item, header, follows_state)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [message.approvalID.rawValue, message.kind.rawValue, message.channel, message.ts, message.recipient,
-                            message.permalink, message.postedAt.millisecondsSince1970, message.outboxItem]
+                            message.permalink, message.postedAt.millisecondsSince1970, message.outboxItem, message.header,
+                            message.followsState]
             )
             if let audit { try AuditLog.append(audit, at: now, in: db) }
         }
@@ -62,7 +71,8 @@ extension GatehouseDatabase {
                 SlackMessageRecord(
                     approvalID: id, kind: SlackMessageRecord.Kind(rawValue: row["kind"]) ?? .channel, channel: row["channel"],
                     ts: row["ts"], recipient: row["recipient"], permalink: row["permalink"],
-                    postedAt: Date(millisecondsSince1970: row["posted_at"]), outboxItem: row["outbox_item"])
+                    postedAt: Date(millisecondsSince1970: row["posted_at"]), outboxItem: row["outbox_item"], header: row["header"],
+                    followsState: row["follows_state"])
             }
         }
     }

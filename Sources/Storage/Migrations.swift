@@ -198,6 +198,18 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v5-dm-headers-and-reminders") { db in
+            try db.execute(
+                sql: """
+                    -- Why a DM was sent ("No decision after 30m; escalated to level 2 of 3: …"), kept at its top
+                    -- whenever it is updated; and whether it follows the request's state at all: a reminder sent when
+                    -- a held request asks again carries no buttons and is never updated.
+                    ALTER TABLE slack_message ADD COLUMN header TEXT;
+                    ALTER TABLE slack_message ADD COLUMN follows_state INTEGER NOT NULL DEFAULT 1;
+                    UPDATE slack_message SET follows_state = 0 WHERE kind = 'thread';
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -251,9 +251,23 @@ struct EscalationFlowTests {
                 #expect(try await env.database.approval(id)?.status == .pending)
             }
             #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("asking level 1 of 1 again: <@U0ALICE>") == true })
+            // One DM with the buttons, then plain reminders that are never updated: updates do not grow with each ping.
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            let dms = fake.messages(in: "DU0ALICE")
+            #expect(dms.count == 4)
+            #expect(Self.hasButtons(dms.first))
+            #expect(dms.dropFirst().allSatisfy { $0.blocks == nil && $0.updateCount == 0 })
+            #expect(dms.dropFirst().allSatisfy { $0.text?.contains("Decide with the buttons of my first message about") == true })
+            // The DM with the buttons keeps the line saying why it was sent through every update.
+            #expect(dms[0].updateCount >= 1)
+            #expect(SlackFlowTests.text(of: dms[0]).contains("Still no decision after another 10m; asking level 1 of 1 again"))
             env.clock.advance(by: 300)
             try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
             #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 4)
+            try await SlackFlowTests.waitUntil { !Self.hasButtons(fake.message(channel: "DU0ALICE", ts: dms[0].ts)) }
+            let decidedDM = fake.message(channel: "DU0ALICE", ts: dms[0].ts)
+            #expect(SlackFlowTests.text(of: decidedDM).contains("Still no decision after another 10m"))
+            #expect(fake.messages(in: "DU0ALICE").dropFirst().allSatisfy { $0.updateCount == 0 })
         }
     }
 

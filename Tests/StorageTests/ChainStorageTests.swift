@@ -536,6 +536,40 @@ struct ChainStorageTests {
         #expect(try await db.approval(id)?.status == .expired)
     }
 
+    @Test("a v4 database migrates to v5: thread replies stay out of updates, DMs and the channel message follow the state")
+    func migrationFromV4() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("v4.sqlite")
+        let clock = TestClock()
+        let approval = StorageTests.sampleApproval(at: clock.now)
+        do {
+            let db = try GatehouseDatabase(path: path, clock: clock)
+            _ = try await db.insert(approval.submitted(), idempotency: nil)
+            try db.close()
+            // Back to a v4 schema: the v5 columns dropped, as a database written before them has none.
+            let queue = try DatabaseQueue(path: path)
+            try queue.inDatabase { db in
+                try db.execute(sql: "ALTER TABLE slack_message DROP COLUMN header")
+                try db.execute(sql: "ALTER TABLE slack_message DROP COLUMN follows_state")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-dm-headers-and-reminders'")
+                for (kind, ts) in [("channel", "1.1"), ("thread", "1.2"), ("dm", "1.3")] {
+                    try db.execute(
+                        sql: "INSERT INTO slack_message (approval_id, kind, channel, ts, posted_at) VALUES (?, ?, 'C1', ?, 0)",
+                        arguments: [approval.id.rawValue, kind, ts])
+                }
+            }
+            try queue.close()
+        }
+        let db = try GatehouseDatabase(path: path, clock: clock)
+        defer { try? db.close() }
+        #expect(try db.appliedMigrations().last == "v5-dm-headers-and-reminders")
+        let messages = try await db.slackMessages(for: approval.id)
+        #expect(messages.map(\.kind) == [.channel, .thread, .dm])
+        #expect(messages.map(\.followsState) == [true, false, true])
+        #expect(messages.allSatisfy { $0.header == nil })
+    }
+
     @Test("a v3 audit log migrates to v4 entry for entry: the chain still verifies and grows, the triggers still refuse, the hash index is gone")
     func auditLogMigrationToV4() async throws {
         let dir = try TemporaryDirectory()
@@ -559,7 +593,7 @@ struct ChainStorageTests {
 
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().last == "v4-audit-log-without-hash-index")
+        #expect(try db.appliedMigrations().contains("v4-audit-log-without-hash-index"))
         let (after, uniqueIndexes, indexes) = try await db.writer.read { db in
             (
                 try Row.fetchAll(db, sql: "SELECT * FROM audit_log ORDER BY seq"),
