@@ -58,9 +58,10 @@ public struct SlackInteractions: Sendable {
             do {
                 _ = try await decide(id, DecisionCommand(.approve, by: user.id, byName: name))
             } catch let error as ApprovalError {
+                if error == .notFound { try await auditUnknown(id, user: user.id) }
                 try await reply(to: user.id, in: channel, Self.refusal(error))
             } catch let error as SlackAPIError {
-                try await reply(to: user.id, in: channel, Self.membershipUnknown(error))
+                try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
             }
         case .reject, .modify:
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
@@ -70,7 +71,7 @@ public struct SlackInteractions: Sendable {
                 let needed = approval.chain.groupsToCheck(for: user.id, atLevel: approval.escalationLevel)
                 probe.groupMembers = needed.isEmpty ? [:] : try await groups.members(of: needed)
             } catch {
-                try await reply(to: user.id, in: channel, Self.membershipUnknown(error))
+                try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
                 return .empty
             }
             do {
@@ -100,8 +101,26 @@ public struct SlackInteractions: Sendable {
 
     private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {
         if let approval = try await database.approval(id) { return approval }
+        try await auditUnknown(id, user: user)
         try await reply(to: user, in: channel, "Gatehouse has no record of this request.")
         return nil
+    }
+
+    /// A button naming a request Gatehouse has no record of, as the API audits an unknown id.
+    private func auditUnknown(_ id: ApprovalID, user: String) async throws {
+        try await database.append(AuditEvent(.clickRefused, actor: user, details: [
+            "reason": .string("not_found"), "id": .string(String(id.rawValue.prefix(64))),
+        ]))
+    }
+
+    /// Nothing was decided because Slack could not say who is in a group: logged and audited; returns what to tell
+    /// the person who clicked.
+    private func membershipUnknown(_ error: SlackAPIError, approval id: ApprovalID, user: String) async throws -> String {
+        logger.warning("could not read user groups to check a decision", metadata: ["approval": "\(id)", "error": "\(error)"])
+        try await database.append(AuditEvent(.clickRefused, approvalID: id, actor: user, details: [
+            "reason": .string("membership_unknown"), "error": .string("\(error)"),
+        ]))
+        return Self.membershipUnknown(error)
     }
 
     private func open(_ view: View, trigger: String?, user: String, channel: String?) async throws {
@@ -148,7 +167,8 @@ public struct SlackInteractions: Sendable {
         } catch let error as ApprovalError {
             return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error)).responseBody)
         } catch let error as SlackAPIError {
-            return .json(ModalError(block: firstInput(of: callback), message: Self.membershipUnknown(error)).responseBody)
+            let message = try await membershipUnknown(error, approval: value.approvalID, user: user.id)
+            return .json(ModalError(block: firstInput(of: callback), message: message).responseBody)
         }
     }
 
@@ -175,8 +195,10 @@ public struct SlackInteractions: Sendable {
 
     /// Why nothing was decided when Slack could not say who is in a user group: fail closed, and say so.
     static func membershipUnknown(_ error: SlackAPIError) -> String {
-        "Gatehouse could not check the approvers' user groups with Slack just now (\(error)), so nothing was changed. "
-            + "Please try again in a moment."
+        let head = "Gatehouse could not check the approvers' user groups with Slack (\(error)), so nothing was changed. "
+        if error.isRetryable { return head + "Please try again in a moment." }
+        return head + "Trying again will not help: ask a Gatehouse admin to check the chain's user groups"
+            + (error.adminHint.map { " (\($0))" } ?? "") + "."
     }
 
     /// The refusal for places that show plain text only (a modal's inline error): no mentions, no date tokens.

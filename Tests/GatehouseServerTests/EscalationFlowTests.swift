@@ -180,13 +180,25 @@ struct EscalationFlowTests {
             // The escalation's DMs read the group; once that list is older than the directory keeps it, Slack is asked
             // again, and when Slack fails nobody outside the named users may decide.
             _ = try await fake.waitForCalls("usergroups.users.list", count: 1)
-            fake.fail("usergroups.users.list", with: .serverError, times: 5)
+            fake.fail("usergroups.users.list", with: .serverError, times: 1)
             env.clock.advance(by: 120)
             _ = try await slack.click(.approve, on: secondID, by: "U0BOB")
             #expect(try await env.database.approval(secondID)?.status == .pending)
             let reply = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
             #expect(reply["user"]?.stringValue == "U0BOB")
             #expect(reply["text"]?.stringValue?.contains("could not check") == true)
+            #expect(reply["text"]?.stringValue?.contains("try again in a moment") == true)
+            let refused = try await env.database.auditEntries(approvalID: secondID).filter { $0.kind == "click_refused" }
+            #expect(refused.map { $0.details["reason"] } == [.string("membership_unknown")])
+            #expect(refused.first?.actor == "U0BOB")
+
+            // A group Slack does not know: retrying cannot help, and the reply says whom to ask.
+            fake.fail("usergroups.users.list", with: .error("no_such_subteam"), times: 5)
+            env.clock.advance(by: 120)
+            _ = try await slack.click(.approve, on: secondID, by: "U0CAROL")
+            let permanent = try await fake.waitForCalls("chat.postEphemeral", count: 2)[1]
+            #expect(permanent["text"]?.stringValue?.contains("Trying again will not help: ask a Gatehouse admin") == true, "\(permanent)")
+            #expect(try await env.database.approval(secondID)?.status == .pending)
         }
     }
 

@@ -209,8 +209,17 @@ struct SlackFlowTests {
             let stale = try await fake.waitForCalls("chat.postEphemeral", count: 4)[3]
             #expect(stale["text"]?.stringValue?.contains("older message") == true)
             #expect(try await env.database.approval(created.id)?.decision?.by == "U0ALICE")
+
+            // Buttons naming a request Gatehouse has no record of: told so, and audited like an unknown id on the API.
+            let ghost = ApprovalID(rawValue: "apr_doesnotexist00000000")
+            _ = try await slack.click(.approve, on: ghost, by: "U0EVE")
+            _ = try await slack.click(.reject, on: ghost, by: "U0EVE")
+            let ghostReplies = try await fake.waitForCalls("chat.postEphemeral", count: 6).suffix(2)
+            #expect(ghostReplies.allSatisfy { $0["text"]?.stringValue == "Gatehouse has no record of this request." })
             let refusals = try await env.database.auditEntries().filter { $0.kind == "decision_refused" || $0.kind == "click_refused" }
-            #expect(refusals.map { $0.details["reason"]?.stringValue } == ["self_approval", "self_approval", "already_decided", "stale_button"])
+            #expect(refusals.map { $0.details["reason"]?.stringValue }
+                == ["self_approval", "self_approval", "already_decided", "stale_button", "not_found", "not_found"])
+            #expect(refusals.suffix(2).allSatisfy { $0.details["id"] == .string(ghost.rawValue) && $0.actor == "U0EVE" })
         }
     }
 
