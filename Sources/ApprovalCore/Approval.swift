@@ -116,6 +116,17 @@ public struct Approval: Sendable, Equatable {
     /// While pending: when the scheduler must look at it next (the level's SLA or `expiresAt`, whichever is first).
     public var nextDeadline: Date
 
+    /// When it stops waiting if nobody decides: the end of its chain (`then reject` or `then approve`) or
+    /// `expires_at`, whichever comes first; `expires_at` for the default chain and `then hold`.
+    public var decideBy: Date {
+        guard chain != .default, chain.finalAction != .hold, !chain.levels.isEmpty else { return expiresAt }
+        var end = levelStartedAt
+        for level in max(1, escalationLevel)...max(1, chain.levels.count) {
+            end = end.addingTimeInterval(chain.level(level).sla)
+        }
+        return min(end, expiresAt)
+    }
+
     public init(
         id: ApprovalID, status: ApprovalStatus = .pending, action: String, payload: JSONValue,
         reasoning: String? = nil, consequences: String? = nil, onReject: String? = nil, risk: Risk = .medium,

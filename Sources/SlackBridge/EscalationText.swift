@@ -11,13 +11,14 @@ public enum EscalationText {
     }
 
     /// The note shown on a pending request's messages, or `nil` for the default chain (anyone in the channel, no
-    /// escalation). Its `deadline` is the request's own `expires_at`, which bounds every level.
+    /// escalation). Its `deadline` is when the request stops waiting: the chain's end or `expires_at`, whichever is
+    /// first.
     public static func note(for approval: Approval) -> EscalationNote? {
         guard approval.status == .pending, approval.chain != .default, !approval.chain.levels.isEmpty else { return nil }
         let level = approval.escalationLevel
         let text = ":busts_in_silhouette: *Level \(level) of \(approval.chain.levels.count)* of chain `\(Mrkdwn.escape(approval.chain.name))` · "
             + mentions(approval.currentApprovers) + " · " + whatNext(approval)
-        return EscalationNote(text: text, deadline: approval.expiresAt)
+        return EscalationNote(text: text, deadline: approval.decideBy)
     }
 
     /// Posted in the request's thread (and at the top of each DM) when `level` is asked: what happened, who is asked

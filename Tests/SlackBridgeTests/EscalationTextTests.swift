@@ -44,7 +44,14 @@ struct EscalationTextTests {
         #expect(first.text.contains("*Level 1 of 3*"))
         #expect(first.text.contains("<@U0ALICE> <@U0BOB>"))
         #expect(first.text.contains("escalates to level 2 " + SlackText.date(SampleApprovals.filedAt.addingTimeInterval(1800))))
-        #expect(first.deadline == Self.filed().expiresAt)
+        // "Decide by" is when the chain ends (then reject), well before the request's 24 h expiry; at any level.
+        #expect(first.deadline == SampleApprovals.filedAt.addingTimeInterval(1800 + 3600 + 7200))
+        #expect(first.deadline < Self.filed().expiresAt)
+        #expect(EscalationText.note(for: try Self.atLevel(3, Self.filed()))?.deadline == first.deadline)
+        var hold = Self.chain
+        hold.finalAction = .hold
+        #expect(EscalationText.note(for: Self.filed(hold))?.deadline == Self.filed(hold).expiresAt)
+        #expect(EscalationText.note(for: Self.filed(expiresIn: 600))?.deadline == Self.filed(expiresIn: 600).expiresAt)
         let second = try #require(EscalationText.note(for: try Self.atLevel(2, Self.filed())))
         #expect(second.text.contains("*Level 2 of 3*"))
         #expect(second.text.contains("<!subteam^S0SRE>"))
