@@ -81,7 +81,9 @@ extension Approval {
             throw .selfApproval
         }
         if let members = command.groupMembers, !chain.mayDecide(user: command.by, atLevel: escalationLevel, groupMembers: members) {
-            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: chain.approvers(upTo: escalationLevel))
+            // The requester is named in the chain, perhaps, but cannot decide their own request: not offered.
+            let others = chain.approvers(upTo: escalationLevel).filter { $0 != .user(requester ?? "") }
+            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: others)
         }
         let outcome: Decision.Outcome
         var decidedPayload = payload
@@ -165,9 +167,12 @@ extension Approval {
                           .notifyApprovers(level: escalationLevel, repeated: true)])
         case .expire:
             if now >= expiresAt { return expiring(at: now) }
+            let ending = chain.finalAction == .approve
+                ? "it ends with `then approve`, which approves low-risk requests only, and this one is \(risk.rawValue) risk."
+                : "it ends with `then \(chain.finalAction.rawValue)`."
             let decision = Decision(
                 outcome: .expired, by: "system:timeout", at: now,
-                reason: "No decision after the last level of the `\(chain.name)` chain; it ends with `then \(chain.finalAction.rawValue)`.",
+                reason: "No decision after the last level of the `\(chain.name)` chain; " + ending,
                 payload: payload, payloadSHA256: payloadSHA256
             )
             return leaving(to: .expired, with: decision, event: .expired)

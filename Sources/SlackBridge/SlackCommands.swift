@@ -224,7 +224,7 @@ public struct SlackCommands: Sendable {
         var lines = chains.isEmpty ? ["No chains yet."] : ["*Chains* (\(chains.count)):"]
         lines += chains.map { "• `\($0.name)`: \(Self.rungs(of: $0))" }
         if !chains.contains(where: { $0.name == EscalationChain.default.name }) {
-            lines.append("• `default` (built in): \(Self.rungs(of: .default)); requests whose gate has no chain use it.")
+            lines.append("Requests whose gate has no chain use the built-in `default`: \(Self.rungs(of: .default)).")
         }
         if chains.isEmpty { lines.append("Create one with `\(command) chain set deploy-prod @alice 30m`.") }
         return lines.joined(separator: "\n")

@@ -464,6 +464,14 @@ struct EscalationTransitionTests {
         }
     }
 
+    @Test("the refusal does not offer the requester as someone who may decide, even when the chain names them")
+    func refusalLeavesOutTheRequester() {
+        let approval = Self.pending(requester: "U1")
+        #expect(throws: ApprovalError.notApprover(level: 1, of: 3, approvers: [.user("U2")])) {
+            try approval.deciding(DecisionCommand(.approve, by: "U9", groupMembers: [:]), at: Self.at(minute))
+        }
+    }
+
     @Test("a user named at level 1 decides with an empty group map")
     func levelOneApproverDecides() throws {
         let step = try Self.pending().deciding(DecisionCommand(.reject, by: "U2", groupMembers: [:]), at: Self.at(minute))

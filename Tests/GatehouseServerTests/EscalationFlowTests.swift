@@ -244,6 +244,7 @@ struct EscalationFlowTests {
             let expired = try #require(try await env.database.approval(highID))
             #expect(expired.status == .expired)
             #expect(expired.decision?.by == "system:timeout")
+            #expect(expired.decision?.reason?.hasSuffix("it ends with `then approve`, which approves low-risk requests only, and this one is high risk.") == true)
             _ = try await fake.waitForCalls("chat.update", count: 2)
         }
     }

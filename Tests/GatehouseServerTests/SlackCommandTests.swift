@@ -249,7 +249,7 @@ struct SlackCommandTests {
         try await Self.withCommands { _, _, slack in
             let empty = try await slack.command("chains", by: "U0ANYONE")
             #expect(empty.contains("No chains yet."))
-            #expect(empty.contains("• `default` (built in): anyone in the channel, until the request expires"))
+            #expect(empty.contains("Requests whose gate has no chain use the built-in `default`: anyone in the channel, until the request expires."))
 
             _ = try await slack.command(Self.issueText, by: Self.admin)
             _ = try await slack.command("chain set db-migrations <@U0DBA> 2h, <@U0CTO> 1d then hold", by: Self.admin)
@@ -258,7 +258,7 @@ struct SlackCommandTests {
                 "*Chains* (2):",
                 "• `db-migrations`: <@U0DBA> 2h → <@U0CTO> 1d → then hold",
                 "• `deploy-prod`: \(Self.issueLine)",
-                "• `default` (built in): anyone in the channel, until the request expires; requests whose gate has no chain use it.",
+                "Requests whose gate has no chain use the built-in `default`: anyone in the channel, until the request expires.",
             ])
 
             _ = try await slack.command("chain set default <@U0ALICE> 1h", by: Self.admin)
