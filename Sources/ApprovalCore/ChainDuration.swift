@@ -33,7 +33,9 @@ public enum ChainDuration {
         return total
     }
 
-    /// The shortest text that ``parse(_:)`` reads back as `seconds` (rounded to whole seconds; `0s` below one).
+    /// The shortest text that ``parse(_:)`` reads back as `seconds` (rounded to whole seconds; `0s` below one),
+    /// among the forms a person reads at a glance: every part after the first below its next larger unit, the first
+    /// under 100.
     ///
     /// Ties go to the form that starts with the larger unit: `2h1m`, not `121m`.
     public static func format(_ seconds: TimeInterval) -> String {
@@ -47,9 +49,12 @@ public enum ChainDuration {
             var remainder = total
             var text = ""
             var complete = true
-            for index in chosen {
+            for (position, index) in chosen.enumerated() {
                 let count = remainder / units[index].seconds
-                if count == 0 {
+                // Only the first part may run over its next larger unit (`90m`, `36h`), and by two digits at most:
+                // `25h61s` and `93784s` are short but nobody reads them at a glance.
+                let limit = position == 0 ? 100 : units[index - 1].seconds / units[index].seconds
+                if count == 0 || count >= limit {
                     complete = false
                     break
                 }

@@ -381,10 +381,11 @@ extension EscalationChainTests {
         }
 
         @Test(
-            "format gives the shortest form, ties going to the larger leading unit",
+            "format gives the shortest readable form (later parts below their next unit, the first under 100), ties going to the larger leading unit",
             arguments: [
                 (90.0, "90s"), (1_800, "30m"), (5_400, "90m"), (172_800, "2d"), (129_600, "36h"), (3_660, "61m"),
-                (7_260, "2h1m"), (2_592_000, "30d"), (1, "1s"), (3_601, "1h1s"), (93_784, "93784s"), (86_460, "1d1m"),
+                (7_260, "2h1m"), (2_592_000, "30d"), (1, "1s"), (3_601, "1h1s"), (93_784, "26h3m4s"), (86_460, "1d1m"), (90_061, "25h1m1s"), (216_000, "60h"), (6_000, "1h40m"),
+                (5_940, "99m"), (3_541, "59m1s"),
                 (1_799.6, "30m"), (0, "0s"),
             ]
         )
@@ -395,7 +396,8 @@ extension EscalationChainTests {
         @Test("every duration from 1 s to 2 h 1 m formats to a shortest form that parses back to it")
         func formatIsShortestAndRoundTrips() throws {
             let limit = 7_260
-            // The length of the shortest way to write each total with h, m and s (d is longer than 2 h).
+            // The length of the shortest readable way to write each total with h, m and s (d is longer than 2 h): the
+            // first part under 100, every later one below its next larger unit.
             var shortest = Array(repeating: Int.max, count: limit + 1)
             func length(_ count: Int) -> Int { count == 0 ? 0 : String(count).count + 1 }
             for hours in 0...(limit / 3_600) {
@@ -403,6 +405,9 @@ extension EscalationChainTests {
                     for seconds in 0...(limit - hours * 3_600 - minutes * 60) {
                         let total = hours * 3_600 + minutes * 60 + seconds
                         guard total > 0 else { continue }
+                        let parts = [hours, minutes, seconds]
+                        let first = parts.firstIndex { $0 > 0 }!
+                        guard parts[first] < 100, parts[(first + 1)...].allSatisfy({ $0 < 60 }) else { continue }
                         shortest[total] = min(shortest[total], length(hours) + length(minutes) + length(seconds))
                     }
                 }

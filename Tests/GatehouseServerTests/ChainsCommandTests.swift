@@ -111,7 +111,7 @@ struct ChainsCommandTests {
                   - name: slow
                     levels:
                       - users: [W0ENTERPRISE]
-                        sla: 2d90s
+                        sla: 2d1m30s
                     then: hold
                 """)
     }
