@@ -233,14 +233,32 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
     /// A `then hold` chain whose last SLA is this short asks its last level so often that people learn to ignore it.
     public static let frequentHoldBelow: TimeInterval = 600
 
-    /// The caution for a `then hold` chain whose last level would be asked again more often than every
-    /// ``frequentHoldBelow``; `nil` for any other chain. Plain text, for the slash command and the CLI alike.
-    public var frequentHoldWarning: String? {
-        guard finalAction == .hold, let last = levels.last, last.sla < Self.frequentHoldBelow else { return nil }
-        let perDay = Int((86_400 / last.sla).rounded(.down))
-        return "with then hold, level \(levels.count) is asked again every \(ChainDuration.format(last.sla)) until the "
-            + "request expires: \(perDay) pings a day for a request nobody decides. A longer last SLA "
-            + "(\(ChainDuration.format(Self.frequentHoldBelow)) or more) is easier on the people asked."
+    /// What an admin should know about a valid chain before relying on it, in plain text for the slash command and
+    /// the CLI alike: a `then hold` chain whose last level would be asked again more often than every
+    /// ``frequentHoldBelow``, and levels that add up to more than a request can live (30 days), so the last ones are
+    /// cut short.
+    public var cautions: [String] {
+        var cautions: [String] = []
+        if finalAction == .hold, let last = levels.last, last.sla < Self.frequentHoldBelow {
+            let perDay = Int((86_400 / last.sla).rounded(.down))
+            cautions.append(
+                "with then hold, level \(levels.count) is asked again every \(ChainDuration.format(last.sla)) until the "
+                    + "request expires: \(perDay) pings a day for a request nobody decides. A longer last SLA "
+                    + "(\(ChainDuration.format(Self.frequentHoldBelow)) or more) is easier on the people asked.")
+        }
+        let total = levels.reduce(0) { $0 + $1.sla }
+        if total > ChainDuration.range.upperBound {
+            var start: TimeInterval = 0
+            let cut = levels.firstIndex { level in
+                defer { start += level.sla }
+                return start + level.sla > ChainDuration.range.upperBound
+            } ?? levels.count - 1
+            cautions.append(
+                "the levels add up to \(ChainDuration.format(total)), but a request lives at most "
+                    + "\(ChainDuration.format(ChainDuration.range.upperBound)), so level \(cut + 1) and any after it are cut short "
+                    + "(the request expires first).")
+        }
+        return cautions
     }
 
     /// One line: `deploy-prod: <@U1> <@U2> 30m → <!subteam^S1> 1h → then reject`.

@@ -170,8 +170,8 @@ struct ChainsCommand: AsyncParsableCommand {
         ) {
             for change in changes {
                 terminal.out(line(for: change, pending: pending[change.name] ?? 0))
-                if [.added, .changed].contains(change.kind), let warning = change.after?.frequentHoldWarning {
-                    terminal.err("gatehouse: note: \(change.name): \(warning)")
+                if [.added, .changed].contains(change.kind) {
+                    for caution in change.after?.cautions ?? [] { terminal.err("gatehouse: note: \(change.name): \(caution)") }
                 }
             }
             if !kept.isEmpty {

@@ -205,7 +205,7 @@ public struct SlackCommands: Sendable {
         var text = "Saved chain `\(chain.name)`: \(Self.rungs(of: chain))"
         if let replaced { text += " (it replaced: \(Self.rungs(of: replaced)))" }
         text += ".\nNew requests with gate `\(chain.name)` follow it; requests already waiting keep the chain they started with."
-        if let warning = chain.frequentHoldWarning { text += "\n:warning: Note: " + warning }
+        for caution in chain.cautions { text += "\n:warning: Note: " + caution }
         return text
     }
 
@@ -282,7 +282,11 @@ public struct SlackCommands: Sendable {
         var lines = ["*Pending requests* (newest first):"]
         for approval in page.approvals {
             let levels = max(1, approval.chain.levels.count)
-            var line = "• *\(Mrkdwn.escape(String(approval.action.prefix(80))))* — gate `\(Mrkdwn.escape(approval.gate))`, "
+            // Bold only when the action has no formatting marks of its own, which mrkdwn cannot escape and which
+            // would end the bold early.
+            let action = Mrkdwn.escape(String(approval.action.prefix(80)))
+            let shown = action.contains(where: { "*_~`".contains($0) }) ? action : "*\(action)*"
+            var line = "• \(shown) — gate `\(Mrkdwn.escape(approval.gate))`, "
                 + "\(Self.age(now.timeIntervalSince(approval.createdAt))) old, level \(min(approval.escalationLevel, levels)) of \(levels)"
             if let link = try await database.slackMessages(for: approval.id).first(where: { $0.kind == .channel })?.permalink {
                 line += " — <\(link)|open>"

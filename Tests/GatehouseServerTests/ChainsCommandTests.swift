@@ -306,7 +306,7 @@ struct ChainsCommandTests {
                 + "  - name: calm\n    levels:\n      - users: [U012ABCDEF]\n        sla: 10m\n    then: hold\n",
             in: env)
         #expect(run.code == 0)
-        #expect(run.err == ["gatehouse: note: noisy: " + (try #require(try await env.database.chain(named: "noisy")?.frequentHoldWarning))])
+        #expect(run.err == ["gatehouse: note: noisy: " + (try #require(try await env.database.chain(named: "noisy")?.cautions.first))])
         #expect(run.err.first?.contains("every 2m until the request expires: 720 pings a day") == true)
         // Applied again, unchanged: no note.
         let again = try await Self.apply(

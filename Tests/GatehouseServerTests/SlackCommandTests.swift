@@ -125,7 +125,7 @@ struct SlackCommandTests {
         }
     }
 
-    @Test("then hold with a last SLA under 10 minutes is saved with a note on how often it will ping; 10 minutes or more is not")
+    @Test("then hold with a last SLA under 10 minutes, or levels longer than 30 days, are saved with a note; others are not")
     func frequentHoldNoted() async throws {
         try await Self.withCommands { env, _, slack in
             let often = try await slack.command("chain set noisy <@U0ALICE> 1h, <@U0BOB> 90s then hold", by: Self.admin)
@@ -136,6 +136,10 @@ struct SlackCommandTests {
             #expect(try await env.database.chain(named: "noisy") != nil)
             #expect(!(try await slack.command("chain set calm <@U0ALICE> 10m then hold", by: Self.admin)).contains(":warning:"))
             #expect(!(try await slack.command("chain set quick <@U0ALICE> 90s then reject", by: Self.admin)).contains(":warning:"))
+            // Levels longer than a request can live: the last ones would be cut short.
+            let long = try await slack.command("chain set long <@U0ALICE> 20d, <@U0BOB> 20d", by: Self.admin)
+            #expect(long.hasSuffix(
+                "\n:warning: Note: the levels add up to 40d, but a request lives at most 30d, so level 2 and any after it are cut short (the request expires first)."))
         }
     }
 
@@ -472,6 +476,11 @@ struct SlackCommandTests {
             #expect(rotate.contains("gate `default`, 30m old, level 1 of 1"))
             #expect(rotate.contains("— <https://fake.slack.test/archives/C0APPROVALS/p"))
             #expect(rotate.hasSuffix("|open>"))
+
+            // An action with formatting marks of its own is not wrapped in bold, which it would break.
+            _ = try await slack.client.createApproval(key: env.requestKey, action: "Run *migration* `0042`")
+            let marked = try await slack.command("pending", by: "U0ANYONE").split(separator: "\n").map(String.init)
+            #expect(marked.contains { $0.hasPrefix("• Run *migration* `0042` — gate `default`") })
         }
     }
 
