@@ -25,6 +25,14 @@ def parse_groups(text):
     return groups
 
 
+def channel_id(channel):
+    """Slack answers with the channel's ID even when it was named: `#approvals` becomes `C0APPROVALS`."""
+    channel = str(channel or "")
+    if channel.startswith("#"):
+        return "C0" + "".join(c for c in channel[1:].upper() if c.isalnum())[:20]
+    return channel or "C0STANDIN"
+
+
 GROUPS = parse_groups(os.environ.get("SLACK_STAND_IN_GROUPS", ""))
 LOG = os.environ.get("SLACK_STAND_IN_LOG") == "1"
 
@@ -57,7 +65,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def reply(self, method, args):
         if method in ("chat.postMessage", "chat.update"):
-            return {"ok": True, "channel": args.get("channel") or "C0STANDIN", "ts": args.get("ts") or self.next_ts()}
+            return {"ok": True, "channel": channel_id(args.get("channel")), "ts": args.get("ts") or self.next_ts()}
         if method == "chat.postEphemeral":
             return {"ok": True, "message_ts": self.next_ts()}
         if method == "chat.getPermalink":

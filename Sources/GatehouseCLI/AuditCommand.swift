@@ -55,12 +55,17 @@ struct AuditCommand: AsyncParsableCommand {
             switch try await db.verifyAuditLog(expectedHead: expectHead.flatMap(Self.normalizedHead)) {
             case .intact(let entries):
                 if let head = try await db.auditHead() {
-                    Terminal.standard.out("audit log intact: \(entries) entries; newest #\(head.seq) \(head.hash)")
+                    Terminal.standard.out("audit log intact: \(entries == 1 ? "1 entry" : "\(entries) entries"); newest #\(head.seq) \(head.hash)")
                 } else {
                     Terminal.standard.out("audit log intact: 0 entries")
                 }
             case .broken(let seq, let reason):
-                Terminal.standard.err("audit log broken at entry \(seq): \(reason)")
+                // A head that is not found is missed after the last entry, which has no number of its own.
+                if let head = try await db.auditHead(), seq > head.seq {
+                    Terminal.standard.err("audit log broken after its last entry (#\(head.seq)): \(reason)")
+                } else {
+                    Terminal.standard.err("audit log broken at entry \(seq): \(reason)")
+                }
                 throw ExitCode(1)
             }
         }

@@ -31,7 +31,8 @@ public struct SlackCommands: Sendable {
             parsed = try ChainCommandGrammar.parse(command.text, command: name)
         } catch {
             if let change = ChainCommandGrammar.configurationChange(startingWith: command.text),
-                let refusal = try await refusal(by: user, command: name, details: ["command": .string(change)])
+                let refusal = try await refusal(
+                    by: user, command: name, details: ["command": .string(change), "text": .string(String(command.text.prefix(200)))])
             {
                 return refusal
             }

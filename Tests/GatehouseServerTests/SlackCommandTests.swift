@@ -198,6 +198,8 @@ struct SlackCommandTests {
             #expect(refusals.allSatisfy { $0.details["reason"] == .string("not_admin") })
             #expect(refusals.first?.details["name"] == .string("deploy-prod"))
             #expect(refusals[3].details["users"] == .array([.string("U0MALLORY")]))
+            // A mistyped change cannot name what it would change, so the text is kept as typed.
+            #expect(refusals[5].details["text"] == .string("chain set deploy-prod <@U0MALLORY> soon"))
 
             // Reading stays open to everyone.
             #expect(try await slack.command("chain show deploy-prod", by: "U0MALLORY").contains("*Chain `deploy-prod`*"))
