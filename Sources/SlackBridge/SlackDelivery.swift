@@ -80,6 +80,13 @@ public struct SlackDelivery: OutboxHandler {
     }
 
     private func update(_ item: OutboxItem) async throws(OutboxFailure) {
+        // Every update shows the state at the time it runs, so when a later one is queued (several overdue steps
+        // after a restart, say), this one would only send the same content again.
+        do {
+            if try await database.hasLaterOutboxItem(after: item, kind: SlackOutboxKind.update) { return }
+        } catch {
+            throw .retry("database: \(error)")
+        }
         let approval = try await approval(of: item)
         let rendered = ApprovalMessage.render(approval)
         for message in try await messages(of: approval.id) where message.followsState {

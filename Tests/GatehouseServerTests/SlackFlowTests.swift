@@ -187,6 +187,19 @@ struct SlackFlowTests {
         }
     }
 
+    @Test("updates queued one after another for a request are sent once: each shows the state when it runs")
+    func queuedUpdatesCoalesce() async throws {
+        try await Self.withSlack { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey)
+            try await Self.waitUntil { try await env.database.slackMessages(for: created.id).count == 1 }
+            let key = "slack:\(created.id.rawValue)"
+            try await env.database.enqueueOutboxItems(Array(repeating: NewOutboxItem(
+                kind: SlackOutboxKind.update, approvalID: created.id, orderingKey: key, payload: .object([:])), count: 3))
+            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
+            #expect(fake.calls("chat.update").count == 1)
+        }
+    }
+
     @Test("refused clicks change nothing and get an ephemeral reply saying why: own request, already decided, stale button")
     func refusedClicks() async throws {
         try await Self.withSlack { env, fake, slack in
