@@ -25,6 +25,14 @@ public enum EscalationText {
     /// now, and what happens next. A ping sent late (after a restart, when the request has moved on to a later level)
     /// leaves out what happens next: the ping for the current level says that.
     public static func announcement(_ approval: Approval, level: Int, repeated: Bool) -> String {
+        let what = head(approval, level: level, repeated: repeated)
+        guard level == approval.escalationLevel else { return what }
+        return what + " " + sentence(whatNext(approval))
+    }
+
+    /// What happened and who is asked now, without what comes next: the line kept at the top of a DM through its
+    /// updates, where the request's own note says what comes next as it changes.
+    public static func head(_ approval: Approval, level: Int, repeated: Bool) -> String {
         let chain = approval.chain
         let count = chain.levels.count
         let who = mentions(chain.level(level).approvers)
@@ -36,8 +44,7 @@ public enum EscalationText {
             let previous = chain.level(level - 1).sla
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
         }
-        guard level == approval.escalationLevel else { return head }
-        return head + " " + sentence(whatNext(approval))
+        return head
     }
 
     /// What happens at the next deadline, as a clause whose subject is the request, so it reads both after a `·`

@@ -139,7 +139,8 @@ public struct SlackDelivery: OutboxHandler {
         }
         let recipients = users.filter { $0 != approval.requester }.prefix(Self.dmLimit)
         let rendered = ApprovalMessage.render(approval)
-        let blocks = Self.blocks(rendered.blocks, header: announcement)
+        let header = EscalationText.head(approval, level: level, repeated: repeated)
+        let blocks = Self.blocks(rendered.blocks, header: header)
         for user in recipients where !done.contains(where: { $0.kind == .dm && $0.recipient == user }) {
             let hasButtons = posted.contains { $0.kind == .dm && $0.recipient == user && $0.followsState }
             let dm = try await call("conversations.open") { () throws(SlackAPIError) in
@@ -153,7 +154,7 @@ public struct SlackDelivery: OutboxHandler {
             }
             try await record(SlackMessageRecord(
                 approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
-                outboxItem: item.id, header: hasButtons ? nil : announcement, followsState: !hasButtons))
+                outboxItem: item.id, header: hasButtons ? nil : header, followsState: !hasButtons))
         }
     }
 

@@ -81,7 +81,7 @@ struct EscalationFlowTests {
             for user in ["U0BOB", "U0CAROL"] {
                 let dm = try #require(fake.messages(in: "D" + user).first)
                 #expect(Self.hasButtons(dm))
-                #expect(SlackFlowTests.text(of: dm).contains("escalated to level 2 of 3"))
+                #expect(SlackFlowTests.text(of: dm).contains("No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>."))
             }
             _ = try await fake.waitForCalls("chat.update", count: 1)
             #expect(SlackFlowTests.text(of: fake.message(channel: Self.channel, ts: main.ts)).contains("Level 2 of 3"))
@@ -95,6 +95,9 @@ struct EscalationFlowTests {
             _ = try await fake.waitForCalls("chat.postMessage", count: 6)
             #expect(Self.threadReplies(fake).last?.text?.contains("No decision after 1h; escalated to level 3 of 3: <@U0DAVE>") == true)
             #expect(Self.hasButtons(fake.messages(in: "DU0DAVE").first))
+            // Bob's DM, updated for level 3, still says why it was sent; the note below it says what comes next.
+            try await SlackFlowTests.waitUntil { SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("Level 3 of 3") }
+            #expect(SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("No decision after 30m; escalated to level 2 of 3"))
 
             // The last SLA runs out: `then reject` expires it, decided by system:timeout, and every message loses its buttons.
             env.clock.advance(by: 7200)
