@@ -54,9 +54,13 @@ public struct ApprovalService: Sendable {
     ) async throws -> Approval {
         try await change(id, refusal: .decisionRefused, actor: command.by) { approval, now in
             var command = command
-            command.groupMembers = [:]
             let groups = approval.chain.groupsToCheck(for: command.by, atLevel: approval.escalationLevel)
-            if !groups.isEmpty { command.groupMembers = try await groupMembers(groups) }
+            if !groups.isEmpty {
+                // Every other refusal first (own request, decided, expired): no group lookup stands in front of them.
+                command.groupMembers = nil
+                _ = try approval.deciding(command, at: now)
+            }
+            command.groupMembers = groups.isEmpty ? [:] : try await groupMembers(groups)
             return try approval.deciding(command, at: now)
         }
     }
@@ -96,18 +100,21 @@ public struct ApprovalService: Sendable {
         }
     }
 
-    /// Every step that is due for one approval, each committed and told to the observer before the next.
+    /// Every step that is due for one approval, in order, committed together: after a restart, nothing (a ping, an
+    /// update) acts on a level the same commit has already left behind, and a request that also expired pings nobody.
     private func advance(_ approval: Approval, now: Date) async throws -> [ApprovalTransition] {
         var current = approval
         var steps: [ApprovalTransition] = []
         // Bounded: a chain has at most 10 levels, and each step moves the deadline forward.
         for _ in 0..<(EscalationChain.maximumLevels + 2) {
             guard let transition = current.advancing(at: now) else { break }
-            guard try await repository.commit(transition) else { break }  // decided meanwhile: its timers are moot
-            observer.didCommit(transition)
             steps.append(transition)
             current = transition.after
         }
+        guard !steps.isEmpty else { return [] }
+        let whole = ApprovalTransition(before: approval, after: current, effects: steps.flatMap(\.effects))
+        guard try await repository.commit(whole) else { return [] }  // decided meanwhile: its timers are moot
+        observer.didCommit(whole)
         return steps
     }
 

@@ -66,19 +66,9 @@ public struct SlackInteractions: Sendable {
         case .reject, .modify:
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
             // Check before opening the form, so nobody fills in a modal that cannot be accepted.
-            var probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
-            do {
-                let needed = approval.chain.groupsToCheck(for: user.id, atLevel: approval.escalationLevel)
-                probe.groupMembers = needed.isEmpty ? [:] : try await groups.members(of: needed)
-            } catch {
-                try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
-                return .empty
-            }
-            do {
-                _ = try approval.deciding(probe, at: service.clock.now)
-            } catch {
-                try await database.append(AuditEvent(.clickRefused, approvalID: id, actor: user.id, details: ["reason": .string(error.code)]))
-                try await reply(to: user.id, in: channel, Self.refusal(error))
+            let probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
+            if let refusal = try await formRefusal(approval, probe) {
+                try await reply(to: user.id, in: channel, refusal)
                 return .empty
             }
             let view: View?
@@ -97,6 +87,38 @@ public struct SlackInteractions: Sendable {
             try await open(ApprovalModals.details(approval), trigger: payload.triggerID, user: user.id, channel: channel)
         }
         return .empty
+    }
+
+    /// Why `probe`'s author may not open the Reject or Modify form, or `nil` when they may. Every other refusal
+    /// (own request, decided, expired) comes first; then who may decide, reading only the groups that can tell.
+    private func formRefusal(_ approval: Approval, _ probe: DecisionCommand) async throws -> String? {
+        let now = service.clock.now
+        var probe = probe
+        let needed = approval.chain.groupsToCheck(for: probe.by, atLevel: approval.escalationLevel)
+        probe.groupMembers = needed.isEmpty ? [:] : nil
+        if let error = Self.refusal(of: probe, on: approval, at: now) { return try await refused(error, approval, probe) }
+        guard !needed.isEmpty else { return nil }
+        do {
+            probe.groupMembers = try await groups.members(of: needed)
+        } catch {
+            return try await membershipUnknown(error, approval: approval.id, user: probe.by)
+        }
+        if let error = Self.refusal(of: probe, on: approval, at: now) { return try await refused(error, approval, probe) }
+        return nil
+    }
+
+    private static func refusal(of command: DecisionCommand, on approval: Approval, at now: Date) -> ApprovalError? {
+        do {
+            _ = try approval.deciding(command, at: now)
+            return nil
+        } catch {
+            return error
+        }
+    }
+
+    private func refused(_ error: ApprovalError, _ approval: Approval, _ probe: DecisionCommand) async throws -> String {
+        try await database.append(AuditEvent(.clickRefused, approvalID: approval.id, actor: probe.by, details: ["reason": .string(error.code)]))
+        return Self.refusal(error)
     }
 
     private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {

@@ -717,9 +717,12 @@ extension EscalationTransitionTests {
             #expect(storedB.nextDeadline == Self.at(110 * minute))
             #expect(repository.stored(c.id) == c)
 
-            // The observer heard each commit, each approval's in order.
-            #expect(observer.transitions.filter { $0.after.id == a.id }.map(\.after.escalationLevel) == [2, 3])
-            #expect(observer.transitions.count == 3)
+            // The observer heard one commit per approval: a's two steps together, with both steps' effects in order.
+            let heardA = observer.transitions.filter { $0.after.id == a.id }
+            #expect(heardA.map(\.after.escalationLevel) == [3])
+            #expect(heardA.first?.before == a)
+            #expect(heardA.first?.effects == ofA.flatMap(\.effects))
+            #expect(observer.transitions.count == 2)
             #expect(repository.audit.map(\.kind) == [.escalated, .escalated, .escalated])
             // Nothing is due any more at the same instant.
             #expect(try await service.escalateDue(asOf: now, batch: batch).isEmpty)

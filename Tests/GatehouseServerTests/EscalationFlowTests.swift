@@ -227,6 +227,35 @@ struct EscalationFlowTests {
         }
     }
 
+    @Test("a click that is refused for another reason (own request, already decided) says so even when Slack cannot list a group")
+    func otherRefusalsBeforeGroups() async throws {
+        try await Self.withChain { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod","requester":"U0REQ""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            env.clock.advance(by: 1800)
+            try await Self.waitForLevel(env, id, 2)
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            fake.fail("usergroups.users.list", with: .error("no_such_subteam"), times: 20)
+            env.clock.advance(by: 120)  // past the group directory's minute
+
+            _ = try await slack.click(.approve, on: id, by: "U0REQ")
+            _ = try await slack.click(.reject, on: id, by: "U0REQ")
+            let own = try await fake.waitForCalls("chat.postEphemeral", count: 2)
+            #expect(own.allSatisfy { $0["text"]?.stringValue == "You filed this request, so someone else has to decide it." })
+
+            _ = try await slack.click(.approve, on: id, by: "U0ALICE", name: "alice")
+            #expect(try await env.database.approval(id)?.status == .approved)
+            _ = try await slack.click(.approve, on: id, by: "U0ZED")
+            _ = try await slack.click(.modify, on: id, by: "U0ZED")
+            let late = try await fake.waitForCalls("chat.postEphemeral", count: 4).suffix(2)
+            #expect(late.allSatisfy { $0["text"]?.stringValue?.contains("already approved by <@U0ALICE>") == true }, "\(late)")
+            let reasons = try await env.database.auditEntries(approvalID: id)
+                .filter { $0.kind == "click_refused" || $0.kind == "decision_refused" }.map { $0.details["reason"] }
+            #expect(reasons == [.string("self_approval"), .string("self_approval"), .string("already_decided"), .string("already_decided")])
+            #expect(fake.calls("views.open").isEmpty)
+        }
+    }
+
     @Test("then approve applies to low risk only; other risks expire")
     func thenApprove() async throws {
         let chain = EscalationChain(name: "docs", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .approve)
@@ -310,6 +339,38 @@ struct EscalationFlowTests {
             _ = try await slack.click(.approve, on: laterID, by: "U0MALLORY")
             #expect(try await env.database.approval(laterID)?.status == .approved)
         }
+    }
+
+    @Test("a request whose whole chain ran out while the service was down expires at the restart and pings nobody")
+    func restartPastTheWholeChain() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        fake.setGroupMembers("S0SRE", ["U0BOB", "U0CAROL"])
+        let configuration = env.slackConfiguration(fake)
+        try await env.database.setChain(Self.threeLevels(), by: "U0ADMIN")
+        let id = try await env.application(configuration: configuration).test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            return id
+        }
+        try env.database.close()
+        env.clock.advance(by: 1800 + 3600 + 7200 + 60)
+        let reopened = try env.reopenDatabase()
+        try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
+            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.status == .expired }
+            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+        }
+        let audit = try await reopened.auditEntries(approvalID: id).map(\.kind)
+        try reopened.close()
+        #expect(audit.filter { $0 == "escalated" }.count == 2)
+        #expect(audit.last == "expired")
+        // One post before the restart; after it, no thread reply, no DM, and one update showing the outcome.
+        #expect(fake.calls("chat.postMessage").count == 1)
+        #expect(fake.calls("conversations.open").isEmpty)
+        #expect(fake.calls("chat.update").count == 1)
+        await fake.stop()
     }
 
     @Test("after a restart every overdue escalation fires at once, in order, and none fires twice")
