@@ -35,7 +35,8 @@ public enum EscalationText {
     public static func head(_ approval: Approval, level: Int, repeated: Bool) -> String {
         let chain = approval.chain
         let count = chain.levels.count
-        let who = mentions(chain.level(level).approvers)
+        // The requester cannot decide, so is not called on even when the chain names them.
+        let who = mentions(chain.level(level).approvers.filter { $0 != .user(approval.requester ?? "") })
         let head: String
         if repeated {
             let sla = ChainDuration.format(chain.level(level).sla)
@@ -64,8 +65,10 @@ public enum EscalationText {
                 ? "is approved automatically \(SlackText.date(next)) if nobody decides (then approve, low risk)"
                 : "expires \(SlackText.date(next)) if nobody decides (then approve applies to low risk only)"
         case .hold:
+            // No time for the next ask: the note then stays the same from one ask to the next, so asking again
+            // updates no message.
             let every = ChainDuration.format(chain.level(level).sla)
-            return "asks level \(level) again \(SlackText.date(next)) and every \(every) after, until it expires \(SlackText.date(approval.expiresAt))"
+            return "asks level \(level) again every \(every) until it expires \(SlackText.date(approval.expiresAt))"
         }
     }
 

@@ -32,8 +32,14 @@ public struct SlackOutboxPlanner: OutboxPlanner {
                 payload: .object(["level": .number(Double(level)), "repeated": .bool(repeated)])))
         }
         let before = transition.before
-        if before?.status != transition.after.status || before?.escalationLevel != transition.after.escalationLevel
-            || before?.nextDeadline != transition.after.nextDeadline
+        let after = transition.after
+        // A held request asking its last level again shows the same thing as before (its note names no time for the
+        // next ask), so its messages are left alone.
+        let asksAgainOnly = before?.status == after.status && before?.escalationLevel == after.escalationLevel
+            && transition.effects.contains { if case .notifyApprovers(_, true) = $0 { true } else { false } }
+        if !asksAgainOnly,
+            before?.status != after.status || before?.escalationLevel != after.escalationLevel
+                || before?.nextDeadline != after.nextDeadline
         {
             items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
         }
