@@ -247,16 +247,22 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
                     + "(\(ChainDuration.format(Self.frequentHoldBelow)) or more) is easier on the people asked.")
         }
         let total = levels.reduce(0) { $0 + $1.sla }
-        if total > ChainDuration.range.upperBound {
+        let cap = ChainDuration.range.upperBound
+        if total > cap {
+            // The first level that does not fit: it gets what is left of the 30 days, and any after it nothing.
             var start: TimeInterval = 0
-            let cut = levels.firstIndex { level in
-                defer { start += level.sla }
-                return start + level.sla > ChainDuration.range.upperBound
-            } ?? levels.count - 1
+            var index = 0
+            while start + levels[index].sla <= cap {
+                start += levels[index].sla
+                index += 1
+            }
+            let never = index + 1 < levels.count ? " and level \(index + 2)\(index + 2 < levels.count ? " on" : "") is never reached" : ""
+            let fate = start >= cap
+                ? "level \(index + 1)\(index + 1 < levels.count ? " on" : "") is never reached"
+                : "level \(index + 1) gets \(ChainDuration.format(cap - start)) of its \(ChainDuration.format(levels[index].sla))" + never
             cautions.append(
-                "the levels add up to \(ChainDuration.format(total)), but a request lives at most "
-                    + "\(ChainDuration.format(ChainDuration.range.upperBound)), so level \(cut + 1) and any after it are cut short "
-                    + "(the request expires first).")
+                "the levels add up to \(ChainDuration.format(total)), but a request lives at most \(ChainDuration.format(cap)): "
+                    + fate + ".")
         }
         return cautions
     }

@@ -35,7 +35,7 @@ struct AuditCommand: AsyncParsableCommand {
         /// The hash as stored (lowercase hex), or `nil` when it is not a whole SHA-256 hash: a shortened or mistyped
         /// one would otherwise read as entries removed from the log.
         static func normalizedHead(_ text: String) -> String? {
-            let hash = text.lowercased()
+            let hash = text.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
             let digits = UInt8(ascii: "0")...UInt8(ascii: "9")
             let letters = UInt8(ascii: "a")...UInt8(ascii: "f")
             guard hash.utf8.count == 64, hash.utf8.allSatisfy({ digits.contains($0) || letters.contains($0) }) else { return nil }
@@ -55,7 +55,9 @@ struct AuditCommand: AsyncParsableCommand {
             switch try await db.verifyAuditLog(expectedHead: expectHead.flatMap(Self.normalizedHead)) {
             case .intact(let entries):
                 if let head = try await db.auditHead() {
-                    Terminal.standard.out("audit log intact: \(entries == 1 ? "1 entry" : "\(entries) entries"); newest #\(head.seq) \(head.hash)")
+                    let expected = expectHead == nil ? "" : "; the expected head is still in it"
+                    Terminal.standard.out(
+                        "audit log intact: \(entries == 1 ? "1 entry" : "\(entries) entries"); newest #\(head.seq) \(head.hash)" + expected)
                 } else {
                     Terminal.standard.out("audit log intact: 0 entries")
                 }

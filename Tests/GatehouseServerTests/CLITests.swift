@@ -273,6 +273,7 @@ struct CLITests {
         let hash = String(repeating: "5be1", count: 16)
         #expect(AuditCommand.Verify.normalizedHead(hash) == hash)
         #expect(AuditCommand.Verify.normalizedHead(hash.uppercased()) == hash)
+        #expect(AuditCommand.Verify.normalizedHead(" \(hash)\n") == hash)  // as pasted
         #expect(AuditCommand.Verify.normalizedHead(String(hash.dropLast())) == nil)
         #expect(AuditCommand.Verify.normalizedHead(hash + "0") == nil)
         #expect(AuditCommand.Verify.normalizedHead("5be1…") == nil)

@@ -139,7 +139,11 @@ struct SlackCommandTests {
             // Levels longer than a request can live: the last ones would be cut short.
             let long = try await slack.command("chain set long <@U0ALICE> 20d, <@U0BOB> 20d", by: Self.admin)
             #expect(long.hasSuffix(
-                "\n:warning: Note: the levels add up to 40d, but a request lives at most 30d, so level 2 and any after it are cut short (the request expires first)."))
+                "\n:warning: Note: the levels add up to 40d, but a request lives at most 30d: level 2 gets 10d of its 20d."))
+            let never = try await slack.command("chain set never <@U0ALICE> 30d, <@U0BOB> 1s", by: Self.admin)
+            #expect(never.hasSuffix("the levels add up to 30d1s, but a request lives at most 30d: level 2 is never reached."))
+            let three = try await slack.command("chain set three <@U0ALICE> 20d, <@U0BOB> 20d, <@U0CAROL> 1d, <@U0DAVE> 1d", by: Self.admin)
+            #expect(three.hasSuffix("level 2 gets 10d of its 20d and level 3 on is never reached."))
         }
     }
 
