@@ -117,7 +117,8 @@ public struct SlackInteractions: Sendable {
     }
 
     private func refused(_ error: ApprovalError, _ approval: Approval, _ probe: DecisionCommand) async throws -> String {
-        try await database.append(AuditEvent(.clickRefused, approvalID: approval.id, actor: probe.by, details: ["reason": .string(error.code)]))
+        // The same kind as a refused Approve, whichever button it was.
+        try await database.append(AuditEvent(.decisionRefused, approvalID: approval.id, actor: probe.by, details: ["reason": .string(error.code)]))
         return Self.refusal(error)
     }
 
@@ -219,8 +220,8 @@ public struct SlackInteractions: Sendable {
     static func membershipUnknown(_ error: SlackAPIError) -> String {
         let head = "Gatehouse could not check the approvers' user groups with Slack (\(error)), so nothing was changed. "
         if error.isRetryable { return head + "Please try again in a moment." }
-        return head + "Trying again will not help: ask a Gatehouse admin to check the chain's user groups"
-            + (error.adminHint.map { " (\($0))" } ?? "") + "."
+        return head + "Trying again will not help: ask a Gatehouse admin to check the chain's user groups."
+            + (error.adminHint.map { " Slack's hint: \($0)" } ?? "")
     }
 
     /// The refusal for places that show plain text only (a modal's inline error): no mentions, no date tokens.
