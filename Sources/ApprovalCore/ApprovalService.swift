@@ -45,23 +45,14 @@ public struct ApprovalService: Sendable {
         }
     }
 
-    /// Records a decision by a Slack user, who must be an approver of the level the request has reached.
-    /// `groupMembers` is asked for the members of the user groups of the levels reached so far, and only when the
-    /// user is not named directly, so most decisions cost no lookup; its errors propagate and nothing is decided (fail closed).
+    /// Records a decision by a Slack user, who must be an approver of the level the request has reached (see
+    /// `Approval.deciding(_:at:groupMembers:)`); most decisions cost no group lookup.
     public func decide(
         _ id: ApprovalID, asApprover command: DecisionCommand,
         groupMembers: @Sendable ([String]) async throws -> [String: Set<String>]
     ) async throws -> Approval {
         try await change(id, refusal: .decisionRefused, actor: command.by) { approval, now in
-            var command = command
-            let groups = approval.chain.groupsToCheck(for: command.by, atLevel: approval.escalationLevel)
-            if !groups.isEmpty {
-                // Every other refusal first (own request, decided, expired): no group lookup stands in front of them.
-                command.groupMembers = nil
-                _ = try approval.deciding(command, at: now)
-            }
-            command.groupMembers = groups.isEmpty ? [:] : try await groupMembers(groups)
-            return try approval.deciding(command, at: now)
+            try await approval.deciding(command, at: now, groupMembers: groupMembers)
         }
     }
 

@@ -70,6 +70,23 @@ extension Approval {
         )
     }
 
+    /// Records a decision by a Slack user, who must be an approver of the level reached. Every other refusal (own
+    /// request, decided, expired) comes first, so no group lookup stands in front of them; then `groupMembers` is
+    /// asked for the groups of the levels reached, and only when the user is not named directly. Its errors
+    /// propagate, and nothing is decided (fail closed).
+    public func deciding(
+        _ command: DecisionCommand, at now: Date, groupMembers: ([String]) async throws -> [String: Set<String>]
+    ) async throws -> ApprovalTransition {
+        var command = command
+        let groups = chain.groupsToCheck(for: command.by, atLevel: escalationLevel)
+        if !groups.isEmpty {
+            command.groupMembers = nil
+            _ = try deciding(command, at: now)
+        }
+        command.groupMembers = groups.isEmpty ? [:] : try await groupMembers(groups)
+        return try deciding(command, at: now)
+    }
+
     /// Records a decision. Refused when it is no longer pending, past its deadline, or asked by its requester.
     public func deciding(_ command: DecisionCommand, at now: Date) throws(ApprovalError) -> ApprovalTransition {
         try requirePending(at: now)
@@ -121,9 +138,6 @@ extension Approval {
         return leaving(to: .expired, with: decision, event: .expired)
     }
 
-    /// What the scheduler does when `nextDeadline` has come: escalate to the next level, ask the last level again
-    /// (`hold`), apply the chain's final action, or expire at `expiresAt`. `nil` when it is not pending or not due.
-    ///
     /// The `escalated` entry for asking `level` (again, when `repeated`): the missed SLA in seconds and the approvers
     /// asked as `{"user": …}` / `{"group": …}`, as chains are written in `config_changed` entries.
     func escalationAudit(to level: Int, repeated: Bool, next: Date) -> AuditEvent {
@@ -138,6 +152,9 @@ extension Approval {
         return AuditEvent(.escalated, approvalID: id, actor: "system:escalation", details: details)
     }
 
+    /// What the scheduler does when `nextDeadline` has come: escalate to the next level, ask the last level again
+    /// (`hold`), apply the chain's final action, or expire at `expiresAt`. `nil` when it is not pending or not due.
+    ///
     /// One step at a time: after a restart, call it again on the result until it returns `nil`, so each overdue
     /// level fires once, in order.
     public func advancing(at now: Date) -> ApprovalTransition? {

@@ -256,10 +256,13 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
                 start += levels[index].sla
                 index += 1
             }
-            let never = index + 1 < levels.count ? " and level \(index + 2)\(index + 2 < levels.count ? " on" : "") is never reached" : ""
-            let fate = start >= cap
-                ? "level \(index + 1)\(index + 1 < levels.count ? " on" : "") is never reached"
-                : "level \(index + 1) gets \(ChainDuration.format(cap - start)) of its \(ChainDuration.format(levels[index].sla))" + never
+            /// "level 3", or "level 3 on" when more follow it (0-based `first`).
+            func from(_ first: Int) -> String { "level \(first + 1)" + (first + 1 < levels.count ? " on" : "") }
+            var fate = "\(from(index)) is never reached"
+            if start < cap {
+                fate = "level \(index + 1) gets \(ChainDuration.format(cap - start)) of its \(ChainDuration.format(levels[index].sla))"
+                if index + 1 < levels.count { fate += " and \(from(index + 1)) is never reached" }
+            }
             cautions.append(
                 "the levels add up to \(ChainDuration.format(total)), but a request lives at most \(ChainDuration.format(cap)): "
                     + fate + ".")

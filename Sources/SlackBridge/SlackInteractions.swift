@@ -89,30 +89,16 @@ public struct SlackInteractions: Sendable {
         return .empty
     }
 
-    /// Why `probe`'s author may not open the Reject or Modify form, or `nil` when they may. Every other refusal
-    /// (own request, decided, expired) comes first; then who may decide, reading only the groups that can tell.
+    /// Why `probe`'s author may not open the Reject or Modify form, or `nil` when they may: the same checks, in the
+    /// same order, as the decision the form would lead to.
     private func formRefusal(_ approval: Approval, _ probe: DecisionCommand) async throws -> String? {
-        let now = service.clock.now
-        var probe = probe
-        let needed = approval.chain.groupsToCheck(for: probe.by, atLevel: approval.escalationLevel)
-        probe.groupMembers = needed.isEmpty ? [:] : nil
-        if let error = Self.refusal(of: probe, on: approval, at: now) { return try await refused(error, approval, probe) }
-        guard !needed.isEmpty else { return nil }
         do {
-            probe.groupMembers = try await groups.members(of: needed)
-        } catch {
-            return try await membershipUnknown(error, approval: approval.id, user: probe.by)
-        }
-        if let error = Self.refusal(of: probe, on: approval, at: now) { return try await refused(error, approval, probe) }
-        return nil
-    }
-
-    private static func refusal(of command: DecisionCommand, on approval: Approval, at now: Date) -> ApprovalError? {
-        do {
-            _ = try approval.deciding(command, at: now)
+            _ = try await approval.deciding(probe, at: service.clock.now) { [groups] ids in try await groups.members(of: ids) }
             return nil
-        } catch {
-            return error
+        } catch let error as ApprovalError {
+            return try await refused(error, approval, probe)
+        } catch let error as SlackAPIError {
+            return try await membershipUnknown(error, approval: approval.id, user: probe.by)
         }
     }
 
