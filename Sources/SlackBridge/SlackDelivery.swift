@@ -141,15 +141,17 @@ public struct SlackDelivery: OutboxHandler {
         let rendered = ApprovalMessage.render(approval)
         let header = EscalationText.head(approval, level: level, repeated: repeated)
         let blocks = Self.blocks(rendered.blocks, header: header)
+        let reminder = SlackText.fit(
+            announcement + " Decide with the buttons of my first message about “\(Mrkdwn.escape(approval.action))”.",
+            BlockKitLimits.messageText)
         for user in recipients where !done.contains(where: { $0.kind == .dm && $0.recipient == user }) {
             let hasButtons = posted.contains { $0.kind == .dm && $0.recipient == user && $0.followsState }
             let dm = try await call("conversations.open") { () throws(SlackAPIError) in
                 try await slack.openConversation(users: [user])
             }
-            let reminder = announcement + " Decide with the buttons of my first message about “\(Mrkdwn.escape(approval.action))”."
             let message = try await call("chat.postMessage") { () throws(SlackAPIError) in
                 hasButtons
-                    ? try await slack.postMessage(channel: dm, text: SlackText.fit(reminder, BlockKitLimits.messageText), blocks: nil, threadTS: nil)
+                    ? try await slack.postMessage(channel: dm, text: reminder, blocks: nil, threadTS: nil)
                     : try await slack.postMessage(channel: dm, text: rendered.text, blocks: blocks, threadTS: nil)
             }
             try await record(SlackMessageRecord(
