@@ -59,38 +59,38 @@ struct ConfigurationTests {
         #expect(ConfigurationError.exitCode == 78)
     }
 
+    /// What loading a config file holding `text` (written to `dir`) is refused with, `nil` if nothing, and its path.
+    static func fileRefusal(_ text: String, in dir: TemporaryDirectory) throws -> (file: String, error: ConfigurationError?) {
+        let file = dir.path("g.conf")
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        do {
+            _ = try GatehouseConfiguration.load(environment: [:], configFile: file)
+            return (file, nil)
+        } catch {
+            return (file, error)
+        }
+    }
+
     @Test("an unknown key in the config file stops start-up with its line")
     func unknownKeyInFile() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let file = dir.path("g.conf")
-        try "port = 8080\nslack_tokn = xoxb-1\n".write(toFile: file, atomically: true, encoding: .utf8)
-        #expect {
-            try GatehouseConfiguration.load(environment: [:], configFile: file)
-        } throws: { error in
-            (error as? ConfigurationError)?.setting == "\(file):2: slack_tokn" && (error as? ConfigurationError)?.problem == "unknown setting"
-        }
+        let (file, error) = try Self.fileRefusal("port = 8080\nslack_tokn = xoxb-1\n", in: dir)
+        #expect(error?.setting == "\(file):2: slack_tokn")
+        #expect(error?.problem == "unknown setting")
     }
 
     @Test("a bad value in the config file stops start-up with its file and line, and never echoes a secret")
     func badValueInFile() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
-        let file = dir.path("g.conf")
-        try "# Gatehouse\nhost = 0.0.0.0\n\nport = eighty\n".write(toFile: file, atomically: true, encoding: .utf8)
-        #expect {
-            try GatehouseConfiguration.load(environment: [:], configFile: file)
-        } throws: { error in
-            (error as? ConfigurationError)?.setting == "\(file):4: port"
-                && (error as? ConfigurationError)?.problem == "'eighty' is not a port number (0–65535)"
-        }
-        try "webhook_secret = short-secret\n".write(toFile: file, atomically: true, encoding: .utf8)
-        #expect {
-            try GatehouseConfiguration.load(environment: [:], configFile: file)
-        } throws: { error in
-            let text = "\(error)"
-            return text.contains("\(file):1: webhook_secret") && !text.contains("short-secret")
-        }
+        let (file, port) = try Self.fileRefusal("# Gatehouse\nhost = 0.0.0.0\n\nport = eighty\n", in: dir)
+        #expect(port?.setting == "\(file):4: port")
+        #expect(port?.problem == "'eighty' is not a port number (0–65535)")
+        let (_, secret) = try Self.fileRefusal("webhook_secret = short-secret\n", in: dir)
+        let text = try #require(secret).description
+        #expect(text.contains("\(file):1: webhook_secret"))
+        #expect(!text.contains("short-secret"))
     }
 
     @Test("the commented example in config/ is a valid configuration")

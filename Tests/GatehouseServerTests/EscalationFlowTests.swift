@@ -36,6 +36,14 @@ struct EscalationFlowTests {
         }
     }
 
+    /// Files a request under `deploy-prod` and waits for its post in the channel.
+    static func fileDeploy(_ env: TestEnvironment, _ fake: FakeSlackWebAPI, _ slack: SlackDriver) async throws -> ApprovalID {
+        let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+        let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+        _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+        return id
+    }
+
     static func level(_ env: TestEnvironment, _ id: ApprovalID) async throws -> Int? {
         try await env.database.approval(id)?.escalationLevel
     }
@@ -129,9 +137,7 @@ struct EscalationFlowTests {
     @Test("authority grows level by level: later levels are refused early; group members and earlier levels may decide later")
     func authorityGrows() async throws {
         try await Self.withChain { env, fake, slack in
-            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
-            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
-            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            let id = try await Self.fileDeploy(env, fake, slack)
 
             // Level 1: dave (level 3) and bob (the group at level 2) may not decide yet.
             _ = try await slack.click(.approve, on: id, by: "U0DAVE")
@@ -208,9 +214,7 @@ struct EscalationFlowTests {
     @Test("a group at a level not yet reached stands in nobody's way: with Slack failing, level 1 may still open Reject and Modify, others are told they are not approvers")
     func unreachedGroupsAreNotRead() async throws {
         try await Self.withChain { env, fake, slack in
-            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
-            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
-            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            let id = try await Self.fileDeploy(env, fake, slack)
             fake.fail("usergroups.users.list", with: .serverError, times: 10)
 
             _ = try await slack.click(.reject, on: id, by: "U0ALICE")

@@ -16,6 +16,19 @@ struct RequestLogTests {
         private let lines = Mutex<[String]>([])
         var all: [String] { lines.withLock { $0 } }
         func append(_ line: String) { lines.withLock { $0.append(line) } }
+        /// Each line as the JSON object it is.
+        func objects() throws -> [JSONValue] { try all.map { try JSONValue.parse(Data($0.utf8)) } }
+    }
+
+    /// The application over `env` with `configuration`, logging JSON lines at info level into `lines`.
+    static func application(
+        _ env: TestEnvironment, _ configuration: GatehouseConfiguration = GatehouseConfiguration(), lines: Lines
+    ) -> GatehouseApplication {
+        let sink = LogSink { lines.append($0) }
+        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        return buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
     }
 
     @Test("one JSON object per request: request id, route, method, status and latency as numbers; never the key")
@@ -23,11 +36,7 @@ struct RequestLogTests {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
         let lines = Lines()
-        let sink = LogSink { lines.append($0) }
-        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
-        let app = buildApplication(
-            configuration: GatehouseConfiguration(),
-            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
+        let app = Self.application(env, lines: lines)
         try await app.test(.live) { client in
             let created = try await client.call(
                 .post, "/v1/approvals", key: env.requestKey, body: #"{"action":"Deploy","payload":{"a":1}}"#,
@@ -36,7 +45,7 @@ struct RequestLogTests {
             let missing = try await client.call(.get, "/v1/approvals/apr_nothere", key: env.requestKey)
             #expect(missing.status == .notFound)
         }
-        let requests = try lines.all.map { try JSONValue.parse(Data($0.utf8)) }.filter { $0["msg"] == .string("request") }
+        let requests = try lines.objects().filter { $0["msg"] == .string("request") }
         #expect(requests.count == 2)
         let create = try #require(requests.first { $0["request_id"] == .string("ci-run-7") })
         #expect(create["route"] == .string("/v1/approvals"))
@@ -56,13 +65,9 @@ struct RequestLogTests {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
         let lines = Lines()
-        let sink = LogSink { lines.append($0) }
-        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
         var configuration = GatehouseConfiguration()
         configuration.slackSigningSecret = "shh-signing-secret"
-        let app = buildApplication(
-            configuration: configuration,
-            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
+        let app = Self.application(env, configuration, lines: lines)
         let body = "command=%2Fgatehouse&text=help&user_id=U1"
         let forged = SlackRequestSigner(secret: "not-the-secret").headers(body: body, timestamp: env.clock.now)
         try await app.test(.live) { client in
@@ -72,7 +77,7 @@ struct RequestLogTests {
             let response = try await client.execute(uri: "/slack/commands", method: .post, headers: headers, body: ByteBuffer(string: body))
             #expect(response.status == .unauthorized)
         }
-        let refused = try lines.all.map { try JSONValue.parse(Data($0.utf8)) }.filter { $0["msg"] == .string("Slack request refused") }
+        let refused = try lines.objects().filter { $0["msg"] == .string("Slack request refused") }
         #expect(refused.count == 1)
         #expect(refused.first?["level"] == .string("warning"))
         #expect(refused.first?["reason"] == .string("the Slack signature does not match the request body"))
@@ -87,15 +92,11 @@ struct RequestLogTests {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
         let lines = Lines()
-        let sink = LogSink { lines.append($0) }
-        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
         var configuration = GatehouseConfiguration()
         configuration.slackBotToken = "xoxb-not-a-real-token"
         configuration.slackAPIURL = URL(string: "http://127.0.0.1:9/")!
-        _ = buildApplication(
-            configuration: configuration,
-            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
-        let warning = try lines.all.map { try JSONValue.parse(Data($0.utf8)) }.first { $0["msg"]?.stringValue?.hasPrefix("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not") == true }
+        _ = Self.application(env, configuration, lines: lines)
+        let warning = try lines.objects().first { $0["msg"]?.stringValue?.hasPrefix("SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not") == true }
         #expect(warning?["level"] == .string("warning"))
         #expect(!lines.all.joined().contains("xoxb-not-a-real-token"))
     }
