@@ -188,7 +188,12 @@ struct EscalationFlowTests {
 
             // The escalation's DMs read the group; once that list is older than the directory keeps it, Slack is asked
             // again, and when Slack fails nobody outside the named users may decide.
+            // Every delivery of both escalations is finished first, so none of them can take the failure meant for bob.
             _ = try await fake.waitForCalls("usergroups.users.list", count: 1)
+            for id in [firstID, secondID] {
+                try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            }
+            let listsBefore = fake.calls("usergroups.users.list").count
             fake.fail("usergroups.users.list", with: .serverError, times: 1)
             env.clock.advance(by: 120)
             _ = try await slack.click(.approve, on: secondID, by: "U0BOB")
@@ -200,6 +205,7 @@ struct EscalationFlowTests {
             let refused = try await env.database.auditEntries(approvalID: secondID).filter { $0.kind == "click_refused" }
             #expect(refused.map { $0.details["reason"] } == [.string("membership_unknown")])
             #expect(refused.first?.actor == "U0BOB")
+            #expect(fake.calls("usergroups.users.list").count == listsBefore + 1)
 
             // A group Slack does not know: retrying cannot help, and the reply says whom to ask.
             fake.fail("usergroups.users.list", with: .error("no_such_subteam"), times: 5)
