@@ -31,16 +31,11 @@ public struct SlackOutboxPlanner: OutboxPlanner {
                 kind: SlackOutboxKind.escalate, approvalID: id, orderingKey: key,
                 payload: .object(["level": .number(Double(level)), "repeated": .bool(repeated)])))
         }
-        let before = transition.before
-        let after = transition.after
-        // A held request asking its last level again shows the same thing as before (its note names no time for the
-        // next ask), so its messages are left alone.
-        let asksAgainOnly = before?.status == after.status && before?.escalationLevel == after.escalationLevel
-            && transition.effects.contains { if case .notifyApprovers(_, true) = $0 { true } else { false } }
-        if !asksAgainOnly,
-            before?.status != after.status || before?.escalationLevel != after.escalationLevel
-                || before?.nextDeadline != after.nextDeadline
-        {
+        // Messages show the request's status and its escalation note, so they are updated when either changes. A held
+        // request asking its last level again keeps its note (it names no time for the next ask) and leaves them alone,
+        // except at its last ask, after which it expires: the note then says so.
+        let before = transition.before.flatMap(EscalationText.note(for:))
+        if transition.before?.status != transition.after.status || before != EscalationText.note(for: transition.after) {
             items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
         }
         return items

@@ -305,6 +305,10 @@ struct EscalationFlowTests {
                 _ = try await fake.waitForCalls("chat.postMessage", count: 1 + 2 * ping)
                 #expect(Self.threadReplies(fake).count == ping)
                 #expect(try await env.database.approval(id)?.status == .pending)
+                try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+                // Asking again changes nothing the messages show (their note names no time for the next ask), so
+                // neither the channel message nor the DM is updated; until the last ask, after which it expires.
+                #expect(fake.calls("chat.update").count == (ping < 4 ? 0 : 2), "ping \(ping)")
             }
             #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("asking level 1 of 1 again: <@U0ALICE>") == true })
             // One DM with the buttons, then plain reminders that are never updated: updates do not grow with each ping.
@@ -314,9 +318,15 @@ struct EscalationFlowTests {
             #expect(Self.hasButtons(dms.first))
             #expect(dms.dropFirst().allSatisfy { $0.blocks == nil && $0.updateCount == 0 })
             #expect(dms.dropFirst().allSatisfy { $0.text?.contains("Decide with the buttons of my first message about") == true })
-            // Asking again changes nothing the messages show, so neither the channel message nor the DM was updated.
-            #expect(dms[0].updateCount == 0)
-            #expect(fake.calls("chat.update").isEmpty)
+            // The last ask updated the channel message and the DM with buttons: no more asks, it expires.
+            #expect(dms[0].updateCount == 1)
+            let expiresAt = try #require(try await env.database.approval(id)).expiresAt
+            for message in [fake.messages(in: Self.channel).first, dms[0]] {
+                let text = SlackFlowTests.text(of: message)
+                #expect(text.contains("expires <!date^\(Int(expiresAt.timeIntervalSince1970))^"), "\(text)")
+                #expect(text.contains(" if nobody decides"))
+                #expect(!text.contains("again every"))
+            }
             #expect(SlackFlowTests.text(of: dms[0]).contains("Still no decision after another 10m; asking level 1 of 1 again"))
             env.clock.advance(by: 300)
             try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }

@@ -63,7 +63,7 @@ struct SlackOutboxPlannerTests {
         #expect(SlackOutboxKind.all == ["slack.post", "slack.update", "slack.ephemeral", "slack.escalate"])
     }
 
-    @Test("an escalation pings the new level, then updates the message; a hold re-ping pings the same level again, and updates nothing")
+    @Test("an escalation pings the new level, then updates the message; a hold re-ping pings the same level again and updates nothing, except at the last ask before expiry")
     func escalation() throws {
         var filed = approval
         filed.chain = EscalationChain(
@@ -82,5 +82,15 @@ struct SlackOutboxPlannerTests {
         // Asking again changes nothing the messages show: a ping, no update.
         #expect(again.map(\.kind) == [SlackOutboxKind.escalate])
         #expect(again.first?.payload == .object(["level": .number(2), "repeated": .bool(true)]))
+
+        // The last ask before expiry changes the note ("expires … if nobody decides"), so the messages are updated.
+        filed.expiresAt = filed.createdAt.addingTimeInterval(600 * 3 + 300)
+        var pending = try #require(filed.advancing(at: filed.nextDeadline)).after
+        let third = try #require(pending.advancing(at: pending.nextDeadline))
+        #expect(planner.outboxItems(for: third).map(\.kind) == [SlackOutboxKind.escalate])
+        pending = third.after
+        let last = try #require(pending.advancing(at: pending.nextDeadline))
+        #expect(last.after.nextDeadline == filed.expiresAt)
+        #expect(planner.outboxItems(for: last).map(\.kind) == [SlackOutboxKind.escalate, SlackOutboxKind.update])
     }
 }
