@@ -42,7 +42,7 @@ let package = Package(
         .target(name: "SlackAPI", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .target(
             name: "SlackBridge",
-            dependencies: ["ApprovalCore", "SlackAPI", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ApprovalCore", "Signing", "SlackAPI", "Storage", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(

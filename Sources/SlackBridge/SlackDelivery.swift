@@ -1,5 +1,6 @@
 import ApprovalCore
 import Foundation
+import Signing
 import SlackAPI
 import Storage
 import Synchronization
@@ -72,7 +73,9 @@ public struct SlackDelivery: OutboxHandler {
         let permalink = try? await slack.permalink(channel: posted.channel, messageTS: posted.ts)
         do {
             try await database.recordSlackMessage(
-                SlackMessageRecord(approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, permalink: permalink, postedAt: clock.now),
+                SlackMessageRecord(
+                    approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, permalink: permalink,
+                    postedAt: clock.now, shownSHA256: Self.digest(text: rendered.text, blocks: rendered.blocks)),
                 audit: AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)]))
         } catch {
             throw .retry("database: \(error)")
@@ -80,26 +83,38 @@ public struct SlackDelivery: OutboxHandler {
     }
 
     private func update(_ item: OutboxItem) async throws(OutboxFailure) {
-        // Every update shows the state at the time it runs, so when a later one is queued (several overdue steps
-        // after a restart, say), this one would only send the same content again.
-        do {
-            if try await database.hasLaterOutboxItem(after: item, kind: SlackOutboxKind.update) { return }
-        } catch {
-            throw .retry("database: \(error)")
-        }
+        // Every update shows the state at the time it runs; a message already showing it is left alone, so updates
+        // queued one after another (several overdue steps after a restart, say) send the new content once.
         let approval = try await approval(of: item)
         let rendered = ApprovalMessage.render(approval)
         for message in try await messages(of: approval.id) where message.followsState {
+            let blocks = Self.blocks(rendered.blocks, header: message.header)
+            let shown = Self.digest(text: rendered.text, blocks: blocks)
+            // Already showing this: a DM posted after the change this update is for, or one updated before a retry.
+            if let shown, message.shownSHA256 == shown { continue }
             do {
-                try await slack.updateMessage(
-                    channel: message.channel, ts: message.ts, text: rendered.text,
-                    blocks: Self.blocks(rendered.blocks, header: message.header))
+                try await slack.updateMessage(channel: message.channel, ts: message.ts, text: rendered.text, blocks: blocks)
             } catch .api("message_not_found") {
                 continue  // deleted by someone in Slack: nothing left to update
             } catch {
                 throw failure("chat.update", error)
             }
+            guard let shown else { continue }
+            do {
+                try await database.recordSlackMessageShown(channel: message.channel, ts: message.ts, sha256: shown)
+            } catch {
+                throw .retry("database: \(error)")
+            }
         }
+    }
+
+    /// What a message shows, as the SHA-256 of its text and its blocks' JSON (keys sorted): equal digests, same
+    /// content. `nil` if the blocks cannot be encoded, which leaves the message to be updated every time.
+    static func digest(text: String, blocks: [Block]) -> String? {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        guard let json = try? encoder.encode(blocks) else { return nil }
+        return SHA256.hexDigest(of: text + "\n" + String(decoding: json, as: UTF8.self))
     }
 
     /// A DM's blocks: the line saying why it was sent, then the request as the channel shows it.
@@ -156,7 +171,8 @@ public struct SlackDelivery: OutboxHandler {
             }
             try await record(SlackMessageRecord(
                 approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
-                outboxItem: item.id, header: hasButtons ? nil : header, followsState: !hasButtons))
+                outboxItem: item.id, header: hasButtons ? nil : header, followsState: !hasButtons,
+                shownSHA256: hasButtons ? nil : Self.digest(text: rendered.text, blocks: blocks)))
         }
     }
 

@@ -120,21 +120,6 @@ extension GatehouseDatabase {
         }
     }
 
-    /// Whether an item of `kind` written after `item` for the same approval is still to be delivered: an update that
-    /// renders the current state can then leave the work to it.
-    public func hasLaterOutboxItem(after item: OutboxItem, kind: String) async throws -> Bool {
-        guard let approvalID = item.approvalID else { return false }
-        return try await writer.read { db in
-            try Bool.fetchOne(
-                db,
-                sql: """
-                    SELECT 1 FROM outbox
-                    WHERE approval_id = ? AND kind = ? AND id > ? AND done_at IS NULL AND failed_at IS NULL LIMIT 1
-                    """,
-                arguments: [approvalID.rawValue, kind, item.id]) ?? false
-        }
-    }
-
     /// Every item, for inspection and tests.
     public func outboxItems(approvalID: ApprovalID? = nil) async throws -> [(item: OutboxItem, doneAt: Date?, failedAt: Date?)] {
         try await writer.read { db in

@@ -27,11 +27,14 @@ public struct SlackMessageRecord: Sendable, Equatable {
     /// Whether it is updated when the request changes: the channel message and DMs with buttons are; thread
     /// replies and reminders are not.
     public var followsState: Bool
+    /// The SHA-256 of the text and blocks it shows now (`SlackDelivery.digest`), or `nil` when unknown.
+    public var shownSHA256: String?
 
     public init(
         approvalID: ApprovalID, kind: Kind, channel: String, ts: String, recipient: String? = nil, permalink: String? = nil,
-        postedAt: Date, outboxItem: Int64? = nil, header: String? = nil, followsState: Bool? = nil
+        postedAt: Date, outboxItem: Int64? = nil, header: String? = nil, followsState: Bool? = nil, shownSHA256: String? = nil
     ) {
+        self.shownSHA256 = shownSHA256
         self.outboxItem = outboxItem
         self.header = header
         self.followsState = followsState ?? (kind != .thread)
@@ -53,12 +56,13 @@ extension GatehouseDatabase {
             try db.execute(
                 sql: """
                     INSERT INTO slack_message
-                        (approval_id, kind, channel, ts, recipient, permalink, posted_at, outbox_item, header, follows_state)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        (approval_id, kind, channel, ts, recipient, permalink, posted_at, outbox_item, header, follows_state,
+                         shown_sha256)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [message.approvalID.rawValue, message.kind.rawValue, message.channel, message.ts, message.recipient,
                             message.permalink, message.postedAt.millisecondsSince1970, message.outboxItem, message.header,
-                            message.followsState]
+                            message.followsState, message.shownSHA256]
             )
             if let audit { try AuditLog.append(audit, at: now, in: db) }
         }
@@ -72,8 +76,16 @@ extension GatehouseDatabase {
                     approvalID: id, kind: SlackMessageRecord.Kind(rawValue: row["kind"]) ?? .channel, channel: row["channel"],
                     ts: row["ts"], recipient: row["recipient"], permalink: row["permalink"],
                     postedAt: Date(millisecondsSince1970: row["posted_at"]), outboxItem: row["outbox_item"], header: row["header"],
-                    followsState: row["follows_state"])
+                    followsState: row["follows_state"], shownSHA256: row["shown_sha256"])
             }
+        }
+    }
+
+    /// Remembers what a message shows after it was updated (see `SlackMessageRecord.shownSHA256`).
+    public func recordSlackMessageShown(channel: String, ts: String, sha256: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE slack_message SET shown_sha256 = ? WHERE channel = ? AND ts = ?", arguments: [sha256, channel, ts])
         }
     }
 }

@@ -210,6 +210,15 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v6-slack-message-digests") { db in
+            try db.execute(
+                sql: """
+                    -- What a message shows now, as the SHA-256 of its text and blocks, so an update that would send
+                    -- the same content again is skipped. NULL (messages posted before this column): unknown, updated.
+                    ALTER TABLE slack_message ADD COLUMN shown_sha256 TEXT;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -93,6 +93,9 @@ struct EscalationFlowTests {
             }
             _ = try await fake.waitForCalls("chat.update", count: 1)
             #expect(SlackFlowTests.text(of: fake.message(channel: Self.channel, ts: main.ts)).contains("Level 2 of 3"))
+            // The update after the escalation is for the channel message: the DMs were posted showing level 2 already.
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            #expect(fake.calls("chat.update").map { $0["channel"]?.stringValue } == ["C0APPROVALS"])
             let atTwo = try await slack.client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
             #expect(atTwo["escalation_level"] == .number(2))
             #expect(atTwo["deadline"] == .string(RFC3339.string(from: start.addingTimeInterval(1800 + 3600))))
@@ -106,6 +109,9 @@ struct EscalationFlowTests {
             // Bob's DM, updated for level 3, still says why it was sent; the note below it says what comes next.
             try await SlackFlowTests.waitUntil { SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("Level 3 of 3") }
             #expect(SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("No decision after 30m; escalated to level 2 of 3"))
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            #expect(fake.messages(in: "DU0DAVE").first?.updateCount == 0)
+            #expect(fake.messages(in: "DU0BOB").first?.updateCount == 1)
 
             // The last SLA runs out: `then reject` expires it, decided by system:timeout, and every message loses its buttons.
             env.clock.advance(by: 7200)
@@ -288,7 +294,14 @@ struct EscalationFlowTests {
             #expect(expired.status == .expired)
             #expect(expired.decision?.by == "system:timeout")
             #expect(expired.decision?.reason?.hasSuffix("it ends with `then approve`, which approves low-risk requests only, and this one is high risk.") == true)
-            _ = try await fake.waitForCalls("chat.update", count: 2)
+            // Both channel messages show the outcome, without buttons (posted before it and updated, or posted after).
+            try await SlackFlowTests.waitUntil {
+                let messages = fake.messages(in: Self.channel).filter { $0.threadTS == nil }.map { SlackFlowTests.text(of: $0) }
+                return messages.count == 2 && messages.allSatisfy { !$0.contains("gatehouse.approve") }
+            }
+            let texts = fake.messages(in: Self.channel).filter { $0.threadTS == nil }.map { SlackFlowTests.text(of: $0) }
+            #expect(texts.contains { $0.contains("Low") && $0.contains("Approved") })
+            #expect(texts.contains { $0.contains("High") && $0.contains("Expired") })
         }
     }
 

@@ -187,16 +187,27 @@ struct SlackFlowTests {
         }
     }
 
-    @Test("updates queued one after another for a request are sent once: each shows the state when it runs")
+    @Test("an update is sent only to a message that does not show the request's state yet: queued updates send a change once")
     func queuedUpdatesCoalesce() async throws {
         try await Self.withSlack { env, fake, slack in
             let created = try await slack.client.createApproval(key: env.requestKey)
             try await Self.waitUntil { try await env.database.slackMessages(for: created.id).count == 1 }
             let key = "slack:\(created.id.rawValue)"
-            try await env.database.enqueueOutboxItems(Array(repeating: NewOutboxItem(
-                kind: SlackOutboxKind.update, approvalID: created.id, orderingKey: key, payload: .object([:])), count: 3))
+            let updates = Array(repeating: NewOutboxItem(
+                kind: SlackOutboxKind.update, approvalID: created.id, orderingKey: key, payload: .object([:])), count: 3)
+            // Nothing changed since the post: the message already shows it.
+            try await env.database.enqueueOutboxItems(updates)
+            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
+            #expect(fake.calls("chat.update").isEmpty)
+
+            _ = try await slack.click(.approve, on: created.id, by: "U0ALICE")
+            try await env.database.enqueueOutboxItems(updates)
             try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.calls("chat.update").count == 1)
+            #expect(Self.text(of: fake.messages(in: "C0APPROVALS").first).contains("Approved"))
+            // Each message remembers what it shows, not just whether it was updated.
+            let shown = try #require(try await env.database.slackMessages(for: created.id).first?.shownSHA256)
+            #expect(shown.count == 64)
         }
     }
 

@@ -536,7 +536,7 @@ struct ChainStorageTests {
         #expect(try await db.approval(id)?.status == .expired)
     }
 
-    @Test("a v4 database migrates to v5: thread replies stay out of updates, DMs and the channel message follow the state")
+    @Test("a v4 database migrates to v6: thread replies stay out of updates, DMs and the channel message follow the state, what they show is unknown")
     func migrationFromV4() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -552,7 +552,8 @@ struct ChainStorageTests {
             try queue.inDatabase { db in
                 try db.execute(sql: "ALTER TABLE slack_message DROP COLUMN header")
                 try db.execute(sql: "ALTER TABLE slack_message DROP COLUMN follows_state")
-                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v5-dm-headers-and-reminders'")
+                try db.execute(sql: "ALTER TABLE slack_message DROP COLUMN shown_sha256")
+                try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier IN ('v5-dm-headers-and-reminders', 'v6-slack-message-digests')")
                 for (kind, ts) in [("channel", "1.1"), ("thread", "1.2"), ("dm", "1.3")] {
                     try db.execute(
                         sql: "INSERT INTO slack_message (approval_id, kind, channel, ts, posted_at) VALUES (?, ?, 'C1', ?, 0)",
@@ -563,11 +564,13 @@ struct ChainStorageTests {
         }
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().last == "v5-dm-headers-and-reminders")
+        #expect(try db.appliedMigrations().suffix(2) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests"])
         let messages = try await db.slackMessages(for: approval.id)
         #expect(messages.map(\.kind) == [.channel, .thread, .dm])
         #expect(messages.map(\.followsState) == [true, false, true])
         #expect(messages.allSatisfy { $0.header == nil })
+        // What they show is unknown, so the next update sends them all.
+        #expect(messages.allSatisfy { $0.shownSHA256 == nil })
     }
 
     @Test("a v3 audit log migrates to v4 entry for entry: the chain still verifies and grows, the triggers still refuse, the hash index is gone")
