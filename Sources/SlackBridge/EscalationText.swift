@@ -72,6 +72,13 @@ public enum EscalationText {
         }
     }
 
+    /// A reminder DM once the request is decided: it asked for a decision, and now says none is needed and why.
+    /// "“Deploy api” is no longer waiting for you. :white_check_mark: *Approved* by <@U1> · <date>"
+    static func settledReminder(_ approval: Approval) -> String {
+        let outcome = ApprovalMessage.outcomeText(approval).prefix { $0 != "\n" }
+        return SlackText.fit("“\(Mrkdwn.escape(approval.action))” is no longer waiting for you. " + outcome, BlockKitLimits.messageText)
+    }
+
     private static func sentence(_ clause: String) -> String {
         guard let first = clause.first else { return clause }
         return "It " + String(first) + clause.dropFirst() + "."

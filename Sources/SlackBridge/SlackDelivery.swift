@@ -87,13 +87,13 @@ public struct SlackDelivery: OutboxHandler {
         // queued one after another (several overdue steps after a restart, say) send the new content once.
         let approval = try await approval(of: item)
         let rendered = ApprovalMessage.render(approval)
-        for message in try await messages(of: approval.id) where message.followsState {
-            let blocks = Self.blocks(rendered.blocks, header: message.header)
-            let shown = Self.digest(text: rendered.text, blocks: blocks)
+        for message in try await messages(of: approval.id) {
+            guard let content = Self.content(of: message, for: approval, rendered: rendered) else { continue }
+            let shown = Self.digest(text: content.text, blocks: content.blocks ?? [])
             // Already showing this: a DM posted after the change this update is for, or one updated before a retry.
             if let shown, message.shownSHA256 == shown { continue }
             do {
-                try await slack.updateMessage(channel: message.channel, ts: message.ts, text: rendered.text, blocks: blocks)
+                try await slack.updateMessage(channel: message.channel, ts: message.ts, text: content.text, blocks: content.blocks)
             } catch .api("message_not_found") {
                 continue  // deleted by someone in Slack: nothing left to update
             } catch {
@@ -106,6 +106,17 @@ public struct SlackDelivery: OutboxHandler {
                 throw .retry("database: \(error)")
             }
         }
+    }
+
+    /// What `message` is to show now, or `nil` to leave it as it is: the request as the channel shows it (below a DM's
+    /// header) for the messages that follow the state; for a reminder DM, one line with the outcome once the request
+    /// is decided; thread replies never change.
+    static func content(
+        of message: SlackMessageRecord, for approval: Approval, rendered: (text: String, blocks: [Block])
+    ) -> (text: String, blocks: [Block]?)? {
+        if message.followsState { return (rendered.text, blocks(rendered.blocks, header: message.header)) }
+        guard message.kind == .dm, approval.status != .pending else { return nil }
+        return (EscalationText.settledReminder(approval), nil)
     }
 
     /// What a message shows, as the SHA-256 of its text and its blocks' JSON (keys sorted): equal digests, same
@@ -125,8 +136,8 @@ public struct SlackDelivery: OutboxHandler {
 
     /// A level is asked: a reply in the request's thread mentioning its approvers, and a DM with the buttons to
     /// each of them (groups expanded, the requester left out). Someone who already has a DM with the buttons (a held
-    /// request asking again, or a person in two levels) gets a short reminder instead, which is never updated, so
-    /// every ping costs one message per person and no more updates later. What a retried step already posted is not
+    /// request asking again, or a person in two levels) gets a short reminder instead, which is updated only once the
+    /// request is decided, so every ping costs one message per person and no more updates while it is pending. What a retried step already posted is not
     /// posted again.
     private func escalate(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
@@ -172,7 +183,7 @@ public struct SlackDelivery: OutboxHandler {
             try await record(SlackMessageRecord(
                 approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
                 outboxItem: item.id, header: hasButtons ? nil : header, followsState: !hasButtons,
-                shownSHA256: hasButtons ? nil : Self.digest(text: rendered.text, blocks: blocks)))
+                shownSHA256: hasButtons ? Self.digest(text: reminder, blocks: []) : Self.digest(text: rendered.text, blocks: blocks)))
         }
     }
 

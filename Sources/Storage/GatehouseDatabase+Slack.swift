@@ -24,8 +24,8 @@ public struct SlackMessageRecord: Sendable, Equatable {
     public var outboxItem: Int64?
     /// A DM's first line, saying why it was sent; kept when the DM is updated.
     public var header: String?
-    /// Whether it is updated when the request changes: the channel message and DMs with buttons are; thread
-    /// replies and reminders are not.
+    /// Whether it shows the request's state and is updated when that changes: the channel message and DMs with
+    /// buttons do; thread replies and reminder DMs do not (a reminder is changed once, when the request is decided).
     public var followsState: Bool
     /// The SHA-256 of the text and blocks it shows now (`SlackDelivery.digest`), or `nil` when unknown.
     public var shownSHA256: String?

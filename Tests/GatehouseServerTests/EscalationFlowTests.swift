@@ -347,7 +347,16 @@ struct EscalationFlowTests {
             try await SlackFlowTests.waitUntil { !Self.hasButtons(fake.message(channel: "DU0ALICE", ts: dms[0].ts)) }
             let decidedDM = fake.message(channel: "DU0ALICE", ts: dms[0].ts)
             #expect(SlackFlowTests.text(of: decidedDM).contains("Still no decision after another 10m"))
-            #expect(fake.messages(in: "DU0ALICE").dropFirst().allSatisfy { $0.updateCount == 0 })
+            // The reminders no longer ask for a decision: each is changed once, to say none is needed and why.
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            let reminders = fake.messages(in: "DU0ALICE").dropFirst()
+            #expect(reminders.count == 3)
+            #expect(reminders.allSatisfy { $0.updateCount == 1 && $0.blocks == nil })
+            #expect(reminders.allSatisfy {
+                $0.text?.hasPrefix("“Deploy api to production” is no longer waiting for you. :hourglass: *Expired* · <!date^") == true
+            }, "\(reminders.map(\.text))")
+            // Thread replies are a record of what happened: never changed.
+            #expect(Self.threadReplies(fake).allSatisfy { $0.updateCount == 0 })
         }
     }
 

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 import SlackAPI
-import SlackBridge
+@testable import SlackBridge
 import Testing
 
 /// What messages say about a request's place in its chain.
@@ -120,6 +120,19 @@ struct EscalationTextTests {
             "It is approved automatically " + SlackText.date(lowLast.nextDeadline) + " if nobody decides (then approve, low risk)."))
         let late = EscalationText.announcement(last, level: 2, repeated: false)
         #expect(late == "No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>.")
+    }
+
+    @Test("a reminder, once decided, says in one line that nobody is waiting any more and what the outcome was")
+    func settledReminder() throws {
+        let rejected = try SampleApprovals.rejectedWithReasonCode()
+        let text = EscalationText.settledReminder(rejected)
+        #expect(text.hasPrefix("“\(rejected.action)” is no longer waiting for you. :no_entry: *Rejected* by <@U034GHIJKL> · <!date^"))
+        #expect(text.hasSuffix("· _Not now_"), "\(text)")
+        // The reason stays in the message with the buttons; a reminder keeps to one line.
+        #expect(!text.contains("\n"))
+        let modified = EscalationText.settledReminder(try SampleApprovals.modified())
+        #expect(modified.contains(":pencil2: *Approved with changes* by <@U056MNOPQR>"))
+        #expect(!modified.contains("Changes"))
     }
 
     @Test("a chain of ten levels with many approvers still renders within Block Kit limits")
