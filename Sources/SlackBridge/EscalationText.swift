@@ -21,26 +21,27 @@ public enum EscalationText {
         return EscalationNote(text: text, deadline: approval.decideBy)
     }
 
-    /// Posted in the request's thread (and at the top of each DM) when `level` is asked: what happened, who is asked
-    /// now, and what happens next. A ping sent late (after a restart, when the request has moved on to a later level)
-    /// leaves out what happens next: the ping for the current level says that.
-    public static func announcement(_ approval: Approval, level: Int, repeated: Bool) -> String {
-        let what = head(approval, level: level, repeated: repeated)
+    /// Posted in the request's thread (and at the top of each DM) when `level` is asked at `now`: what happened, who
+    /// is asked now, and what happens next. A ping sent late (after a restart, when the request has moved on to a later
+    /// level) leaves out what happens next: the ping for the current level says that.
+    public static func announcement(_ approval: Approval, level: Int, repeated: Bool, at now: Date) -> String {
+        let what = head(approval, level: level, repeated: repeated, at: now)
         guard level == approval.escalationLevel else { return what }
         return what + " " + sentence(whatNext(approval))
     }
 
     /// What happened and who is asked now, without what comes next: the line kept at the top of a DM through its
-    /// updates, where the request's own note says what comes next as it changes.
-    public static func head(_ approval: Approval, level: Int, repeated: Bool) -> String {
+    /// updates, where the request's own note says what comes next as it changes. Asking again, it says how long the
+    /// level has waited at `now`, which stays true when asks were missed while the service was down.
+    public static func head(_ approval: Approval, level: Int, repeated: Bool, at now: Date) -> String {
         let chain = approval.chain
         let count = chain.levels.count
         // The requester cannot decide, so is not called on even when the chain names them.
         let who = mentions(chain.level(level).approvers.filter { $0 != .user(approval.requester ?? "") })
         let head: String
         if repeated {
-            let sla = ChainDuration.format(chain.level(level).sla)
-            head = "Still no decision after another \(sla); asking level \(level) of \(count) again: \(who)."
+            let waited = waitedText(now.timeIntervalSince(approval.levelStartedAt))
+            head = "Still no decision after \(waited) at level \(level) of \(count); asking again: \(who)."
         } else {
             let previous = chain.level(level - 1).sla
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
@@ -70,6 +71,13 @@ public enum EscalationText {
             let every = ChainDuration.format(chain.level(level).sla)
             return "asks level \(level) again every \(every) until it expires \(SlackText.date(approval.expiresAt))"
         }
+    }
+
+    /// A time waited, as durations are written, in whole minutes from a minute on: an ask sent a few seconds after its
+    /// deadline reads "40m", not "40m3s".
+    static func waitedText(_ seconds: TimeInterval) -> String {
+        let whole = max(seconds.rounded(.down), 1)
+        return ChainDuration.format(whole < 60 ? whole : (whole / 60).rounded(.down) * 60)
     }
 
     /// A reminder DM once the request is decided: it asked for a decision, and now says none is needed and why.

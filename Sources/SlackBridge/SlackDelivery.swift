@@ -153,7 +153,8 @@ public struct SlackDelivery: OutboxHandler {
             throw .permanent("the escalation names no level")
         }
         let level = min(max(Int(number), 1), approval.chain.levels.count)
-        let announcement = EscalationText.announcement(approval, level: level, repeated: repeated)
+        let now = clock.now
+        let announcement = EscalationText.announcement(approval, level: level, repeated: repeated, at: now)
         let posted = try await messages(of: approval.id)
         let done = posted.filter { $0.outboxItem == item.id }
 
@@ -170,7 +171,7 @@ public struct SlackDelivery: OutboxHandler {
         }
         let recipients = users.filter { $0 != approval.requester }.prefix(Self.dmLimit)
         let rendered = ApprovalMessage.render(approval)
-        let header = EscalationText.head(approval, level: level, repeated: repeated)
+        let header = EscalationText.head(approval, level: level, repeated: repeated, at: now)
         let blocks = Self.blocks(rendered.blocks, header: header)
         let reminder = SlackText.fit(
             announcement + " Decide with the buttons of my first message about “\(Mrkdwn.escape(approval.action))”.",

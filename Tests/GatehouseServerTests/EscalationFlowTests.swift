@@ -323,7 +323,11 @@ struct EscalationFlowTests {
                 // neither the channel message nor the DM is updated; until the last ask, after which it expires.
                 #expect(fake.calls("chat.update").count == (ping < 4 ? 0 : 2), "ping \(ping)")
             }
-            #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("asking level 1 of 1 again: <@U0ALICE>") == true })
+            // Each ask says how long level 1 has waited.
+            #expect(Self.threadReplies(fake).map { $0.text?.components(separatedBy: ";").first } == [10, 20, 30, 40].map {
+                "Still no decision after \($0)m at level 1 of 1"
+            })
+            #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("; asking again: <@U0ALICE>.") == true })
             // One DM with the buttons, then plain reminders that are never updated: updates do not grow with each ping.
             try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             let dms = fake.messages(in: "DU0ALICE")
@@ -340,13 +344,13 @@ struct EscalationFlowTests {
                 #expect(text.contains(" if nobody decides"))
                 #expect(!text.contains("again every"))
             }
-            #expect(SlackFlowTests.text(of: dms[0]).contains("Still no decision after another 10m; asking level 1 of 1 again"))
+            #expect(SlackFlowTests.text(of: dms[0]).contains("Still no decision after 10m at level 1 of 1; asking again"))
             env.clock.advance(by: 300)
             try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
             #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 4)
             try await SlackFlowTests.waitUntil { !Self.hasButtons(fake.message(channel: "DU0ALICE", ts: dms[0].ts)) }
             let decidedDM = fake.message(channel: "DU0ALICE", ts: dms[0].ts)
-            #expect(SlackFlowTests.text(of: decidedDM).contains("Still no decision after another 10m"))
+            #expect(SlackFlowTests.text(of: decidedDM).contains("Still no decision after 10m at level 1 of 1"))
             // The latest reminder, the one alice's DM shows last, no longer asks for a decision: it is changed once, to
             // say none is needed and why. The older ones are left as they are.
             try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
@@ -415,6 +419,41 @@ struct EscalationFlowTests {
         #expect(fake.calls("chat.postMessage").count == 1)
         #expect(fake.calls("conversations.open").isEmpty)
         #expect(fake.calls("chat.update").count == 1)
+        await fake.stop()
+    }
+
+    @Test("a held request that missed many asks while the service was down is asked once at the restart, saying how long it waited, then on its rhythm")
+    func restartWithMissedHoldAsks() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        let configuration = env.slackConfiguration(fake)
+        try await env.database.setChain(EscalationChain(name: "db", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .hold), by: "U0ADMIN")
+        let start = env.clock.now
+        let id = try await env.application(configuration: configuration).test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"db""#)
+            let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
+            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            return id
+        }
+        try env.database.close()
+        // Down for 3h5m: 18 asks were due meanwhile.
+        env.clock.advance(by: 3 * 3600 + 5 * 60)
+        let reopened = try env.reopenDatabase()
+        try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
+            _ = try await fake.waitForCalls("chat.postMessage", count: 3)  // a thread reply and a DM
+            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            #expect(Self.threadReplies(fake).map { $0.text?.components(separatedBy: ";").first } == ["Still no decision after 3h5m at level 1 of 1"])
+            // The next ask keeps the rhythm of the level, not of the restart.
+            #expect(try await reopened.approval(id)?.nextDeadline == start.addingTimeInterval(3 * 3600 + 10 * 60))
+            env.clock.advance(by: 5 * 60)
+            _ = try await fake.waitForCalls("chat.postMessage", count: 5)
+            #expect(Self.threadReplies(fake).last?.text?.hasPrefix("Still no decision after 3h10m at level 1 of 1; asking again") == true)
+        }
+        let escalations = try await reopened.auditEntries(approvalID: id).filter { $0.kind == "escalated" }
+        try reopened.close()
+        #expect(escalations.count == 2)
+        #expect(escalations.allSatisfy { $0.details["repeated"] == .bool(true) })
         await fake.stop()
     }
 

@@ -88,37 +88,42 @@ struct EscalationTextTests {
         let filed = ApprovalRequest(action: "Swap", payload: .object([:]), gate: "pair", requester: "U0BOB")
             .approval(id: SampleApprovals.id(41), ownerKey: "ci", at: SampleApprovals.filedAt, chain: chain)
         let again = try #require(filed.advancing(at: filed.nextDeadline)).after
-        #expect(EscalationText.announcement(again, level: 1, repeated: true).hasPrefix(
-            "Still no decision after another 1m; asking level 1 of 1 again: <@U0ALICE>."))
+        #expect(EscalationText.announcement(again, level: 1, repeated: true, at: filed.nextDeadline).hasPrefix(
+            "Still no decision after 1m at level 1 of 1; asking again: <@U0ALICE>."))
     }
 
     @Test("the announcement says what happened, who is asked now, and what comes next")
     func announcement() throws {
         let second = try Self.atLevel(2, Self.filed())
-        let text = EscalationText.announcement(second, level: 2, repeated: false)
+        let text = EscalationText.announcement(second, level: 2, repeated: false, at: second.levelStartedAt)
         #expect(text.hasPrefix("No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>."))
         #expect(text.contains("It escalates to level 3 " + SlackText.date(second.nextDeadline) + "."))
     }
 
-    @Test("a hold re-ping says it is asking again and when it asks next; each final action reads as a sentence; a late ping for a level already passed leaves out what comes next")
+    @Test("a hold re-ping says how long the level has waited and how often it asks; each final action reads as a sentence; a late ping for a level already passed leaves out what comes next")
     func repeatedAndLate() throws {
         var hold = Self.chain
         hold.finalAction = .hold
         let last = try Self.atLevel(3, Self.filed(hold))
         let again = try #require(last.advancing(at: last.nextDeadline)).after
-        #expect(EscalationText.announcement(again, level: 3, repeated: true) ==
-            "Still no decision after another 2h; asking level 3 of 3 again: <@U0DAVE>. It asks level 3 again every 2h until it expires "
+        #expect(EscalationText.announcement(again, level: 3, repeated: true, at: last.nextDeadline) ==
+            "Still no decision after 2h at level 3 of 3; asking again: <@U0DAVE>. It asks level 3 again every 2h until it expires "
             + SlackText.date(again.expiresAt) + ".")
+        // Sent a few seconds after its deadline, or hours late after a restart: the time waited, in whole minutes.
+        #expect(EscalationText.head(again, level: 3, repeated: true, at: last.nextDeadline.addingTimeInterval(4))
+            == "Still no decision after 2h at level 3 of 3; asking again: <@U0DAVE>.")
+        #expect(EscalationText.head(again, level: 3, repeated: true, at: last.nextDeadline.addingTimeInterval(3 * 3600 + 5 * 60 + 12))
+            == "Still no decision after 5h5m at level 3 of 3; asking again: <@U0DAVE>.")
         // The note names no time for the next ask, so it reads the same from one ask to the next.
         #expect(EscalationText.note(for: again) == EscalationText.note(for: last))
-        #expect(EscalationText.announcement(last, level: 3, repeated: false).hasSuffix(
+        #expect(EscalationText.announcement(last, level: 3, repeated: false, at: last.levelStartedAt).hasSuffix(
             "It asks level 3 again every 2h until it expires " + SlackText.date(last.expiresAt) + "."))
         var approve = Self.chain
         approve.finalAction = .approve
         let lowLast = try Self.atLevel(3, Self.filed(approve, risk: .low))
-        #expect(EscalationText.announcement(lowLast, level: 3, repeated: false).hasSuffix(
+        #expect(EscalationText.announcement(lowLast, level: 3, repeated: false, at: lowLast.levelStartedAt).hasSuffix(
             "It is approved automatically " + SlackText.date(lowLast.nextDeadline) + " if nobody decides (then approve, low risk)."))
-        let late = EscalationText.announcement(last, level: 2, repeated: false)
+        let late = EscalationText.announcement(last, level: 2, repeated: false, at: last.levelStartedAt)
         #expect(late == "No decision after 30m; escalated to level 2 of 3: <!subteam^S0SRE>.")
     }
 
@@ -143,7 +148,7 @@ struct EscalationTextTests {
         let approval = try Self.atLevel(10, Self.filed(chain))
         let rendered = ApprovalMessage.render(approval)
         #expect(BlockKitLimits.problems(inMessageBlocks: rendered.blocks, text: rendered.text) == [])
-        let announcement = EscalationText.announcement(approval, level: 10, repeated: false)
+        let announcement = EscalationText.announcement(approval, level: 10, repeated: false, at: approval.levelStartedAt)
         #expect(BlockKitLimits.length(announcement) < BlockKitLimits.messageText)
     }
 }
