@@ -90,9 +90,9 @@ public struct SlackDelivery: OutboxHandler {
         let messages = try await messages(of: approval.id)
         // Of a person's reminders only the latest, the one their DM shows last, is changed once decided: a held request
         // can leave hundreds, and changing them all would be a burst of updates nobody reads.
-        let latestReminders = Set(Dictionary(grouping: messages.filter { $0.kind == .dm && !$0.followsState }, by: \.channel)
-            .compactMap { $0.value.last?.ts })
-        for message in messages where message.followsState || latestReminders.contains(message.ts) {
+        let latestReminder = Dictionary(grouping: messages.filter { $0.kind == .dm && !$0.followsState }, by: \.channel)
+            .compactMapValues { $0.last?.ts }
+        for message in messages where message.followsState || latestReminder[message.channel] == message.ts {
             guard let content = Self.content(of: message, for: approval, rendered: rendered) else { continue }
             let shown = Self.digest(text: content.text, blocks: content.blocks ?? [])
             // Already showing this: a DM posted after the change this update is for, or one updated before a retry.
@@ -142,8 +142,8 @@ public struct SlackDelivery: OutboxHandler {
     /// A level is asked: a reply in the request's thread mentioning its approvers, and a DM with the buttons to
     /// each of them (groups expanded, the requester left out). Someone who already has a DM with the buttons (a held
     /// request asking again, or a person in two levels) gets a short reminder instead, which is not updated while the
-    /// request is pending (the latest one is, once, when it is decided), so every ping costs one message per person. What a retried step already posted is not
-    /// posted again.
+    /// request is pending (the latest one is, once, when it is decided), so every ping costs one message per person.
+    /// What a retried step already posted is not posted again.
     private func escalate(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
         // Decided before the ping went out: the update that follows says so; nobody needs asking any more.

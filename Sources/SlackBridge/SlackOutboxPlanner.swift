@@ -34,8 +34,8 @@ public struct SlackOutboxPlanner: OutboxPlanner {
         // Messages show the request's status and its escalation note, so they are updated when either changes. A held
         // request asking its last level again keeps its note (it names no time for the next ask) and leaves them alone,
         // except at its last ask, after which it expires: the note then says so.
-        let before = transition.before.flatMap(EscalationText.note(for:))
-        if transition.before?.status != transition.after.status || before != EscalationText.note(for: transition.after) {
+        let noteBefore = transition.before.flatMap(EscalationText.note(for:))
+        if transition.before?.status != transition.after.status || noteBefore != EscalationText.note(for: transition.after) {
             items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
         }
         return items
