@@ -82,6 +82,7 @@ public final class FakeSlackWebAPI: Sendable {
         var server: LocalHTTPServer?
         var calls: [RecordedCall] = []
         var failures: [String: [(failure: FakeFailure, remaining: Int)]] = [:]
+        var holds: [String: [FakeHold]] = [:]
         var messages: [String: [StoredMessage]] = [:]
         var ephemeral: [StoredMessage] = []
         var views: [String: View] = [:]
@@ -145,6 +146,13 @@ public final class FakeSlackWebAPI: Sendable {
     public func fail(_ method: String, with failure: FakeFailure, times: Int = 1) {
         guard times > 0 else { return }
         state.withLock { $0.failures[method, default: []].append((failure, times)) }
+    }
+
+    /// Keeps the next call to `method` waiting, before it is answered or recorded, until the returned hold is released.
+    public func hold(_ method: String) -> FakeHold {
+        let hold = FakeHold()
+        state.withLock { $0.holds[method, default: []].append(hold) }
+        return hold
     }
 
     /// What `users.info` answers for `user.id`; other IDs get a default user (name = ID lowercased, `Europe/Berlin`).
@@ -235,6 +243,13 @@ extension FakeSlackWebAPI {
     private func respond(to request: Request, context: some RequestContext) async throws -> Response {
         let method = context.parameters.get("method") ?? ""
         let bytes = Array(try await request.body.collect(upTo: 4 << 20).readableBytesView)
+        let hold = state.withLock { state -> FakeHold? in
+            guard var queue = state.holds[method], !queue.isEmpty else { return nil }
+            let first = queue.removeFirst()
+            state.holds[method] = queue.isEmpty ? nil : queue
+            return first
+        }
+        await hold?.hold()
         let contentType = request.headers[.contentType]
         let query = request.uri.query
         var body: [String: JSON] = [:]

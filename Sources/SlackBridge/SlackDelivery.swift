@@ -181,6 +181,9 @@ public struct SlackDelivery: OutboxHandler {
             let dm = try await call("conversations.open") { () throws(SlackAPIError) in
                 try await slack.openConversation(users: [user])
             }
+            // Decided while the DMs go out (a large group, a slow Slack): the rest would only ask for what is done,
+            // and the update that follows the decision shows the outcome in those already sent.
+            guard try await self.approval(of: item).status == .pending else { return }
             let message = try await call("chat.postMessage") { () throws(SlackAPIError) in
                 hasButtons
                     ? try await slack.postMessage(channel: dm, text: reminder, blocks: nil, threadTS: nil)

@@ -273,6 +273,30 @@ struct EscalationFlowTests {
         }
     }
 
+    @Test("a decision made while an escalation's DMs go out stops the rest: nobody is asked for what is done")
+    func decisionDuringDMs() async throws {
+        try await Self.withChain { env, fake, slack in
+            let id = try await Self.fileDeploy(env, fake, slack)
+            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            // Slack is slow to open the first DM; meanwhile someone rejects the request through the API.
+            let slowOpen = fake.hold("conversations.open")
+            defer { slowOpen.release() }
+            env.clock.advance(by: 1800)
+            await slowOpen.arrived()
+            let decided = try await slack.client.call(
+                .post, "/v1/approvals/\(id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"carol","reason":"not now"}"#)
+            #expect(decided.status == .ok)
+            slowOpen.release()
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            // The thread reply went out before the decision; no DM after it.
+            #expect(Self.threadReplies(fake).count == 1)
+            #expect(fake.messages(in: "DU0BOB").isEmpty && fake.messages(in: "DU0CAROL").isEmpty)
+            #expect(try await env.database.slackMessages(for: id).filter { $0.kind == .dm }.isEmpty)
+            let main = SlackFlowTests.text(of: fake.messages(in: Self.channel).first)
+            #expect(main.contains("Rejected") && !Self.hasButtons(fake.messages(in: Self.channel).first))
+        }
+    }
+
     @Test("then approve applies to low risk only; other risks expire")
     func thenApprove() async throws {
         let chain = EscalationChain(name: "docs", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .approve)

@@ -1,0 +1,56 @@
+import Synchronization
+
+/// A call the stand-in Slack server keeps waiting until the test releases it: a slow Slack, at the moment the test
+/// chooses. Made by `FakeSlackWebAPI.hold(_:)`.
+public final class FakeHold: Sendable {
+    private struct State {
+        var arrived = false
+        var released = false
+        var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
+        var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+    }
+
+    private let state = Mutex(State())
+
+    init() {}
+
+    /// Returns once the held call has reached the server (it is then waiting for `release()`).
+    public func arrived() async {
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                if state.arrived { return true }
+                state.arrivalWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+
+    /// Lets the held call be answered. Safe to call more than once, and before the call came.
+    public func release() {
+        let waiters = state.withLock { state in
+            state.released = true
+            defer { state.releaseWaiters = [] }
+            return state.releaseWaiters
+        }
+        for waiter in waiters { waiter.resume() }
+    }
+
+    /// Called by the server for the held call: marks it arrived, then waits for `release()`.
+    func hold() async {
+        let arrivals = state.withLock { state in
+            state.arrived = true
+            defer { state.arrivalWaiters = [] }
+            return state.arrivalWaiters
+        }
+        for waiter in arrivals { waiter.resume() }
+        await withCheckedContinuation { continuation in
+            let now = state.withLock { state in
+                if state.released { return true }
+                state.releaseWaiters.append(continuation)
+                return false
+            }
+            if now { continuation.resume() }
+        }
+    }
+}
