@@ -70,7 +70,9 @@ public struct SlackDelivery: OutboxHandler {
             try await slack.postMessage(channel: channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil)
         }
         // The link is a convenience for the API's `links.slack`; the post stands without it.
-        let permalink = try? await slack.permalink(channel: posted.channel, messageTS: posted.ts)
+        let permalink = try? await Self.uninterrupted { () throws(SlackAPIError) in
+            try await slack.permalink(channel: posted.channel, messageTS: posted.ts)
+        }.get()
         do {
             try await database.recordSlackMessage(
                 SlackMessageRecord(
@@ -97,12 +99,14 @@ public struct SlackDelivery: OutboxHandler {
             let shown = Self.digest(text: content.text, blocks: content.blocks ?? [])
             // Already showing this: a DM posted after the change this update is for, or one updated before a retry.
             if let shown, message.shownSHA256 == shown { continue }
-            do {
+            try Self.refuseWhenStopping("chat.update")
+            let updated = await Self.uninterrupted { () throws(SlackAPIError) in
                 try await slack.updateMessage(channel: message.channel, ts: message.ts, text: content.text, blocks: content.blocks)
-            } catch .api("message_not_found") {
-                continue  // deleted by someone in Slack: nothing left to update
-            } catch {
-                throw failure("chat.update", error)
+            }
+            switch updated {
+            case .success: break
+            case .failure(.api("message_not_found")): continue  // deleted by someone in Slack: nothing left to update
+            case .failure(let error): throw failure("chat.update", error)
             }
             guard let shown else { continue }
             do {
@@ -213,12 +217,34 @@ public struct SlackDelivery: OutboxHandler {
         }
     }
 
-    private func call<T>(_ method: String, _ body: () async throws(SlackAPIError) -> T) async throws(OutboxFailure) -> T {
-        do {
-            return try await body()
-        } catch {
-            throw failure(method, error)
+    /// One Web API call. While the service stops, no call is started (the item is retried after the restart), but one
+    /// already on its way runs to its end: Slack may act on it, and what it did must be recorded, or the restart would
+    /// do it again (post the request twice). The client's timeout bounds the wait.
+    private func call<T: Sendable>(
+        _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
+    ) async throws(OutboxFailure) -> T {
+        try Self.refuseWhenStopping(method)
+        switch await Self.uninterrupted(body) {
+        case .success(let value): return value
+        case .failure(let error): throw failure(method, error)
         }
+    }
+
+    private static func refuseWhenStopping(_ method: String) throws(OutboxFailure) {
+        if Task.isCancelled { throw .retry("\(method): not sent, the service is stopping") }
+    }
+
+    /// Runs `body` to its end whether or not the caller is cancelled meanwhile.
+    private static func uninterrupted<T: Sendable>(
+        _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
+    ) async -> Result<T, SlackAPIError> {
+        await Task { () async -> Result<T, SlackAPIError> in
+            do throws(SlackAPIError) {
+                return .success(try await body())
+            } catch {
+                return .failure(error)
+            }
+        }.value
     }
 
     private func failure(_ method: String, _ error: SlackAPIError) -> OutboxFailure {

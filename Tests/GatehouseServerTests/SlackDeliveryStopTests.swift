@@ -1,0 +1,60 @@
+import ApprovalCore
+import Foundation
+import GatehouseTestSupport
+import SlackAPI
+import SlackBridge
+import Storage
+import Testing
+
+/// The service stopping (its tasks cancelled) while Slack deliveries are under way, against the stand-in Slack server.
+@Suite("Slack delivery while the service stops")
+struct SlackDeliveryStopTests {
+    @Test("a post already on its way when the service stops runs to its end and is recorded, so it is never posted twice; nothing new starts")
+    func postOnItsWay() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        let clock = env.clock
+        let client = URLSessionSlackClient(token: fake.token, baseURL: fake.baseURL, pacing: 0, now: { clock.now })
+        let delivery = SlackDelivery(slack: client, database: env.database, channel: "C0APPROVALS", clock: clock, onError: { _, _ in })
+        let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: clock.now)
+        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
+        let key = "slack:\(approval.id.rawValue)"
+        try await env.database.enqueueOutboxItems([
+            NewOutboxItem(kind: SlackOutboxKind.post, approvalID: approval.id, orderingKey: key, payload: .object([:]))
+        ])
+        let post = try #require(try await env.database.claimDueOutboxItems(now: clock.now).first)
+
+        // Slack is slow to answer the post; the service stops meanwhile.
+        let slowPost = fake.hold("chat.postMessage")
+        defer { slowPost.release() }
+        let delivering = Task { try await delivery.deliver(post) }
+        await slowPost.arrived()
+        delivering.cancel()
+        slowPost.release()
+        try await delivering.value
+        #expect(try await env.database.slackMessages(for: approval.id).map(\.kind) == [.channel])
+        // The item was not marked done before the stop, so it is delivered again after the restart: no second post.
+        try await delivery.deliver(post)
+        #expect(fake.calls("chat.postMessage").count == 1)
+        #expect(fake.messages(in: "C0APPROVALS").count == 1)
+
+        // Once the service is stopping, no call is started: the item is retried after the restart.
+        try await env.database.enqueueOutboxItems([NewOutboxItem(
+            kind: SlackOutboxKind.ephemeral, approvalID: approval.id, orderingKey: nil,
+            payload: .object(["channel": .string("C0APPROVALS"), "user": .string("U0ALICE"), "text": .string("hi")]))])
+        let reply = try #require(try await env.database.claimDueOutboxItems(now: clock.now, kinds: [SlackOutboxKind.ephemeral]).first)
+        let stopping = Task {
+            withUnsafeCurrentTask { $0?.cancel() }
+            try await delivery.deliver(reply)
+        }
+        await #expect {
+            try await stopping.value
+        } throws: { error in
+            guard case .retry(let reason, _) = error as? OutboxFailure else { return false }
+            return reason.contains("the service is stopping")
+        }
+        #expect(fake.calls("chat.postEphemeral").isEmpty)
+        await fake.stop()
+    }
+}
