@@ -46,9 +46,13 @@ struct CallbackDelivery: OutboxHandler {
             request.setValue(timestamp, forHTTPHeaderField: "X-Gatehouse-Timestamp")
             request.setValue(Self.signature(secret: secret, timestamp: timestamp, body: body), forHTTPHeaderField: "X-Gatehouse-Signature")
         }
+        // While the service stops no callback starts; one on its way runs to its end, so a receiver that took it is
+        // not sent it again after the restart. The poster's timeout bounds the wait.
+        if Task.isCancelled { throw .retry("not sent, the service is stopping") }
+        let poster = self.poster
         let status: Int
         do {
-            status = try await poster.send(request).status
+            status = try await Task { [request] in try await poster.send(request).status }.value
         } catch {
             throw .retry("request failed: \(error.localizedDescription)")
         }

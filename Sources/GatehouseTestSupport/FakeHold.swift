@@ -1,7 +1,7 @@
 import Synchronization
 
-/// A call the stand-in Slack server keeps waiting until the test releases it: a slow Slack, at the moment the test
-/// chooses. Made by `FakeSlackWebAPI.hold(_:)`.
+/// A call a test server keeps waiting until the test releases it: a slow Slack or receiver, at the moment the test
+/// chooses. `FakeSlackWebAPI.hold(_:)` makes one for a Web API method; a test's own handler calls `holdHere()`.
 public final class FakeHold: Sendable {
     private struct State {
         var arrived = false
@@ -12,7 +12,7 @@ public final class FakeHold: Sendable {
 
     private let state = Mutex(State())
 
-    init() {}
+    public init() {}
 
     /// Returns once the held call has reached the server (it is then waiting for `release()`).
     public func arrived() async {
@@ -36,8 +36,8 @@ public final class FakeHold: Sendable {
         for waiter in waiters { waiter.resume() }
     }
 
-    /// Called by the server for the held call: marks it arrived, then waits for `release()`.
-    func hold() async {
+    /// Called by the server's handler for the held call: marks it arrived, then waits for `release()`.
+    public func holdHere() async {
         let arrivals = state.withLock { state in
             state.arrived = true
             defer { state.arrivalWaiters = [] }

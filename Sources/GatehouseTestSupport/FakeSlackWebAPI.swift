@@ -249,7 +249,7 @@ extension FakeSlackWebAPI {
             state.holds[method] = queue.isEmpty ? nil : queue
             return first
         }
-        await hold?.hold()
+        await hold?.holdHere()
         let contentType = request.headers[.contentType]
         let query = request.uri.query
         var body: [String: JSON] = [:]

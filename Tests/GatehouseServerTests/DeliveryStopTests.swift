@@ -1,14 +1,18 @@
 import ApprovalCore
 import Foundation
+@testable import GatehouseServer
 import GatehouseTestSupport
+import Hummingbird
 import SlackAPI
 import SlackBridge
 import Storage
+import Synchronization
 import Testing
 
-/// The service stopping (its tasks cancelled) while Slack deliveries are under way, against the stand-in Slack server.
-@Suite("Slack delivery while the service stops")
-struct SlackDeliveryStopTests {
+/// The service stopping (its tasks cancelled) while deliveries are under way: Slack calls against the stand-in Slack
+/// server, callbacks against a receiver on loopback.
+@Suite("Deliveries while the service stops")
+struct DeliveryStopTests {
     @Test("a post already on its way when the service stops runs to its end and is recorded, so it is never posted twice; nothing new starts")
     func postOnItsWay() async throws {
         let env = try await TestEnvironment()
@@ -56,5 +60,37 @@ struct SlackDeliveryStopTests {
         }
         #expect(fake.calls("chat.postEphemeral").isEmpty)
         await fake.stop()
+    }
+
+    @Test("a callback already on its way when the service stops runs to its end, so the receiver that took it is not sent it again")
+    func callbackOnItsWay() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let slowReceiver = FakeHold()
+        defer { slowReceiver.release() }
+        let received = Mutex(0)
+        let router = Router()
+        router.post("hook") { _, _ -> HTTPResponse.Status in
+            await slowReceiver.holdHere()
+            received.withLock { $0 += 1 }
+            return .noContent
+        }
+        let receiver = try await LocalHTTPServer.start(router: router)
+        let delivery = CallbackDelivery(database: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil)
+        let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: env.clock.now)
+        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
+        try await env.database.enqueueOutboxItems([NewOutboxItem(
+            kind: CallbackOutboxPlanner.kind, approvalID: approval.id, orderingKey: nil,
+            payload: .object(["url": .string(receiver.baseURL.absoluteString + "hook")]))])
+        let item = try #require(try await env.database.claimDueOutboxItems(now: env.clock.now).first)
+
+        let delivering = Task { try await delivery.deliver(item) }
+        await slowReceiver.arrived()
+        delivering.cancel()
+        slowReceiver.release()
+        // Answered 204: delivered, so the item is done and not sent again after the restart.
+        try await delivering.value
+        #expect(received.withLock { $0 } == 1)
+        await receiver.stop()
     }
 }
