@@ -17,7 +17,7 @@ public enum EscalationText {
         guard approval.status == .pending, approval.chain != .default, !approval.chain.levels.isEmpty else { return nil }
         let level = approval.escalationLevel
         let text = ":busts_in_silhouette: *Level \(level) of \(approval.chain.levels.count)* of chain `\(Mrkdwn.escape(approval.chain.name))` · "
-            + mentions(approval.currentApprovers) + " · " + whatNext(approval)
+            + callOn(approval, level: level) + " · " + whatNext(approval)
         return EscalationNote(text: text, deadline: approval.decideBy)
     }
 
@@ -36,8 +36,7 @@ public enum EscalationText {
     public static func head(_ approval: Approval, level: Int, repeated: Bool, at now: Date) -> String {
         let chain = approval.chain
         let count = chain.levels.count
-        // The requester cannot decide, so is not called on even when the chain names them.
-        let who = mentions(chain.level(level).approvers.filter { $0 != .user(approval.requester ?? "") })
+        let who = callOn(approval, level: level)
         let head: String
         if repeated {
             let waited = waitedText(now.timeIntervalSince(approval.levelStartedAt))
@@ -47,6 +46,18 @@ public enum EscalationText {
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
         }
         return head
+    }
+
+    /// Whom `level` calls on, as mentions: its approvers but the requester, who may not decide and so is not called on
+    /// even when the chain names them. A level that names nobody else says so, and who still may decide: the earlier
+    /// levels' approvers, or nobody, which only an admin can mend.
+    static func callOn(_ approval: Approval, level: Int) -> String {
+        let requester = EscalationChain.Approver.user(approval.requester ?? "")
+        let own = approval.chain.level(level).approvers.filter { $0 != requester }
+        if !own.isEmpty { return mentions(own) }
+        let earlier = level > 1 ? approval.chain.approvers(upTo: level - 1).filter { $0 != requester } : []
+        if !earlier.isEmpty { return "nobody but the requester, who may not decide; " + mentions(earlier) + " still may" }
+        return "nobody but the requester, who may not decide: ask a Gatehouse admin to fix the chain"
     }
 
     /// What happens at the next deadline, as a clause whose subject is the request, so it reads both after a `·`

@@ -92,6 +92,27 @@ struct EscalationTextTests {
             "Still no decision after 1m at level 1 of 1; asking again: <@U0ALICE>."))
     }
 
+    @Test("a level that names only the requester says so and who still may decide, in the announcement and the note")
+    func levelOfOnlyTheRequester() throws {
+        let chain = EscalationChain(
+            name: "self", levels: [.init(approvers: [.user("U0ALICE")], sla: 60), .init(approvers: [.user("U0BOB")], sla: 300)],
+            finalAction: .hold)
+        let filed = ApprovalRequest(action: "Swap", payload: .object([:]), gate: "self", requester: "U0BOB")
+            .approval(id: SampleApprovals.id(42), ownerKey: "ci", at: SampleApprovals.filedAt, chain: chain)
+        let second = try #require(filed.advancing(at: filed.nextDeadline)).after
+        let ask = EscalationText.announcement(second, level: 2, repeated: false, at: second.levelStartedAt)
+        #expect(ask.hasPrefix("No decision after 1m; escalated to level 2 of 2: nobody but the requester, who may not decide; <@U0ALICE> still may."), "\(ask)")
+        #expect(!ask.contains("<@U0BOB>"))
+        let note = try #require(EscalationText.note(for: second)).text
+        #expect(note.contains("*Level 2 of 2* of chain `self` · nobody but the requester, who may not decide; <@U0ALICE> still may · "), "\(note)")
+        // A first level that names only the requester: nobody may decide, and the note says who can mend it.
+        let alone = EscalationChain(name: "alone", levels: [.init(approvers: [.user("U0BOB")], sla: 60)], finalAction: .reject)
+        let stuck = ApprovalRequest(action: "Swap", payload: .object([:]), gate: "alone", requester: "U0BOB")
+            .approval(id: SampleApprovals.id(43), ownerKey: "ci", at: SampleApprovals.filedAt, chain: alone)
+        #expect(try #require(EscalationText.note(for: stuck)).text.contains(
+            "· nobody but the requester, who may not decide: ask a Gatehouse admin to fix the chain · "))
+    }
+
     @Test("the announcement says what happened, who is asked now, and what comes next")
     func announcement() throws {
         let second = try Self.atLevel(2, Self.filed())
