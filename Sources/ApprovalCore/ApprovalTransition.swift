@@ -131,8 +131,9 @@ extension Approval {
     /// Expires it when its deadline has passed; `nil` when it is not due or not pending.
     public func expiring(at now: Date) -> ApprovalTransition? {
         guard status == .pending, now >= expiresAt else { return nil }
+        // It expired at `expiresAt`, whenever that is noticed (after a restart, say): from then on nothing may use it.
         let decision = Decision(
-            outcome: .expired, by: "system:timeout", at: now, reason: "No decision before the deadline.",
+            outcome: .expired, by: "system:timeout", at: expiresAt, reason: "No decision before the deadline.",
             payload: payload, payloadSHA256: payloadSHA256
         )
         return leaving(to: .expired, with: decision, event: .expired)
@@ -187,8 +188,10 @@ extension Approval {
             let ending = chain.finalAction == .approve
                 ? "it ends with `then approve`, which approves low-risk requests only, and this one is \(risk.rawValue) risk."
                 : "it ends with `then \(chain.finalAction.rawValue)`."
+            // Expired when its chain ended, even if that is noticed later. (`then approve` below takes effect only
+            // when it is recorded: nothing may have run on it before.)
             let decision = Decision(
-                outcome: .expired, by: "system:timeout", at: now,
+                outcome: .expired, by: "system:timeout", at: min(now, nextDeadline),
                 reason: "No decision after the last level of the `\(chain.name)` chain; " + ending,
                 payload: payload, payloadSHA256: payloadSHA256
             )

@@ -279,12 +279,12 @@ struct ApprovalTransitionTests {
         #expect(!transition.effects.contains { if case .deliverCallback = $0 { true } else { false } })
     }
 
-    @Test("expiring(at:) after the deadline records the time it ran, and delivers the callback when set")
+    @Test("expiring(at:) after the deadline records the deadline as the time it expired, however late it runs, and delivers the callback when set")
     func expiresAfterDeadline() throws {
         let late = Fixture.deadline.addingTimeInterval(90)
         let transition = try #require(Fixture.pending(callbackURL: "https://ci.example.com/hook").expiring(at: late))
         #expect(transition.after.status == .expired)
-        #expect(transition.after.decision?.at == late)
+        #expect(transition.after.decision?.at == Fixture.deadline)
         #expect(transition.after.decision?.by == "system:timeout")
         #expect(transition.effects.contains(.deliverCallback(url: "https://ci.example.com/hook")))
         #expect(transition.effects.contains(.wakeWaiters))

@@ -76,7 +76,7 @@ struct ApprovalMessageTests {
             (try SampleApprovals.modified(),
              ":pencil2: *Approved with changes* by <@U056MNOPQR> · \(Self.decidedText) — run the changed payload, not the original\nApproved payload sha256 `f7f456f1fe24…`\n*Changes*\n```+ max_surge: 1\n~ options.canary: true → false\n~ replicas: 3 → 1\n- skip_tests: true```"),
             (try SampleApprovals.expired(),
-             ":hourglass: *Expired* · <!date^1772529301^{date_short_pretty} at {time}|2026-03-03T09:15:01Z> — nobody decided before the deadline"),
+             ":hourglass: *Expired* · <!date^1772529300^{date_short_pretty} at {time}|2026-03-03T09:15:00Z> — nobody decided before the deadline"),
             (try SampleApprovals.cancelled(),
              ":heavy_multiplication_x: *Cancelled* by the requester · <!date^1772443020^{date_short_pretty} at {time}|2026-03-02T09:17:00Z>\n> Superseded by a newer request."),
         ]
