@@ -49,9 +49,16 @@ public struct APIError: HTTPResponseError, Sendable {
         case .notFound:
             self = .notFound
         case .alreadyDecided(let decision):
-            self.init(
-                .conflict, code: error.code,
-                message: "It was already \(decision.outcome.rawValue) by \(decision.byName ?? decision.by) at \(RFC3339.string(from: decision.at)).")
+            let when = RFC3339.string(from: decision.at)
+            // Deciders as the audit log writes them (`U…`, `key:NAME`), with the name given when there is one.
+            let who = decision.by + (decision.byName.map { " (\($0))" } ?? "")
+            let message = switch decision.outcome {
+            case .expired: "It expired at \(when) without a decision."
+            case .cancelled: "It was cancelled by the requester at \(when)."
+            case .modified: "It was already approved with changes by \(who) at \(when)."
+            case .approved, .rejected: "It was already \(decision.outcome.rawValue) by \(who) at \(when)."
+            }
+            self.init(.conflict, code: error.code, message: message)
         case .selfApproval:
             self.init(.forbidden, code: error.code, message: "The requester cannot decide their own request.")
         case .notApprover(let level, let levels, _):

@@ -59,7 +59,7 @@ public struct SlackInteractions: Sendable {
                 _ = try await decide(id, DecisionCommand(.approve, by: user.id, byName: name))
             } catch let error as ApprovalError {
                 if error == .notFound { try await auditUnknown(id, user: user.id) }
-                try await reply(to: user.id, in: channel, Self.refusal(error))
+                try await reply(to: user.id, in: channel, Self.refusal(error, to: user.id))
             } catch let error as SlackAPIError {
                 try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
             }
@@ -105,7 +105,7 @@ public struct SlackInteractions: Sendable {
     private func refused(_ error: ApprovalError, _ approval: Approval, _ probe: DecisionCommand) async throws -> String {
         // The same kind as a refused Approve, whichever button it was.
         try await database.append(AuditEvent(.decisionRefused, approvalID: approval.id, actor: probe.by, details: ["reason": .string(error.code)]))
-        return Self.refusal(error)
+        return Self.refusal(error, to: probe.by)
     }
 
     private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {
@@ -174,7 +174,7 @@ public struct SlackInteractions: Sendable {
             _ = try await decide(value.approvalID, command)
             return .empty
         } catch let error as ApprovalError {
-            return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error)).responseBody)
+            return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error, to: user.id)).responseBody)
         } catch let error as SlackAPIError {
             let message = try await membershipUnknown(error, approval: value.approvalID, user: user.id)
             return .json(ModalError(block: firstInput(of: callback), message: message).responseBody)
@@ -211,31 +211,42 @@ public struct SlackInteractions: Sendable {
     }
 
     /// The refusal for places that show plain text only (a modal's inline error): no mentions, no date tokens.
-    public static func plainRefusal(_ error: ApprovalError) -> String {
+    public static func plainRefusal(_ error: ApprovalError, to user: String) -> String {
         switch error {
         case .alreadyDecided(let decision):
+            let when = RFC3339.string(from: decision.at)
+            switch decision.outcome {
+            case .expired: return "This request expired at \(when) without a decision; nothing was changed."
+            case .cancelled: return "The requester cancelled this request at \(when); nothing was changed."
+            case .approved, .modified, .rejected: break
+            }
+            if decision.by == user { return "You already \(verb(decision.outcome)) this request at \(when); nothing was changed." }
             let who = SlackText.isUserID(decision.by) ? "someone else" : (decision.byName ?? decision.by)
-            return "Already \(decision.outcome.rawValue) by \(who) at \(RFC3339.string(from: decision.at)); nothing was changed."
+            return "Already \(verb(decision.outcome)) by \(who) at \(when); nothing was changed."
         case .notApprover(let level, let levels, _):
             return "You are not among the approvers of this request at level \(level) of \(levels); nothing was changed."
         default:
-            return refusal(error)
+            return refusal(error, to: user)
         }
     }
 
-    /// Why a click changed nothing, for the person who clicked.
-    public static func refusal(_ error: ApprovalError) -> String {
+    /// How a decision reads after "already": "approved", "approved with changes"…
+    static func verb(_ outcome: Decision.Outcome) -> String {
+        outcome == .modified ? "approved with changes" : outcome.rawValue
+    }
+
+    /// Why a click changed nothing, for `user`, who clicked.
+    public static func refusal(_ error: ApprovalError, to user: String) -> String {
         switch error {
         case .alreadyDecided(let decision):
-            let verb: String
+            let when = SlackText.date(decision.at)
             switch decision.outcome {
-            case .approved: verb = "approved"
-            case .modified: verb = "approved with changes"
-            case .rejected: verb = "rejected"
-            case .expired: return "This request expired at \(SlackText.date(decision.at)) without a decision; nothing was changed."
-            case .cancelled: return "The requester cancelled this request at \(SlackText.date(decision.at)); nothing was changed."
+            case .expired: return "This request expired at \(when) without a decision; nothing was changed."
+            case .cancelled: return "The requester cancelled this request at \(when); nothing was changed."
+            case .approved, .modified, .rejected: break
             }
-            return "This request was already \(verb) by \(SlackText.who(decision.by, name: decision.byName)) at \(SlackText.date(decision.at)); nothing was changed."
+            if decision.by == user { return "You already \(verb(decision.outcome)) this request at \(when); nothing was changed." }
+            return "This request was already \(verb(decision.outcome)) by \(SlackText.who(decision.by, name: decision.byName)) at \(when); nothing was changed."
         case .selfApproval:
             return "You filed this request, so someone else has to decide it."
         case .notApprover(let level, let levels, let approvers):

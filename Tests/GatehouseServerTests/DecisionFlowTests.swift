@@ -128,7 +128,8 @@ struct DecisionFlowTests {
             let again = try await client.call(.post, uri, key: env.decideKey, body: #"{"outcome":"approve","as":"dave"}"#)
             #expect(again.status == .conflict)
             #expect(again.errorCode == "already_decided")
-            #expect(again["error"]?["message"]?.stringValue?.contains("carol") == true)
+            // Who decided, as the audit log writes it, with the name given.
+            #expect(again["error"]?["message"]?.stringValue?.hasPrefix("It was already rejected by key:root (carol) at ") == true, "\(again)")
             let final = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
             #expect(final["status"] == .string("rejected"))
         }
@@ -206,6 +207,7 @@ struct DecisionFlowTests {
             let decide = try await client.call(
                 .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"x"}"#)
             #expect(decide.errorCode == "already_decided")
+            #expect(decide["error"]?["message"]?.stringValue?.hasPrefix("It was cancelled by the requester at ") == true, "\(decide)")
 
             let other = try await client.createApproval(key: env.requestKey)
             let byLead = try await client.call(.post, "/v1/approvals/\(other.id)/cancel", key: env.decideKey)
