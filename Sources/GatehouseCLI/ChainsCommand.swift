@@ -124,8 +124,12 @@ struct ChainsCommand: AsyncParsableCommand {
                 return dataError
             }
 
-            // A dry run against a database that does not exist yet must not create it.
-            if dryRun && !FileManager.default.fileExists(atPath: database.resolvedPath) {
+            // A dry run against a database that does not exist yet must not create it. Either way the user learns that
+            // the file was not there: a mistyped --db (or an unset GATEHOUSE_DB) would otherwise look like a fresh start.
+            let path = database.resolvedPath
+            let isNew = !FileManager.default.fileExists(atPath: path)
+            if dryRun && isNew {
+                terminal.err("gatehouse: note: there is no database at '\(path)' yet, so every chain would be added.")
                 report(ChainsFile.changes(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
                 return 0
             }
@@ -137,6 +141,7 @@ struct ChainsCommand: AsyncParsableCommand {
                 return 1
             }
             defer { try? db.close() }
+            if isNew { terminal.err("gatehouse: note: there was no database at '\(path)'; created a new one.") }
             do {
                 let existing = try await db.chains()
                 let reconciled = ChainsFile.reconcile(chains, with: existing)

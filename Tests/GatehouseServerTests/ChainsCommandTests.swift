@@ -288,10 +288,15 @@ struct ChainsCommandTests {
         let dry = try await Self.apply(file, in: env, dryRun: true, database: missing)
         #expect(dry.code == 0)
         #expect(dry.out == ["added docs: U03WRITER 1h → then reject", "dry run, nothing written: 1 added, 0 changed, 0 unchanged, 0 deleted"])
+        // A mistyped --db looks like a fresh start: the user is told there was no database there.
+        #expect(dry.err == ["gatehouse: note: there is no database at '\(missing)' yet, so every chain would be added."])
         #expect(!FileManager.default.fileExists(atPath: missing))
 
         let real = try await Self.apply(file, in: env, database: missing)
         #expect(real.code == 0)
+        #expect(real.err == ["gatehouse: note: there was no database at '\(missing)'; created a new one."])
+        let again = try await Self.apply(file, in: env, database: missing)
+        #expect(again.err.isEmpty)
         let created = try GatehouseDatabase(path: missing)
         defer { try? created.close() }
         #expect(try await created.chains().map(\.name) == ["docs"])
