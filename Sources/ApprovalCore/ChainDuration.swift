@@ -182,7 +182,10 @@ public enum ChainDurationError: Error, Sendable, Equatable, CustomStringConverti
         case .containsSpace(let text):
             return "has a space in it; write it as one word, like `\(text.filter { !$0.isWhitespace })`"
         case .noUnit(let text):
-            return "has no unit; add d, h, m or s, like `\(text)m`"
+            // A bare number: which unit was meant is a guess (seconds in many config files, minutes in a chat), so
+            // show both rather than suggest one that may be 60 times off.
+            guard text.allSatisfy(\.isNumber) else { return "has no unit; add d, h, m or s, like `\(text)m`" }
+            return "has no unit; add d, h, m or s: `\(text)s` is \(text) seconds, `\(text)m` \(text) minutes"
         case .noNumber(_, let unit):
             return "needs a number before `\(unit)`, like `30\(unit)`"
         case .notAUnit(let text, let character):

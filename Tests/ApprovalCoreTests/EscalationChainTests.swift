@@ -338,7 +338,7 @@ extension EscalationChainTests {
             arguments: [
                 ("0s", ChainDurationError.tooShort("0s"), "`0s` is under 1 second; the shortest is `1s`."),
                 ("0m0s", .tooShort("0m0s"), "`0m0s` is under 1 second; the shortest is `1s`."),
-                ("30", .noUnit("30"), "`30` has no unit; add d, h, m or s, like `30m`."),
+                ("30", .noUnit("30"), "`30` has no unit; add d, h, m or s: `30s` is 30 seconds, `30m` 30 minutes."),
                 ("m", .noNumber("m", unit: "m"), "`m` needs a number before `m`, like `30m`."),
                 ("1h30", .noUnit("1h30"), "`1h30` has no unit; add d, h, m or s, like `1h30m`."),
                 ("1x", .notAUnit("1x", "x"), "`1x` has `x`, which is not a unit; use d, h, m or s, like `1h30m`."),

@@ -185,7 +185,7 @@ struct ChainCommandGrammarTests {
             ("chain set x <@U1> 30m, then hold", 5, "Level 2 is empty; remove the comma after `30m` (word 5)."),
             ("chain set x , <@U1> 30m", 3, "Level 1 is empty; remove the comma after `x` (word 3)."),
             // Durations.
-            ("chain set x <@U1> 30", 5, "`30` (word 5) has no unit; add d, h, m or s, like `30m`."),
+            ("chain set x <@U1> 30", 5, "`30` (word 5) has no unit; add d, h, m or s: `30s` is 30 seconds, `30m` 30 minutes."),
             ("chain set x <@U1> m", 5, "`m` (word 5) needs a number before `m`, like `30m`."),
             ("chain set x <@U1> 0s", 5, "`0s` (word 5) is under 1 second; the shortest is `1s`."),
             ("chain set x <@U1> 1x", 5, "`1x` (word 5) has `x`, which is not a unit; use d, h, m or s, like `1h30m`."),
