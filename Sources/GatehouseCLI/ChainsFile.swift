@@ -308,10 +308,9 @@ enum ChainsFile {
                 guard allowed.contains(scalar.string) else {
                     let closest = ChainsFile.closest(to: scalar.string, among: allowed)
                     if let closest { misspelled.insert("\(prefix)\(closest)") }
-                    let suggestion = closest.map { "did you mean `\($0)`? " } ?? ""
-                    problem(
-                        "\(prefix)\(scalar.string)", at: key,
-                        "unknown key `\(scalar.string)`; \(suggestion)\(what.prefix(1).uppercased() + what.dropFirst()) has \(list)")
+                    // After a question the list starts a sentence; after the semicolon it goes on the same one.
+                    let rest = closest.map { "did you mean `\($0)`? \(what.prefix(1).uppercased() + what.dropFirst())" } ?? what
+                    problem("\(prefix)\(scalar.string)", at: key, "unknown key `\(scalar.string)`; \(rest) has \(list)")
                     continue
                 }
                 fields[scalar.string] = value

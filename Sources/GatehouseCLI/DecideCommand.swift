@@ -8,7 +8,7 @@ struct DecideCommand: AsyncParsableCommand {
         abstract: "Approve or reject a pending request from the terminal (needs a key with the decide scope).",
         discussion: """
             Example:
-              gatehouse decide apr_3VfJ2b0cZtq9 approve --as alice \\
+              gatehouse decide apr_AZq3VfJ2b0cZtq9Lw4XnP7e1 approve --as alice \\
                 --reason "checked the diff"
             """
     )

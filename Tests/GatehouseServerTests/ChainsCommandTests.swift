@@ -461,6 +461,9 @@ struct ChainsCommandTests {
                 testDescription: "unknown top-level key",
                 yaml: "chain:\n  - name: docs\n", expected: [":1:1: chain: unknown key `chain`; did you mean `chains`?"], whole: true),
             Refusal(
+                testDescription: "unknown top-level key like no other: the sentence goes on after the semicolon",
+                yaml: "owner: ops\nchains: []\n", expected: [":1:1: owner: unknown key `owner`; the top level has `chains`"], whole: true),
+            Refusal(
                 testDescription: "not YAML at all",
                 yaml: "      - users: [U012ABCDEF\n        sla: 30m\n", expected: [":10:", "not valid YAML"]),
             Refusal(
