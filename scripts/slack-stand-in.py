@@ -7,7 +7,8 @@
 
 Every method Gatehouse calls gets an answer of the shape Slack gives; anything else gets {"ok": true}.
 User groups: SLACK_STAND_IN_GROUPS="S0SRE=U0BOB,U0CAROL S0DBA=U0DAVE" names their members; any other group
-answers no_such_subteam, as Slack does. Set SLACK_STAND_IN_LOG=1 to print each call on standard error.
+answers no_such_subteam, as Slack does. Set SLACK_STAND_IN_LOG=1 to print each call on standard error, one line
+each: the method, its arguments in full (blocks counted, not printed) and the answer.
 """
 import json
 import os
@@ -35,6 +36,19 @@ def channel_id(channel):
 
 GROUPS = parse_groups(os.environ.get("SLACK_STAND_IN_GROUPS", ""))
 LOG = os.environ.get("SLACK_STAND_IN_LOG") == "1"
+LOG_LOCK = threading.Lock()  # calls are answered on several threads; each keeps to its own line
+
+
+def log_line(method, args, answer):
+    shown = dict(args)
+    blocks = shown.pop("blocks", None)
+    if isinstance(blocks, str):
+        try:
+            blocks = json.loads(blocks)
+        except ValueError:
+            pass
+    extra = f" ({len(blocks)} blocks)" if isinstance(blocks, list) else ""
+    return f"{method} {json.dumps(shown, ensure_ascii=False)}{extra} -> {json.dumps(answer, ensure_ascii=False)}"
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -90,7 +104,9 @@ class Handler(BaseHTTPRequestHandler):
         method, args = self.arguments()
         answer = self.reply(method, args)
         if LOG:
-            print(f"{method} {json.dumps(args)[:200]} -> {json.dumps(answer)}", file=sys.stderr, flush=True)
+            line = log_line(method, args, answer)
+            with LOG_LOCK:
+                print(line, file=sys.stderr, flush=True)
         body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
