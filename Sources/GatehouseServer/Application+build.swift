@@ -61,10 +61,13 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { [clock = dependencies.clock] in clock.now })
         let groups = GroupDirectory(slack: slack, clock: dependencies.clock)
         planners.append(SlackOutboxPlanner())
+        // One reporter for deliveries and answers alike, so each permanent error's hint is logged once.
+        let reporter = SlackErrorReporter(metrics: dependencies.metrics, logger: logger)
         handlers.append(SlackDelivery(
             slack: slack, database: database, channel: configuration.slackApprovalsChannel, clock: dependencies.clock,
-            groups: groups, onError: SlackErrorReporter(metrics: dependencies.metrics, logger: logger).report))
-        interactions = SlackInteractions(service: service, slack: slack, database: database, logger: logger, groups: groups)
+            groups: groups, onError: reporter.report))
+        interactions = SlackInteractions(
+            service: service, slack: slack, database: database, logger: logger, groups: groups, onError: reporter.report)
         links = SlackLinks(database: database)
         logger.info("Slack delivery is on", metadata: ["channel": .string(configuration.slackApprovalsChannel)])
     } else {

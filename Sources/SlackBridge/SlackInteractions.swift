@@ -19,10 +19,14 @@ public struct SlackInteractions: Sendable {
     let database: GatehouseDatabase
     let logger: Logger
     let groups: GroupDirectory
+    /// Told about every failed Web API call made while answering (reading groups, opening a form), as deliveries are.
+    let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
 
     public init(
-        service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger, groups: GroupDirectory? = nil
+        service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger, groups: GroupDirectory? = nil,
+        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in }
     ) {
+        self.onError = onError
         self.service = service
         self.slack = slack
         self.database = database
@@ -126,6 +130,7 @@ public struct SlackInteractions: Sendable {
     /// the person who clicked.
     private func membershipUnknown(_ error: SlackAPIError, approval id: ApprovalID, user: String) async throws -> String {
         logger.warning("could not read user groups to check a decision", metadata: ["approval": "\(id)", "error": "\(error)"])
+        onError("usergroups.users.list", error)
         try await database.append(AuditEvent(.clickRefused, approvalID: id, actor: user, details: [
             "reason": .string("membership_unknown"), "error": .string("\(error)"),
         ]))
@@ -138,6 +143,7 @@ public struct SlackInteractions: Sendable {
             _ = try await slack.openView(triggerID: trigger, view: view)
         } catch {
             logger.warning("views.open failed", metadata: ["error": "\(error)"])
+            onError("views.open", error)
             try await reply(to: user, in: channel, "Slack did not open the form (\(error)). Please click the button again.")
         }
     }

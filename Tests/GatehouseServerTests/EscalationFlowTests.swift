@@ -220,6 +220,10 @@ struct EscalationFlowTests {
             let permanent = try await fake.waitForCalls("chat.postEphemeral", count: 2)[1]
             #expect(permanent["text"]?.stringValue?.contains("Trying again will not help: ask a Gatehouse admin to check the chain's user groups. Slack's hint: ") == true, "\(permanent)")
             #expect(try await env.database.approval(secondID)?.status == .pending)
+            // Both failures are counted, as a delivery's are.
+            let metrics = try await slack.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"gatehouse_slack_api_errors_total{method="usergroups.users.list",error="http_500",permanent="false"} 1"#))
+            #expect(metrics.contains(#"gatehouse_slack_api_errors_total{method="usergroups.users.list",error="no_such_subteam",permanent="true"} 1"#), "\(metrics)")
         }
     }
 
