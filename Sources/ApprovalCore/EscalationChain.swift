@@ -81,8 +81,10 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
         /// Seconds, within ``ChainDuration/range``.
         public var sla: TimeInterval
 
+        /// Someone named twice (`<@U1> <@U1> 30m`) is kept once, where first named.
         public init(approvers: [Approver], sla: TimeInterval) {
-            self.approvers = approvers
+            var seen: Set<Approver> = []
+            self.approvers = approvers.filter { seen.insert($0).inserted }
             self.sla = sla
         }
 

@@ -302,6 +302,17 @@ struct ChainsCommandTests {
         #expect(try await created.chains().map(\.name) == ["docs"])
     }
 
+    @Test("someone listed twice in a level of a chain file is kept once, as with the slash command")
+    func duplicateInFile() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let file = "chains:\n  - name: docs\n    levels:\n      - users: [U03WRITER, U04EDITOR, U03WRITER]\n        sla: 1h\n"
+        let run = try await Self.apply(file, in: env)
+        #expect(run.code == 0)
+        #expect(run.out.first == "added docs: U03WRITER U04EDITOR 1h → then reject")
+        #expect(try await env.database.chains().first?.levels.first?.approvers == [.user("U03WRITER"), .user("U04EDITOR")])
+    }
+
     @Test("apply notes a then hold chain that would ping every few minutes, on standard error, and applies it")
     func frequentHoldNoted() async throws {
         let env = try await TestEnvironment()
