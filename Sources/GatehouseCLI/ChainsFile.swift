@@ -233,9 +233,7 @@ enum ChainsFile {
                 problem(path, at: node, "missing `sla`; say how long this level has to decide, like `sla: 30m`")
             }
             guard let users, let groups else { return nil }
-            // Each approver once, as the Slack command does: a name listed twice means nothing more.
-            var seen: Set<EscalationChain.Approver> = []
-            let approvers = (users + groups).filter { seen.insert($0).inserted }
+            let approvers = users + groups  // a name listed twice is kept once by `Level`
             if approvers.isEmpty && !misspelled.contains("\(path).users") && !misspelled.contains("\(path).groups") {
                 problem(path, at: node, "names nobody; give it `users`, `groups` or both, like `users: [U012ABCDEF]`")
             }

@@ -357,7 +357,7 @@ extension ChainCommandGrammar {
                 }
                 switch read(token) {
                 case .approver(let approver):
-                    if !people.contains(approver) { people.append(approver) }
+                    people.append(approver)  // someone named twice is kept once by `Level`
                     lastPerson = token
                     lastDuration = nil
                     pendingComma = false
