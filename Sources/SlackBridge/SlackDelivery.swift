@@ -182,17 +182,17 @@ public struct SlackDelivery: OutboxHandler {
             BlockKitLimits.messageText)
         for user in recipients where !done.contains(where: { $0.kind == .dm && $0.recipient == user }) {
             let hasButtons = posted.contains { $0.kind == .dm && $0.recipient == user && $0.followsState }
-            let dm = try await call("conversations.open") { () throws(SlackAPIError) in
+            guard let dm = try await callForOne("conversations.open", { () throws(SlackAPIError) in
                 try await slack.openConversation(users: [user])
-            }
+            }) else { continue }
             // Decided while the DMs go out (a large group, a slow Slack): the rest would only ask for what is done,
             // and the update that follows the decision shows the outcome in those already sent.
             guard try await self.approval(of: item).status == .pending else { return }
-            let message = try await call("chat.postMessage") { () throws(SlackAPIError) in
+            guard let message = try await callForOne("chat.postMessage", { () throws(SlackAPIError) in
                 hasButtons
                     ? try await slack.postMessage(channel: dm, text: reminder, blocks: nil, threadTS: nil)
                     : try await slack.postMessage(channel: dm, text: rendered.text, blocks: blocks, threadTS: nil)
-            }
+            }) else { continue }
             try await record(SlackMessageRecord(
                 approvalID: approval.id, kind: .dm, channel: message.channel, ts: message.ts, recipient: user, postedAt: clock.now,
                 outboxItem: item.id, header: hasButtons ? nil : header, followsState: !hasButtons,
@@ -227,6 +227,25 @@ public struct SlackDelivery: OutboxHandler {
         switch await Self.uninterrupted(body) {
         case .success(let value): return value
         case .failure(let error): throw failure(method, error)
+        }
+    }
+
+    /// Slack's answers that refuse one person for good: a bot, a deactivated or unknown account.
+    static let recipientRefusals: Set<String> = ["cannot_dm_bot", "user_is_bot", "user_disabled", "user_not_found", "users_not_found"]
+
+    /// A call for one person's DM: `nil` when Slack refuses that person for good (counted and hinted like any
+    /// error), so the others are still asked; any other failure fails the step, to be retried.
+    private func callForOne<T: Sendable>(
+        _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
+    ) async throws(OutboxFailure) -> T? {
+        try Self.refuseWhenStopping(method)
+        switch await Self.uninterrupted(body) {
+        case .success(let value):
+            return value
+        case .failure(let error):
+            let failure = failure(method, error)
+            guard case .api(let code) = error, Self.recipientRefusals.contains(code) else { throw failure }
+            return nil
         }
     }
 

@@ -301,6 +301,25 @@ struct EscalationFlowTests {
         }
     }
 
+    @Test("someone Slack refuses for good (a bot in the group, a deactivated account) is skipped; the others still get their DMs")
+    func recipientRefused() async throws {
+        try await Self.withChain { env, fake, slack in
+            fake.setGroupMembers("S0SRE", ["U0ABOT", "U0BOB", "U0CAROL"])
+            let id = try await Self.fileDeploy(env, fake, slack)
+            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            fake.fail("conversations.open", with: .error("cannot_dm_bot"), times: 1)
+            env.clock.advance(by: 1800)
+            try await Self.waitForLevel(env, id, 2)
+            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil || $0.failedAt != nil } }
+            #expect(try await env.database.outboxItems(approvalID: id).allSatisfy { $0.failedAt == nil })
+            #expect(fake.calls("conversations.open").compactMap { $0["users"]?.stringValue } == ["U0ABOT", "U0BOB", "U0CAROL"])
+            #expect(Self.hasButtons(fake.messages(in: "DU0BOB").first) && Self.hasButtons(fake.messages(in: "DU0CAROL").first))
+            #expect(Set(try await env.database.slackMessages(for: id).compactMap(\.recipient)) == ["U0BOB", "U0CAROL"])
+            let metrics = try await slack.client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
+            #expect(metrics.contains(#"gatehouse_slack_api_errors_total{method="conversations.open",error="cannot_dm_bot",permanent="true"} 1"#))
+        }
+    }
+
     @Test("then approve applies to low risk only; other risks expire")
     func thenApprove() async throws {
         let chain = EscalationChain(name: "docs", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .approve)
