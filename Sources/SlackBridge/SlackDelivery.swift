@@ -99,8 +99,7 @@ public struct SlackDelivery: OutboxHandler {
             let shown = Self.digest(text: content.text, blocks: content.blocks ?? [])
             // Already showing this: a DM posted after the change this update is for, or one updated before a retry.
             if let shown, message.shownSHA256 == shown { continue }
-            try Self.refuseWhenStopping("chat.update")
-            let updated = await Self.uninterrupted { () throws(SlackAPIError) in
+            let updated = try await Self.attempt("chat.update") { () throws(SlackAPIError) in
                 try await slack.updateMessage(channel: message.channel, ts: message.ts, text: content.text, blocks: content.blocks)
             }
             switch updated {
@@ -217,14 +216,11 @@ public struct SlackDelivery: OutboxHandler {
         }
     }
 
-    /// One Web API call. While the service stops, no call is started (the item is retried after the restart), but one
-    /// already on its way runs to its end: Slack may act on it, and what it did must be recorded, or the restart would
-    /// do it again (post the request twice). The client's timeout bounds the wait.
+    /// One Web API call; any failure fails the step (to be retried, or given up when permanent).
     private func call<T: Sendable>(
         _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
     ) async throws(OutboxFailure) -> T {
-        try Self.refuseWhenStopping(method)
-        switch await Self.uninterrupted(body) {
+        switch try await Self.attempt(method, body) {
         case .success(let value): return value
         case .failure(let error): throw failure(method, error)
         }
@@ -238,8 +234,7 @@ public struct SlackDelivery: OutboxHandler {
     private func callForOne<T: Sendable>(
         _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
     ) async throws(OutboxFailure) -> T? {
-        try Self.refuseWhenStopping(method)
-        switch await Self.uninterrupted(body) {
+        switch try await Self.attempt(method, body) {
         case .success(let value):
             return value
         case .failure(let error):
@@ -249,8 +244,15 @@ public struct SlackDelivery: OutboxHandler {
         }
     }
 
-    private static func refuseWhenStopping(_ method: String) throws(OutboxFailure) {
+    /// Makes one Web API call and returns what Slack said. While the service stops, no call is started (the item is
+    /// retried after the restart), but one already on its way runs to its end: Slack may act on it, and what it did
+    /// must be recorded, or the restart would do it again (post the request twice). The client's timeout bounds the
+    /// wait.
+    private static func attempt<T: Sendable>(
+        _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
+    ) async throws(OutboxFailure) -> Result<T, SlackAPIError> {
         if Task.isCancelled { throw .retry("\(method): not sent, the service is stopping") }
+        return await uninterrupted(body)
     }
 
     /// Runs `body` to its end whether or not the caller is cancelled meanwhile.
