@@ -220,15 +220,9 @@ public struct SlackInteractions: Sendable {
     public static func plainRefusal(_ error: ApprovalError, to user: String) -> String {
         switch error {
         case .alreadyDecided(let decision):
-            let when = RFC3339.string(from: decision.at)
-            switch decision.outcome {
-            case .expired: return "This request expired at \(when) without a decision; nothing was changed."
-            case .cancelled: return "The requester cancelled this request at \(when); nothing was changed."
-            case .approved, .modified, .rejected: break
-            }
-            if decision.by == user { return "You already \(verb(decision.outcome)) this request at \(when); nothing was changed." }
-            let who = SlackText.isUserID(decision.by) ? "someone else" : (decision.byName ?? decision.by)
-            return "Already \(verb(decision.outcome)) by \(who) at \(when); nothing was changed."
+            return decided(
+                decision, to: user, when: RFC3339.string(from: decision.at),
+                who: SlackText.isUserID(decision.by) ? "someone else" : (decision.byName ?? decision.by))
         case .notApprover(let level, let levels, _):
             return "You are not among the approvers of this request at level \(level) of \(levels); nothing was changed."
         default:
@@ -236,23 +230,26 @@ public struct SlackInteractions: Sendable {
         }
     }
 
-    /// How a decision reads after "already": "approved", "approved with changes"…
-    static func verb(_ outcome: Decision.Outcome) -> String {
-        outcome == .modified ? "approved with changes" : outcome.rawValue
+    /// Why `user` cannot decide a request that `decision` settled, with its time and decider written for where it is
+    /// shown: the clicker is told when it was them (a double click, a second submit).
+    private static func decided(_ decision: Decision, to user: String, when: String, who: @autoclosure () -> String) -> String {
+        let verb: String
+        switch decision.outcome {
+        case .expired: return "This request expired at \(when) without a decision; nothing was changed."
+        case .cancelled: return "The requester cancelled this request at \(when); nothing was changed."
+        case .approved: verb = "approved"
+        case .modified: verb = "approved with changes"
+        case .rejected: verb = "rejected"
+        }
+        if decision.by == user { return "You already \(verb) this request at \(when); nothing was changed." }
+        return "This request was already \(verb) by \(who()) at \(when); nothing was changed."
     }
 
     /// Why a click changed nothing, for `user`, who clicked.
     public static func refusal(_ error: ApprovalError, to user: String) -> String {
         switch error {
         case .alreadyDecided(let decision):
-            let when = SlackText.date(decision.at)
-            switch decision.outcome {
-            case .expired: return "This request expired at \(when) without a decision; nothing was changed."
-            case .cancelled: return "The requester cancelled this request at \(when); nothing was changed."
-            case .approved, .modified, .rejected: break
-            }
-            if decision.by == user { return "You already \(verb(decision.outcome)) this request at \(when); nothing was changed." }
-            return "This request was already \(verb(decision.outcome)) by \(SlackText.who(decision.by, name: decision.byName)) at \(when); nothing was changed."
+            return decided(decision, to: user, when: SlackText.date(decision.at), who: SlackText.who(decision.by, name: decision.byName))
         case .selfApproval:
             return "You filed this request, so someone else has to decide it."
         case .notApprover(let level, let levels, let approvers):

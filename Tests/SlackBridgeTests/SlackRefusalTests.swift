@@ -31,7 +31,7 @@ struct SlackRefusalTests {
         #expect(SlackInteractions.plainRefusal(decided, to: "U012ABCDEF")
             == "You already \(verb) this request at 2026-03-02T09:25:00Z; nothing was changed.")
         // Someone else, in plain text (a modal): no mention, so "someone else".
-        #expect(SlackInteractions.plainRefusal(decided, to: "U0OTHER") == "Already \(verb) by someone else at 2026-03-02T09:25:00Z; nothing was changed.")
+        #expect(SlackInteractions.plainRefusal(decided, to: "U0OTHER") == "This request was already \(verb) by someone else at 2026-03-02T09:25:00Z; nothing was changed.")
         #expect(SlackInteractions.plainRefusal(.alreadyDecided(Self.decision(.expired, by: "system:timeout", name: nil)), to: "U0OTHER")
             == "This request expired at 2026-03-02T09:25:00Z without a decision; nothing was changed.")
     }
