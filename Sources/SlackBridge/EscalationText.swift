@@ -39,7 +39,7 @@ public enum EscalationText {
         let who = callOn(approval, level: level)
         let head: String
         if repeated {
-            let waited = waitedText(now.timeIntervalSince(approval.levelStartedAt))
+            let waited = waitedText(now.timeIntervalSince(approval.levelStartedAt), sla: chain.level(level).sla)
             head = "Still no decision after \(waited) at level \(level) of \(count); asking again: \(who)."
         } else {
             let previous = chain.level(level - 1).sla
@@ -84,11 +84,12 @@ public enum EscalationText {
         }
     }
 
-    /// A time waited, as durations are written, in whole minutes from a minute on: an ask sent a few seconds after its
-    /// deadline reads "40m", not "40m3s".
-    static func waitedText(_ seconds: TimeInterval) -> String {
+    /// A time waited, as durations are written, in the unit the level's SLA is counted in: for an SLA of whole minutes,
+    /// whole minutes (an ask sent a few seconds after its deadline reads "40m", not "40m3s"); otherwise seconds.
+    static func waitedText(_ seconds: TimeInterval, sla: TimeInterval) -> String {
         let whole = max(seconds.rounded(.down), 1)
-        return ChainDuration.format(whole < 60 ? whole : (whole / 60).rounded(.down) * 60)
+        let inMinutes = whole >= 60 && sla.truncatingRemainder(dividingBy: 60) == 0
+        return ChainDuration.format(inMinutes ? (whole / 60).rounded(.down) * 60 : whole)
     }
 
     /// A reminder DM once the request is decided: it asked for a decision, and now says none is needed and why.

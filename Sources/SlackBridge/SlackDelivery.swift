@@ -69,8 +69,8 @@ public struct SlackDelivery: OutboxHandler {
         let posted = try await call("chat.postMessage") { () throws(SlackAPIError) in
             try await slack.postMessage(channel: channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil)
         }
-        // The link is a convenience for the API's `links.slack`; the post stands without it.
-        let permalink = try? await Self.uninterrupted { () throws(SlackAPIError) in
+        // The link is a convenience for the API's `links.slack`; the post stands without it (while stopping, say).
+        let permalink = try? await Self.attempt("chat.getPermalink") { () throws(SlackAPIError) in
             try await slack.permalink(channel: posted.channel, messageTS: posted.ts)
         }.get()
         do {

@@ -38,6 +38,9 @@ struct DeliveryStopTests {
         slowPost.release()
         try await delivering.value
         #expect(try await env.database.slackMessages(for: approval.id).map(\.kind) == [.channel])
+        // No call starts once stopping, not even for the permalink: the post is recorded without it.
+        #expect(fake.calls("chat.getPermalink").isEmpty)
+        #expect(try await env.database.slackMessages(for: approval.id).first?.permalink == nil)
         // The item was not marked done before the stop, so it is delivered again after the restart: no second post.
         try await delivery.deliver(post)
         #expect(fake.calls("chat.postMessage").count == 1)

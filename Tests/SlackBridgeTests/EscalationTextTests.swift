@@ -135,6 +135,11 @@ struct EscalationTextTests {
             == "Still no decision after 2h at level 3 of 3; asking again: <@U0DAVE>.")
         #expect(EscalationText.head(again, level: 3, repeated: true, at: last.nextDeadline.addingTimeInterval(3 * 3600 + 5 * 60 + 12))
             == "Still no decision after 5h5m at level 3 of 3; asking again: <@U0DAVE>.")
+        // An SLA counted in seconds keeps them: every ask of a 20s level says something new.
+        let quick = EscalationChain(name: "quick", levels: [.init(approvers: [.user("U0ALICE")], sla: 20)], finalAction: .hold)
+        let held = try #require(Self.filed(quick).advancing(at: SampleApprovals.filedAt.addingTimeInterval(20))).after
+        #expect([60, 80, 100].map { EscalationText.head(held, level: 1, repeated: true, at: held.levelStartedAt.addingTimeInterval($0)) }
+            == ["1m", "80s", "1m40s"].map { "Still no decision after \($0) at level 1 of 1; asking again: <@U0ALICE>." })
         // The note names no time for the next ask, so it reads the same from one ask to the next.
         #expect(EscalationText.note(for: again) == EscalationText.note(for: last))
         #expect(EscalationText.announcement(last, level: 3, repeated: false, at: last.levelStartedAt).hasSuffix(
