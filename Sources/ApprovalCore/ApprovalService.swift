@@ -103,7 +103,14 @@ public struct ApprovalService: Sendable {
             current = transition.after
         }
         guard !steps.isEmpty else { return [] }
-        let whole = ApprovalTransition(before: approval, after: current, effects: steps.flatMap(\.effects))
+        // Each step stays audited, but a level asked in this commit is not asked again in it: a late escalation to
+        // the last level and a re-ask that fell due after it make one ask, not a DM and a reminder seconds apart.
+        var asked: Set<Int> = []
+        let effects = steps.flatMap(\.effects).filter { effect in
+            guard case .notifyApprovers(let level, _) = effect else { return true }
+            return asked.insert(level).inserted
+        }
+        let whole = ApprovalTransition(before: approval, after: current, effects: effects)
         guard try await repository.commit(whole) else { return [] }  // decided meanwhile: its timers are moot
         observer.didCommit(whole)
         return steps

@@ -469,25 +469,39 @@ struct EscalationFlowTests {
         await fake.stop()
     }
 
-    @Test("a held request that missed many asks while the service was down is asked once at the restart, saying how long it waited, then on its rhythm")
-    func restartWithMissedHoldAsks() async throws {
+    /// Files a request under `chain` while the service runs, stops it, lets `downFor` pass, and starts it again on the
+    /// same file; `body` runs while it is back up, with the filing time.
+    static func downAfterFiling(
+        _ chain: EscalationChain, downFor: TimeInterval,
+        _ body: @escaping @Sendable (TestEnvironment, FakeSlackWebAPI, GatehouseDatabase, ApprovalID, Date) async throws -> Void
+    ) async throws {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
         let fake = try await FakeSlackWebAPI.start()
         let configuration = env.slackConfiguration(fake)
-        try await env.database.setChain(EscalationChain(name: "db", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .hold), by: "U0ADMIN")
+        try await env.database.setChain(chain, by: "U0ADMIN")
         let start = env.clock.now
         let id = try await env.application(configuration: configuration).test(.live) { client in
-            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"db""#)
+            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"\#(chain.name)""#)
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
             try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
             return id
         }
         try env.database.close()
-        // Down for 3h5m: 18 asks were due meanwhile.
-        env.clock.advance(by: 3 * 3600 + 5 * 60)
+        env.clock.advance(by: downFor)
         let reopened = try env.reopenDatabase()
+        defer { try? reopened.close() }
         try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
+            try await body(env, fake, reopened, id, start)
+        }
+        await fake.stop()
+    }
+
+    @Test("a held request that missed many asks while the service was down is asked once at the restart, saying how long it waited, then on its rhythm")
+    func restartWithMissedHoldAsks() async throws {
+        let chain = EscalationChain(name: "db", levels: [.init(approvers: [.user("U0ALICE")], sla: 600)], finalAction: .hold)
+        // Down for 3h5m: 18 asks were due meanwhile.
+        try await Self.downAfterFiling(chain, downFor: 3 * 3600 + 5 * 60) { env, fake, reopened, id, start in
             _ = try await fake.waitForCalls("chat.postMessage", count: 3)  // a thread reply and a DM
             try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             #expect(Self.threadReplies(fake).map { $0.text?.components(separatedBy: ";").first } == ["Still no decision after 3h5m at level 1 of 1"])
@@ -496,12 +510,29 @@ struct EscalationFlowTests {
             env.clock.advance(by: 5 * 60)
             _ = try await fake.waitForCalls("chat.postMessage", count: 5)
             #expect(Self.threadReplies(fake).last?.text?.hasPrefix("Still no decision after 3h10m at level 1 of 1; asking again") == true)
+            let escalations = try await reopened.auditEntries(approvalID: id).filter { $0.kind == "escalated" }
+            #expect(escalations.count == 2)
+            #expect(escalations.allSatisfy { $0.details["repeated"] == .bool(true) })
         }
-        let escalations = try await reopened.auditEntries(approvalID: id).filter { $0.kind == "escalated" }
-        try reopened.close()
-        #expect(escalations.count == 2)
-        #expect(escalations.allSatisfy { $0.details["repeated"] == .bool(true) })
-        await fake.stop()
+    }
+
+    @Test("a late escalation to a held last level and the re-ask that fell due after it make one ask at the restart, not a DM and a reminder")
+    func restartWithLateEscalationAndAsk() async throws {
+        let chain = EscalationChain(
+            name: "db", levels: [.init(approvers: [.user("U0ALICE")], sla: 600), .init(approvers: [.user("U0BOB")], sla: 600)],
+            finalAction: .hold)
+        // Down for 25m: level 2 was due at 10m, its first re-ask at 20m.
+        try await Self.downAfterFiling(chain, downFor: 25 * 60) { _, fake, reopened, id, _ in
+            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.escalationLevel == 2 }
+            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            let kinds = try await reopened.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.map { $0.details["repeated"] }
+            #expect(kinds == [nil, .bool(true)])  // both steps audited
+            #expect(Self.threadReplies(fake).count == 1)
+            #expect(Self.threadReplies(fake).first?.text?.hasPrefix("No decision after 10m; escalated to level 2 of 2: <@U0BOB>.") == true)
+            let dms = fake.messages(in: "DU0BOB")
+            #expect(dms.count == 1)
+            #expect(Self.hasButtons(dms.first))
+        }
     }
 
     @Test("after a restart every overdue escalation fires at once, in order, and none fires twice")
