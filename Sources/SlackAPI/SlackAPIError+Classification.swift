@@ -60,5 +60,8 @@ extension SlackAPIError {
         "ekm_access_denied": "Enterprise Key Management denied access: ask the workspace's security admin to allow the app.",
         "team_access_not_granted": "Grant the app access to this workspace in the Enterprise Grid organisation settings.",
         "not_allowed_token_type": "Configure a bot token (xoxb-…), not a user or app-level token.",
+        "cannot_dm_bot": "A chain's user group includes a bot, which cannot be sent DMs: it is skipped, nothing to fix.",
+        "user_is_bot": "A chain's user group includes a bot, which cannot be sent DMs: it is skipped, nothing to fix.",
+        "user_disabled": "A chain names a deactivated Slack account: it is skipped; take it out of the chain.",
     ]
 }

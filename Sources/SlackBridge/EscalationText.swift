@@ -40,7 +40,9 @@ public enum EscalationText {
         let head: String
         if repeated {
             let waited = waitedText(now.timeIntervalSince(approval.levelStartedAt), sla: chain.level(level).sla)
-            head = "Still no decision after \(waited) at level \(level) of \(count); asking again: \(who)."
+            // A level of nobody but the requester is not "asked again": say again who still may decide.
+            let asking = namesOthers(approval, level: level) ? "; asking again: " : ": "
+            head = "Still no decision after \(waited) at level \(level) of \(count)\(asking)\(who)."
         } else {
             let previous = chain.level(level - 1).sla
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."
@@ -53,11 +55,17 @@ public enum EscalationText {
     /// levels' approvers, or nobody, which only an admin can mend.
     static func callOn(_ approval: Approval, level: Int) -> String {
         let requester = EscalationChain.Approver.user(approval.requester ?? "")
-        let own = approval.chain.level(level).approvers.filter { $0 != requester }
-        if !own.isEmpty { return mentions(own) }
+        if namesOthers(approval, level: level) {
+            return mentions(approval.chain.level(level).approvers.filter { $0 != requester })
+        }
         let earlier = level > 1 ? approval.chain.approvers(upTo: level - 1).filter { $0 != requester } : []
         if !earlier.isEmpty { return "nobody but the requester, who may not decide; " + mentions(earlier) + " still may" }
         return "nobody but the requester, who may not decide: ask a Gatehouse admin to fix the chain"
+    }
+
+    /// Whether `level` names anyone but the requester.
+    static func namesOthers(_ approval: Approval, level: Int) -> Bool {
+        approval.chain.level(level).approvers.contains { $0 != .user(approval.requester ?? "") }
     }
 
     /// What happens at the next deadline, as a clause whose subject is the request, so it reads both after a `·`

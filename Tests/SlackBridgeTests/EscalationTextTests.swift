@@ -103,6 +103,10 @@ struct EscalationTextTests {
         let ask = EscalationText.announcement(second, level: 2, repeated: false, at: second.levelStartedAt)
         #expect(ask.hasPrefix("No decision after 1m; escalated to level 2 of 2: nobody but the requester, who may not decide; <@U0ALICE> still may."), "\(ask)")
         #expect(!ask.contains("<@U0BOB>"))
+        // Asking the level again repeats who still may, without "asking again: nobody".
+        let again = try #require(second.advancing(at: second.nextDeadline)).after
+        #expect(EscalationText.head(again, level: 2, repeated: true, at: second.nextDeadline)
+            == "Still no decision after 5m at level 2 of 2: nobody but the requester, who may not decide; <@U0ALICE> still may.")
         let note = try #require(EscalationText.note(for: second)).text
         #expect(note.contains("*Level 2 of 2* of chain `self` · nobody but the requester, who may not decide; <@U0ALICE> still may · "), "\(note)")
         // A first level that names only the requester: nobody may decide, and the note says who can mend it.
