@@ -208,7 +208,10 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
             // The next level starts when this one ran out, not when the scheduler noticed: a late scheduler
             // (after a restart) fires the overdue levels in order without shifting their deadlines.
             let next = levelNumber + 1
-            return .escalate(toLevel: next, nextDeadline: min(deadline.addingTimeInterval(self.level(next).sla), expiresAt))
+            var ask = deadline.addingTimeInterval(self.level(next).sla)
+            // A held last level reached late: its first re-ask keeps the rhythm, but not within half an SLA of this ask.
+            if next == levels.count, finalAction == .hold { ask = Self.spaced(ask, after: now, period: self.level(next).sla) }
+            return .escalate(toLevel: next, nextDeadline: min(ask, expiresAt))
         }
         switch finalAction {
         case .reject:
@@ -219,9 +222,16 @@ public struct EscalationChain: Sendable, Equatable, Codable, CustomStringConvert
             // Re-pings keep the level's rhythm; the ones missed while nobody was running are not sent in a burst.
             let period = max(current.sla, 1)
             let missed = (now.timeIntervalSince(deadline) / period).rounded(.down)
-            let next = deadline.addingTimeInterval((missed + 1) * period)
+            let next = Self.spaced(deadline.addingTimeInterval((missed + 1) * period), after: now, period: period)
             return .repingLast(nextDeadline: min(next, expiresAt))
         }
+    }
+
+    /// The next ask of a held level on its rhythm, or the one after it when that would come less than half a period
+    /// after an ask made `now`: after a restart, a catch-up ask is not followed by another seconds later.
+    static func spaced(_ next: Date, after now: Date, period: TimeInterval) -> Date {
+        guard next > now, next.timeIntervalSince(now) < period / 2 else { return next }
+        return next.addingTimeInterval(period)
     }
 
     /// Level `number` (1-based), clamped to the chain; a chain with no levels behaves as `default`'s one level.

@@ -102,6 +102,20 @@ struct EscalationChainTests {
         #expect(Self.step(chain, level: 3, now: Self.at(10 * Self.hour)) == .repingLast(nextDeadline: Self.at(11.5 * Self.hour)))
     }
 
+    @Test("then hold: after a catch-up ask, the next one on the rhythm is skipped when it would come within half an SLA")
+    func holdCatchUpIsSpaced() {
+        let chain = Self.threeLevels(.hold)
+        // Back at 11h, 30m before the 11h30m ask (the SLA is 2h): the next ask is the one after it.
+        #expect(Self.step(chain, level: 3, now: Self.at(11 * Self.hour)) == .repingLast(nextDeadline: Self.at(13.5 * Self.hour)))
+        // Back at 10h30m, an hour before: kept.
+        #expect(Self.step(chain, level: 3, now: Self.at(10.5 * Self.hour)) == .repingLast(nextDeadline: Self.at(11.5 * Self.hour)))
+        // Level 3 reached late, at 3h10m, 20m before its first re-ask at 3h30m: that re-ask moves to 5h30m.
+        #expect(Self.step(chain, level: 2, now: Self.at(190 * Self.minute)) == .escalate(toLevel: 3, nextDeadline: Self.at(5.5 * Self.hour)))
+        // On time, the rhythm is untouched, and `then reject` keeps its chain end whenever level 3 is reached.
+        #expect(Self.step(chain, level: 2, now: Self.at(90 * Self.minute)) == .escalate(toLevel: 3, nextDeadline: Self.chainEnd))
+        #expect(Self.step(Self.threeLevels(), level: 2, now: Self.at(190 * Self.minute)) == .escalate(toLevel: 3, nextDeadline: Self.chainEnd))
+    }
+
     @Test("overdue levels after a restart fire one at a time, in order, then the final action")
     func overdueCascade() {
         let chain = Self.threeLevels()
