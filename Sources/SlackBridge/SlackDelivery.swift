@@ -64,21 +64,37 @@ public struct SlackDelivery: OutboxHandler {
 
     private func post(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
-        if try await messages(of: approval.id).contains(where: { $0.kind == .channel }) { return }
+        if let posted = try await messages(of: approval.id).first(where: { $0.kind == .channel }) {
+            // Posted already (the item is delivered again after a stop): only a missing link is left to fetch.
+            if posted.permalink == nil { try await fetchPermalink(of: posted) }
+            return
+        }
         let rendered = ApprovalMessage.render(approval)
         let posted = try await call("chat.postMessage") { () throws(SlackAPIError) in
             try await slack.postMessage(channel: channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil)
         }
-        // The link is a convenience for the API's `links.slack`; the post stands without it (while stopping, say).
-        let permalink = try? await Self.attempt("chat.getPermalink") { () throws(SlackAPIError) in
-            try await slack.permalink(channel: posted.channel, messageTS: posted.ts)
-        }.get()
+        let message = SlackMessageRecord(
+            approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, postedAt: clock.now,
+            shownSHA256: Self.digest(text: rendered.text, blocks: rendered.blocks))
         do {
             try await database.recordSlackMessage(
-                SlackMessageRecord(
-                    approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, permalink: permalink,
-                    postedAt: clock.now, shownSHA256: Self.digest(text: rendered.text, blocks: rendered.blocks)),
+                message,
                 audit: AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)]))
+        } catch {
+            throw .retry("database: \(error)")
+        }
+        try await fetchPermalink(of: message)
+    }
+
+    /// The link for the API's `links.slack`, a convenience: the post stands without it. While the service stops it is
+    /// not asked for; the item is then delivered again after the restart, which asks for it.
+    private func fetchPermalink(of message: SlackMessageRecord) async throws(OutboxFailure) {
+        let answer = try await Self.attempt("chat.getPermalink") { () throws(SlackAPIError) in
+            try await slack.permalink(channel: message.channel, messageTS: message.ts)
+        }
+        guard case .success(let link) = answer else { return }
+        do {
+            try await database.recordSlackPermalink(channel: message.channel, ts: message.ts, permalink: link)
         } catch {
             throw .retry("database: \(error)")
         }

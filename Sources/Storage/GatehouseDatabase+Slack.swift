@@ -81,6 +81,14 @@ extension GatehouseDatabase {
         }
     }
 
+    /// Adds the permalink of a message recorded without one.
+    public func recordSlackPermalink(channel: String, ts: String, permalink: String) async throws {
+        try await write { db in
+            try db.execute(
+                sql: "UPDATE slack_message SET permalink = ? WHERE channel = ? AND ts = ?", arguments: [permalink, channel, ts])
+        }
+    }
+
     /// Remembers what a message shows after it was updated (see `SlackMessageRecord.shownSHA256`).
     public func recordSlackMessageShown(channel: String, ts: String, sha256: String) async throws {
         try await write { db in

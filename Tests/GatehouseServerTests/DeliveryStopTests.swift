@@ -36,15 +36,22 @@ struct DeliveryStopTests {
         await slowPost.arrived()
         delivering.cancel()
         slowPost.release()
-        try await delivering.value
+        // The post is recorded; no call starts once stopping, not even for its link, so the item is left to retry.
+        await #expect {
+            try await delivering.value
+        } throws: { error in
+            guard case .retry(let reason, _) = error as? OutboxFailure else { return false }
+            return reason.contains("chat.getPermalink: not sent, the service is stopping")
+        }
         #expect(try await env.database.slackMessages(for: approval.id).map(\.kind) == [.channel])
-        // No call starts once stopping, not even for the permalink: the post is recorded without it.
         #expect(fake.calls("chat.getPermalink").isEmpty)
         #expect(try await env.database.slackMessages(for: approval.id).first?.permalink == nil)
-        // The item was not marked done before the stop, so it is delivered again after the restart: no second post.
+        // Delivered again after the restart: no second post, and the link is fetched now.
         try await delivery.deliver(post)
         #expect(fake.calls("chat.postMessage").count == 1)
         #expect(fake.messages(in: "C0APPROVALS").count == 1)
+        #expect(fake.calls("chat.getPermalink").count == 1)
+        #expect(try await env.database.slackMessages(for: approval.id).first?.permalink?.hasPrefix("https://") == true)
 
         // Once the service is stopping, no call is started: the item is retried after the restart.
         try await env.database.enqueueOutboxItems([NewOutboxItem(
