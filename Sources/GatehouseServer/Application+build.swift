@@ -175,8 +175,10 @@ final class SlackErrorReporter: Sendable {
         guard error.isPermanent else { return }
         let first = hinted.withLock { $0.insert(code).inserted }
         if first {
-            logger.error(
-                "Slack refuses \(method): \(code)", metadata: ["hint": .string(error.adminHint ?? "Check the Slack app's configuration.")])
+            // A person Slack will not DM is skipped and the rest goes on: worth a word, not an alarm.
+            logger.log(
+                level: error.refusesRecipient ? .warning : .error, "Slack refuses \(method): \(code)",
+                metadata: ["hint": .string(error.adminHint ?? "Check the Slack app's configuration.")])
         }
     }
 }

@@ -22,6 +22,15 @@ extension SlackAPIError {
         return false
     }
 
+    /// Whether Slack refuses one person for good (a bot, a deactivated or unknown account): a DM to them is skipped,
+    /// and the others are still asked.
+    public var refusesRecipient: Bool {
+        if case .api(let code) = self { return Self.recipientCodes.contains(code) }
+        return false
+    }
+
+    static let recipientCodes: Set<String> = ["cannot_dm_bot", "user_is_bot", "user_disabled", "user_not_found", "users_not_found"]
+
     /// Whether the same call may succeed later (after `Retry-After` for rate limits).
     public var isRetryable: Bool {
         switch self {

@@ -70,6 +70,9 @@ extension URLSessionSlackClient {
             (data, response) = try await session.dataCancellably(for: request)
         } catch is CancellationError {
             throw .network("cancelled")
+        } catch let error as URLError where error.code == .timedOut {
+            // Foundation words it "The operation could not be completed (NSURLErrorDomain error -1001)".
+            throw .network("no answer within \(Int(session.configuration.timeoutIntervalForRequest)) s")
         } catch {
             throw .network(redacted(error.localizedDescription))
         }

@@ -242,9 +242,6 @@ public struct SlackDelivery: OutboxHandler {
         }
     }
 
-    /// Slack's answers that refuse one person for good: a bot, a deactivated or unknown account.
-    static let recipientRefusals: Set<String> = ["cannot_dm_bot", "user_is_bot", "user_disabled", "user_not_found", "users_not_found"]
-
     /// A call for one person's DM: `nil` when Slack refuses that person for good (counted and hinted like any
     /// error), so the others are still asked; any other failure fails the step, to be retried.
     private func callForOne<T: Sendable>(
@@ -255,7 +252,7 @@ public struct SlackDelivery: OutboxHandler {
             return value
         case .failure(let error):
             let failure = failure(method, error)
-            guard case .api(let code) = error, Self.recipientRefusals.contains(code) else { throw failure }
+            guard error.refusesRecipient else { throw failure }
             return nil
         }
     }

@@ -11,11 +11,13 @@ struct SlackClientHarness {
     let sleeps: SleepRecorder
     let client: URLSessionSlackClient
 
-    func client(token: String = Self.token, baseURL: URL? = nil, pacing: TimeInterval = 0) -> URLSessionSlackClient {
+    func client(
+        token: String = Self.token, baseURL: URL? = nil, pacing: TimeInterval = 0, timeout: TimeInterval = 10
+    ) -> URLSessionSlackClient {
         let clock = clock
         let sleeps = sleeps
         return URLSessionSlackClient(
-            token: token, baseURL: baseURL ?? fake.baseURL, pacing: pacing, timeout: 10, now: { clock.now },
+            token: token, baseURL: baseURL ?? fake.baseURL, pacing: pacing, timeout: timeout, now: { clock.now },
             sleep: { try await sleeps.sleep($0) })
     }
 

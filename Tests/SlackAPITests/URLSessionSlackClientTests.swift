@@ -10,6 +10,19 @@ struct URLSessionSlackClientTests {
         .actions(elements: [.button(ButtonElement(actionID: "approve", text: .plainText("Approve"), value: "v1:apr_1", style: .primary))]),
     ]
 
+    @Test("a call Slack does not answer in time fails as a network error that says so, not with Foundation's error number")
+    func timeoutIsWorded() async throws {
+        try await SlackClientHarness.run { h in
+            let slow = h.fake.hold("chat.postMessage")
+            defer { slow.release() }
+            // The session's own timeout (1 s here) is the one thing a test clock cannot stand in for.
+            let client = h.client(timeout: 1)
+            await #expect(throws: SlackAPIError.network("no answer within 1 s")) {
+                try await client.postMessage(channel: "#approvals", text: "Deploy?", blocks: nil, threadTS: nil)
+            }
+        }
+    }
+
     @Test("chat.postMessage sends JSON with charset and the bearer token, and returns channel ID and ts")
     func postMessage() async throws {
         try await SlackClientHarness.run { h in
