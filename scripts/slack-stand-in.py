@@ -14,6 +14,7 @@ import json
 import os
 import sys
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
@@ -53,7 +54,9 @@ def log_line(method, args, answer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    counter = 0
+    # Message timestamps grow from the start time, as Slack's do, so a restarted stand-in never reuses one that a
+    # database kept from before.
+    counter = int(time.time() * 1_000_000)
     lock = threading.Lock()
 
     def arguments(self):
@@ -75,7 +78,8 @@ class Handler(BaseHTTPRequestHandler):
     def next_ts(self):
         with Handler.lock:
             Handler.counter += 1
-            return f"1700000000.{Handler.counter:06d}"
+            seconds, micros = divmod(Handler.counter, 1_000_000)
+            return f"{seconds}.{micros:06d}"
 
     def reply(self, method, args):
         if method in ("chat.postMessage", "chat.update"):
