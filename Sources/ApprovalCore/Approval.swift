@@ -157,8 +157,9 @@ public struct Approval: Sendable, Equatable {
         self.nextDeadline = nextDeadline ?? expiresAt
     }
 
-    /// The level's approvers, for messages and refusals: nobody named means anyone in the approvals channel.
-    public var currentApprovers: [EscalationChain.Approver] {
-        chain.levels.isEmpty ? [] : chain.level(escalationLevel).approvers
+    /// Those of `approvers` who may be called on to decide: all but the requester, who never decides their own
+    /// request, even when the chain names them.
+    public func withoutRequester(_ approvers: [EscalationChain.Approver]) -> [EscalationChain.Approver] {
+        approvers.filter { $0 != .user(requester ?? "") }
     }
 }

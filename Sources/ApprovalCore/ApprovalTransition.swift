@@ -98,9 +98,8 @@ extension Approval {
             throw .selfApproval
         }
         if let members = command.groupMembers, !chain.mayDecide(user: command.by, atLevel: escalationLevel, groupMembers: members) {
-            // The requester is named in the chain, perhaps, but cannot decide their own request: not offered.
-            let others = chain.approvers(upTo: escalationLevel).filter { $0 != .user(requester ?? "") }
-            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: others)
+            let approvers = withoutRequester(chain.approvers(upTo: escalationLevel))
+            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: approvers)
         }
         let outcome: Decision.Outcome
         var decidedPayload = payload

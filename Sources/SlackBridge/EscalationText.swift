@@ -54,18 +54,16 @@ public enum EscalationText {
     /// even when the chain names them. A level that names nobody else says so, and who still may decide: the earlier
     /// levels' approvers, or nobody, which only an admin can mend.
     static func callOn(_ approval: Approval, level: Int) -> String {
-        let requester = EscalationChain.Approver.user(approval.requester ?? "")
-        if namesOthers(approval, level: level) {
-            return mentions(approval.chain.level(level).approvers.filter { $0 != requester })
-        }
-        let earlier = level > 1 ? approval.chain.approvers(upTo: level - 1).filter { $0 != requester } : []
+        let own = approval.withoutRequester(approval.chain.level(level).approvers)
+        if !own.isEmpty { return mentions(own) }
+        let earlier = level > 1 ? approval.withoutRequester(approval.chain.approvers(upTo: level - 1)) : []
         if !earlier.isEmpty { return "nobody but the requester, who may not decide; " + mentions(earlier) + " still may" }
         return "nobody but the requester, who may not decide: ask a Gatehouse admin to fix the chain"
     }
 
     /// Whether `level` names anyone but the requester.
     static func namesOthers(_ approval: Approval, level: Int) -> Bool {
-        approval.chain.level(level).approvers.contains { $0 != .user(approval.requester ?? "") }
+        !approval.withoutRequester(approval.chain.level(level).approvers).isEmpty
     }
 
     /// What happens at the next deadline, as a clause whose subject is the request, so it reads both after a `·`
