@@ -1,13 +1,15 @@
 import Synchronization
 
 /// A call a test server keeps waiting until the test releases it: a slow Slack or receiver, at the moment the test
-/// chooses. `FakeSlackWebAPI.hold(_:)` makes one for a Web API method; a test's own handler calls `holdHere()`.
+/// chooses. `FakeSlackWebAPI.hold(_:)` and `CallbackReceiver.hold()` make one for their next call.
 public final class FakeHold: Sendable {
+    private enum Event: Hashable {
+        case arrived, released
+    }
+
     private struct State {
-        var arrived = false
-        var released = false
-        var arrivalWaiters: [CheckedContinuation<Void, Never>] = []
-        var releaseWaiters: [CheckedContinuation<Void, Never>] = []
+        var happened: Set<Event> = []
+        var waiters: [Event: [CheckedContinuation<Void, Never>]] = [:]
     }
 
     private let state = Mutex(State())
@@ -16,41 +18,36 @@ public final class FakeHold: Sendable {
 
     /// Returns once the held call has reached the server (it is then waiting for `release()`).
     public func arrived() async {
-        await withCheckedContinuation { continuation in
-            let now = state.withLock { state in
-                if state.arrived { return true }
-                state.arrivalWaiters.append(continuation)
-                return false
-            }
-            if now { continuation.resume() }
-        }
+        await wait(for: .arrived)
     }
 
     /// Lets the held call be answered. Safe to call more than once, and before the call came.
     public func release() {
-        let waiters = state.withLock { state in
-            state.released = true
-            defer { state.releaseWaiters = [] }
-            return state.releaseWaiters
-        }
-        for waiter in waiters { waiter.resume() }
+        signal(.released)
     }
 
     /// Called by the server's handler for the held call: marks it arrived, then waits for `release()`.
     public func holdHere() async {
-        let arrivals = state.withLock { state in
-            state.arrived = true
-            defer { state.arrivalWaiters = [] }
-            return state.arrivalWaiters
-        }
-        for waiter in arrivals { waiter.resume() }
+        signal(.arrived)
+        await wait(for: .released)
+    }
+
+    private func wait(for event: Event) async {
         await withCheckedContinuation { continuation in
-            let now = state.withLock { state in
-                if state.released { return true }
-                state.releaseWaiters.append(continuation)
+            let happened = state.withLock { state in
+                if state.happened.contains(event) { return true }
+                state.waiters[event, default: []].append(continuation)
                 return false
             }
-            if now { continuation.resume() }
+            if happened { continuation.resume() }
         }
+    }
+
+    private func signal(_ event: Event) {
+        let waiters = state.withLock { state in
+            state.happened.insert(event)
+            return state.waiters.removeValue(forKey: event) ?? []
+        }
+        for waiter in waiters { waiter.resume() }
     }
 }
