@@ -13,6 +13,7 @@ public final class CallbackReceiver: Sendable {
         var deliveries: [Delivery] = []
         var statuses: [Int] = []
         var waiters: [(Int, CheckedContinuation<Void, Never>)] = []
+        var holds: [FakeHold] = []
     }
 
     private let state = Mutex(State())
@@ -25,6 +26,8 @@ public final class CallbackReceiver: Sendable {
         state.withLock { $0.statuses = statuses }
         let router = Router()
         router.post("hook") { request, _ -> Response in
+            let hold = self.state.withLock { $0.holds.isEmpty ? nil : $0.holds.removeFirst() }
+            await hold?.holdHere()
             var request = request
             let buffer = try await request.collectBody(upTo: 2 << 20)
             var headers: [String: String] = [:]
@@ -42,6 +45,13 @@ public final class CallbackReceiver: Sendable {
     }
 
     public var deliveries: [Delivery] { state.withLock { $0.deliveries } }
+
+    /// Keeps the next delivery waiting, before it is answered or recorded, until the returned hold is released.
+    public func hold() -> FakeHold {
+        let hold = FakeHold()
+        state.withLock { $0.holds.append(hold) }
+        return hold
+    }
 
     /// Returns once at least `count` deliveries arrived.
     public func waitForDeliveries(_ count: Int) async {

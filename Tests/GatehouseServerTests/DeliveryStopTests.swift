@@ -2,11 +2,9 @@ import ApprovalCore
 import Foundation
 @testable import GatehouseServer
 import GatehouseTestSupport
-import Hummingbird
 import SlackAPI
 import SlackBridge
 import Storage
-import Synchronization
 import Testing
 
 /// The service stopping (its tasks cancelled) while deliveries are under way: Slack calls against the stand-in Slack
@@ -21,13 +19,10 @@ struct DeliveryStopTests {
         let clock = env.clock
         let client = URLSessionSlackClient(token: fake.token, baseURL: fake.baseURL, pacing: 0, now: { clock.now })
         let delivery = SlackDelivery(slack: client, database: env.database, channel: "C0APPROVALS", clock: clock, onError: { _, _ in })
-        let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: clock.now)
-        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
-        let key = "slack:\(approval.id.rawValue)"
-        try await env.database.enqueueOutboxItems([
-            NewOutboxItem(kind: SlackOutboxKind.post, approvalID: approval.id, orderingKey: key, payload: .object([:]))
-        ])
-        let post = try #require(try await env.database.claimDueOutboxItems(now: clock.now).first)
+        let approval = try await Self.fileApproval(env)
+        let post = try await Self.claim(
+            NewOutboxItem(kind: SlackOutboxKind.post, approvalID: approval.id, orderingKey: "slack:\(approval.id.rawValue)", payload: .object([:])),
+            in: env)
 
         // Slack is slow to answer the post; the service stops meanwhile.
         let slowPost = fake.hold("chat.postMessage")
@@ -54,10 +49,11 @@ struct DeliveryStopTests {
         #expect(try await env.database.slackMessages(for: approval.id).first?.permalink?.hasPrefix("https://") == true)
 
         // Once the service is stopping, no call is started: the item is retried after the restart.
-        try await env.database.enqueueOutboxItems([NewOutboxItem(
-            kind: SlackOutboxKind.ephemeral, approvalID: approval.id, orderingKey: nil,
-            payload: .object(["channel": .string("C0APPROVALS"), "user": .string("U0ALICE"), "text": .string("hi")]))])
-        let reply = try #require(try await env.database.claimDueOutboxItems(now: clock.now, kinds: [SlackOutboxKind.ephemeral]).first)
+        let reply = try await Self.claim(
+            NewOutboxItem(
+                kind: SlackOutboxKind.ephemeral, approvalID: approval.id, orderingKey: nil,
+                payload: .object(["channel": .string("C0APPROVALS"), "user": .string("U0ALICE"), "text": .string("hi")])),
+            in: env)
         let stopping = Task {
             withUnsafeCurrentTask { $0?.cancel() }
             try await delivery.deliver(reply)
@@ -76,23 +72,17 @@ struct DeliveryStopTests {
     func callbackOnItsWay() async throws {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
-        let slowReceiver = FakeHold()
+        let receiver = CallbackReceiver()
+        let url = try await receiver.start(statuses: [204])
+        let slowReceiver = receiver.hold()
         defer { slowReceiver.release() }
-        let received = Mutex(0)
-        let router = Router()
-        router.post("hook") { _, _ -> HTTPResponse.Status in
-            await slowReceiver.holdHere()
-            received.withLock { $0 += 1 }
-            return .noContent
-        }
-        let receiver = try await LocalHTTPServer.start(router: router)
         let delivery = CallbackDelivery(database: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil)
-        let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: env.clock.now)
-        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
-        try await env.database.enqueueOutboxItems([NewOutboxItem(
-            kind: CallbackOutboxPlanner.kind, approvalID: approval.id, orderingKey: nil,
-            payload: .object(["url": .string(receiver.baseURL.absoluteString + "hook")]))])
-        let item = try #require(try await env.database.claimDueOutboxItems(now: env.clock.now).first)
+        let approval = try await Self.fileApproval(env)
+        let item = try await Self.claim(
+            NewOutboxItem(
+                kind: CallbackOutboxPlanner.kind, approvalID: approval.id, orderingKey: nil,
+                payload: .object(["url": .string(url.absoluteString)])),
+            in: env)
 
         let delivering = Task { try await delivery.deliver(item) }
         await slowReceiver.arrived()
@@ -100,7 +90,20 @@ struct DeliveryStopTests {
         slowReceiver.release()
         // Answered 204: delivered, so the item is done and not sent again after the restart.
         try await delivering.value
-        #expect(received.withLock { $0 } == 1)
+        #expect(receiver.deliveries.count == 1)
         await receiver.stop()
+    }
+
+    /// A pending request in the database, with nothing planned for it.
+    static func fileApproval(_ env: TestEnvironment) async throws -> Approval {
+        let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: env.clock.now)
+        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
+        return approval
+    }
+
+    /// `item` queued and claimed, as the outbox hands it to its handler.
+    static func claim(_ item: NewOutboxItem, in env: TestEnvironment) async throws -> OutboxItem {
+        try await env.database.enqueueOutboxItems([item])
+        return try #require(try await env.database.claimDueOutboxItems(now: env.clock.now, kinds: [item.kind]).first)
     }
 }
