@@ -27,13 +27,9 @@ struct CallbackDelivery: OutboxHandler {
             throw .permanent("the callback URL is missing or invalid")
         }
         guard let id = item.approvalID else { throw .permanent("the item names no approval") }
-        let approval: Approval?
-        do {
-            approval = try await database.approval(id)
-        } catch {
-            throw .retry("database: \(error)")
+        guard let approval = try await OutboxFailure.retryingDatabase({ try await database.approval(id) }) else {
+            throw .permanent("the approval is gone")
         }
-        guard let approval else { throw .permanent("the approval is gone") }
         let body = Data(CanonicalJSON.serialize(ApprovalJSON.object(approval)).utf8)
         var request = URLRequest(url: url)
         request.httpMethod = "POST"

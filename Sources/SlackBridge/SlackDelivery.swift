@@ -44,22 +44,14 @@ public struct SlackDelivery: OutboxHandler {
 
     private func approval(of item: OutboxItem) async throws(OutboxFailure) -> Approval {
         guard let id = item.approvalID else { throw .permanent("the item names no approval") }
-        do {
-            guard let approval = try await database.approval(id) else { throw OutboxFailure.permanent("the approval is gone") }
-            return approval
-        } catch let failure as OutboxFailure {
-            throw failure
-        } catch {
-            throw .retry("database: \(error)")
+        guard let approval = try await OutboxFailure.retryingDatabase({ try await database.approval(id) }) else {
+            throw .permanent("the approval is gone")
         }
+        return approval
     }
 
     private func messages(of id: ApprovalID) async throws(OutboxFailure) -> [SlackMessageRecord] {
-        do {
-            return try await database.slackMessages(for: id)
-        } catch {
-            throw .retry("database: \(error)")
-        }
+        try await OutboxFailure.retryingDatabase { try await database.slackMessages(for: id) }
     }
 
     private func post(_ item: OutboxItem) async throws(OutboxFailure) {
@@ -76,13 +68,8 @@ public struct SlackDelivery: OutboxHandler {
         let message = SlackMessageRecord(
             approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, postedAt: clock.now,
             shownSHA256: Self.digest(text: rendered.text, blocks: rendered.blocks))
-        do {
-            try await database.recordSlackMessage(
-                message,
-                audit: AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)]))
-        } catch {
-            throw .retry("database: \(error)")
-        }
+        let audit = AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)])
+        try await OutboxFailure.retryingDatabase { try await database.recordSlackMessage(message, audit: audit) }
         try await fetchPermalink(of: message)
     }
 
@@ -93,10 +80,8 @@ public struct SlackDelivery: OutboxHandler {
             try await slack.permalink(channel: message.channel, messageTS: message.ts)
         }
         guard case .success(let link) = answer else { return }
-        do {
+        try await OutboxFailure.retryingDatabase {
             try await database.recordSlackPermalink(channel: message.channel, ts: message.ts, permalink: link)
-        } catch {
-            throw .retry("database: \(error)")
         }
     }
 
@@ -124,10 +109,8 @@ public struct SlackDelivery: OutboxHandler {
             case .failure(let error): throw failure("chat.update", error)
             }
             guard let shown else { continue }
-            do {
+            try await OutboxFailure.retryingDatabase {
                 try await database.recordSlackMessageShown(channel: message.channel, ts: message.ts, sha256: shown)
-            } catch {
-                throw .retry("database: \(error)")
             }
         }
     }
@@ -216,11 +199,7 @@ public struct SlackDelivery: OutboxHandler {
     }
 
     private func record(_ message: SlackMessageRecord) async throws(OutboxFailure) {
-        do {
-            try await database.recordSlackMessage(message, audit: nil)
-        } catch {
-            throw .retry("database: \(error)")
-        }
+        try await OutboxFailure.retryingDatabase { try await database.recordSlackMessage(message, audit: nil) }
     }
 
     private func ephemeral(_ item: OutboxItem) async throws(OutboxFailure) {

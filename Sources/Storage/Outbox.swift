@@ -64,4 +64,13 @@ public enum OutboxFailure: Error, Sendable {
     case retry(String, retryAfter: TimeInterval? = nil)
     /// It will never work (bad URL, permanent error): stop and record why.
     case permanent(String)
+
+    /// Runs a handler's database work: a failure there is retried, as the database is expected back.
+    public static func retryingDatabase<T>(_ work: () async throws -> T) async throws(OutboxFailure) -> T {
+        do {
+            return try await work()
+        } catch {
+            throw .retry("database: \(error)")
+        }
+    }
 }
