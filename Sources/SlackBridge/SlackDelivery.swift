@@ -81,7 +81,7 @@ public struct SlackDelivery: OutboxHandler {
         }
         guard case .success(let link) = answer else { return }
         try await OutboxFailure.retryingDatabase {
-            try await database.recordSlackPermalink(channel: message.channel, ts: message.ts, permalink: link)
+            try await database.updateSlackMessage(channel: message.channel, ts: message.ts, permalink: link)
         }
     }
 
@@ -110,7 +110,7 @@ public struct SlackDelivery: OutboxHandler {
             }
             guard let shown else { continue }
             try await OutboxFailure.retryingDatabase {
-                try await database.recordSlackMessageShown(channel: message.channel, ts: message.ts, sha256: shown)
+                try await database.updateSlackMessage(channel: message.channel, ts: message.ts, shownSHA256: shown)
             }
         }
     }

@@ -81,19 +81,16 @@ extension GatehouseDatabase {
         }
     }
 
-    /// Adds the permalink of a message recorded without one.
-    public func recordSlackPermalink(channel: String, ts: String, permalink: String) async throws {
+    /// Learns more about a recorded message: its permalink (fetched after the post), or what it shows after an update
+    /// (see `SlackMessageRecord.shownSHA256`). What is not given stays as it was.
+    public func updateSlackMessage(channel: String, ts: String, permalink: String? = nil, shownSHA256: String? = nil) async throws {
         try await write { db in
             try db.execute(
-                sql: "UPDATE slack_message SET permalink = ? WHERE channel = ? AND ts = ?", arguments: [permalink, channel, ts])
-        }
-    }
-
-    /// Remembers what a message shows after it was updated (see `SlackMessageRecord.shownSHA256`).
-    public func recordSlackMessageShown(channel: String, ts: String, sha256: String) async throws {
-        try await write { db in
-            try db.execute(
-                sql: "UPDATE slack_message SET shown_sha256 = ? WHERE channel = ? AND ts = ?", arguments: [sha256, channel, ts])
+                sql: """
+                    UPDATE slack_message SET permalink = COALESCE(?, permalink), shown_sha256 = COALESCE(?, shown_sha256)
+                    WHERE channel = ? AND ts = ?
+                    """,
+                arguments: [permalink, shownSHA256, channel, ts])
         }
     }
 }
