@@ -2,17 +2,70 @@ import Foundation
 
 /// Why a JSON text was refused.
 public struct JSONParseError: Error, Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: Sendable, Equatable {
+        /// Not JSON, or JSON this parser refuses on purpose (duplicate names, too deep).
+        case syntax
+        /// Well-formed, but a number that a double cannot carry exactly (see `JSONValue.parse(_:exactNumbers:)`).
+        case inexactNumber(String)
+    }
+
     public var message: String
     /// Byte offset into the input.
     public var offset: Int
+    public var kind: Kind
+    /// Where in the document the problem is, outermost first: member names (`.string`) and array indices (`.number`).
+    public var path: [JSONValue]
+
+    init(message: String, offset: Int, kind: Kind = .syntax, path: [JSONValue] = []) {
+        self.message = message
+        self.offset = offset
+        self.kind = kind
+        self.path = path
+    }
 
     public var description: String { "\(message) at byte \(offset)" }
+
+    /// The path as people read it, under `root`: `payload.items[2].cost`, `payload["a b"]`.
+    public func pathText(root: String) -> String {
+        var text = root
+        for component in path {
+            switch component {
+            case .number(let index): text += "[\(Int(index))]"
+            case .string(let name) where Self.isPlainName(name): text += text.isEmpty ? name : "." + name
+            case .string(let name): text += "[\(CanonicalJSON.serialize(.string(name)))]"
+            default: break
+            }
+        }
+        return text
+    }
+
+    private static func isPlainName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, !("0"..."9").contains(first) else { return false }
+        return name.unicodeScalars.allSatisfy {
+            ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || $0 == "_" || $0 == "-"
+        }
+    }
+
+    /// For an inexact number: the sentence to show, naming where it is (under `root`) and what to do instead.
+    public func inexactNumberSentence(root: String) -> String? {
+        guard case .inexactNumber(let text) = kind else { return nil }
+        let shown = text.count > 40 ? String(text.prefix(40)) + "…" : text
+        return "The number at `\(pathText(root: root))`, \(shown), cannot be carried exactly by JSON (integers must be "
+            + "within ±9007199254740991, and decimals must read back unchanged); send it as a string (\"\(shown)\")."
+    }
+
+    /// Adds `component` in front of the path, as the parse unwinds out of a member or an element.
+    func inside(_ component: JSONValue) -> JSONParseError {
+        var error = self
+        error.path.insert(component, at: 0)
+        return error
+    }
 }
 
 extension JSONValue {
     /// Parses UTF-8 bytes strictly, like `parse(_:)`, without copying them once more.
-    public static func parse(utf8 bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        try JSONParser.parse(bytes)
+    public static func parse(utf8 bytes: [UInt8], exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(bytes, exactNumbers: exactNumbers)
     }
 }
 
@@ -24,15 +77,18 @@ struct JSONParser {
     static let maxDepth = 256
 
     private let bytes: [UInt8]
+    /// Refuse numbers that a double cannot carry exactly (`ExactNumber`).
+    private let exactNumbers: Bool
     private var index = 0
     private var depth = 0
 
-    init(_ bytes: [UInt8]) {
+    init(_ bytes: [UInt8], exactNumbers: Bool = false) {
         self.bytes = bytes
+        self.exactNumbers = exactNumbers
     }
 
-    static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
-        var parser = JSONParser(bytes)
+    static func parse(_ bytes: [UInt8], exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
+        var parser = JSONParser(bytes, exactNumbers: exactNumbers)
         parser.skipWhitespace()
         let value = try parser.parseValue()
         parser.skipWhitespace()
@@ -100,7 +156,12 @@ struct JSONParser {
             guard index < bytes.count, bytes[index] == UInt8(ascii: ":") else { throw error("expected ':'") }
             index += 1
             skipWhitespace()
-            let value = try parseValue()
+            let value: JSONValue
+            do {
+                value = try parseValue()
+            } catch {
+                throw error.inside(.string(name))
+            }
             guard members.updateValue(value, forKey: name) == nil else {
                 throw JSONParseError(message: "duplicate member name \"\(name)\"", offset: nameOffset)
             }
@@ -128,7 +189,11 @@ struct JSONParser {
         }
         while true {
             skipWhitespace()
-            items.append(try parseValue())
+            do {
+                items.append(try parseValue())
+            } catch {
+                throw error.inside(.number(Double(items.count)))
+            }
             skipWhitespace()
             guard index < bytes.count else { throw error("unexpected end of input") }
             if bytes[index] == UInt8(ascii: ",") {
@@ -259,6 +324,9 @@ struct JSONParser {
         let text = String(decoding: bytes[start..<index], as: UTF8.self)
         guard let value = Double(text), value.isFinite else {
             throw JSONParseError(message: "number out of range", offset: start)
+        }
+        if exactNumbers, !ExactNumber.isExact(bytes[start..<index], value: value) {
+            throw JSONParseError(message: "the number \(text) cannot be carried exactly", offset: start, kind: .inexactNumber(text))
         }
         return value
     }

@@ -2,8 +2,8 @@ import Foundation
 
 /// A JSON document as a value: what a requester sends as `payload`, and what is digested.
 ///
-/// Numbers are IEEE 754 doubles, as RFC 8785 requires; integers beyond 2^53 lose precision exactly as
-/// they would in any JCS implementation, so digests agree across languages.
+/// Numbers are IEEE 754 doubles, as RFC 8785 requires. Where payloads come in, numbers a double cannot carry exactly
+/// are refused (`parse(_:exactNumbers:)`), so no two different numbers a requester sends share a digest.
 public enum JSONValue: Sendable, Hashable {
     case null
     case bool(Bool)
@@ -28,12 +28,15 @@ public enum JSONValue: Sendable, Hashable {
     }
 
     /// Parses a JSON text strictly (see `JSONParser`): duplicate names, trailing commas and the like are refused.
-    public static func parse(_ data: Data) throws(JSONParseError) -> JSONValue {
-        try JSONParser.parse(Array(data))
+    /// With `exactNumbers`, so is a number that a double cannot carry exactly (an integer beyond ±(2^53 − 1), a
+    /// decimal that reads back changed): use it wherever a payload comes in, so the approver, the digest and the
+    /// runner see one value.
+    public static func parse(_ data: Data, exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(data), exactNumbers: exactNumbers)
     }
 
-    public static func parse(_ text: String) throws(JSONParseError) -> JSONValue {
-        try JSONParser.parse(Array(text.utf8))
+    public static func parse(_ text: String, exactNumbers: Bool = false) throws(JSONParseError) -> JSONValue {
+        try JSONParser.parse(Array(text.utf8), exactNumbers: exactNumbers)
     }
 }
 

@@ -106,8 +106,9 @@ struct RequestOptions: ParsableArguments {
         }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(text)
+            value = try JSONValue.parse(text, exactNumbers: true)
         } catch {
+            if let sentence = error.inexactNumberSentence(root: "payload") { throw ValidationError("--payload: " + sentence) }
             throw ValidationError("--payload is not valid JSON: \(error). Put it in single quotes, or use @FILE.")
         }
         guard value.objectValue != nil else { throw ValidationError("--payload must be a JSON object.") }

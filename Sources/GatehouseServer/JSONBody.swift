@@ -22,8 +22,12 @@ struct JSONBody {
         guard buffer.readableBytes > 0 else { throw APIError.malformed("The request body is empty; send a JSON object.") }
         let value: JSONValue
         do {
-            value = try JSONValue.parse(utf8: Array(buffer.readableBytesView))
+            // Exact numbers: a payload number a double cannot carry would bind the approval to another value.
+            value = try JSONValue.parse(utf8: Array(buffer.readableBytesView), exactNumbers: true)
         } catch {
+            if let sentence = error.inexactNumberSentence(root: "") {
+                throw APIError.invalid(error.pathText(root: ""), sentence)
+            }
             throw APIError.malformed("The request body is not valid JSON: \(error).")
         }
         guard let members = value.objectValue else {

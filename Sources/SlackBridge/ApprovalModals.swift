@@ -101,9 +101,10 @@ public enum ApprovalModals {
         let text = values[SlackInputID.payload.rawValue]?[SlackInputID.payload.rawValue]?.value ?? ""
         let parsed: JSONValue
         do {
-            parsed = try JSONValue.parse(text)
+            parsed = try JSONValue.parse(text, exactNumbers: true)
         } catch {
-            return .failure(ModalError(block: SlackInputID.payload.rawValue, message: "That is not valid JSON: \(error.message) (byte \(error.offset))."))
+            let message = error.inexactNumberSentence(root: "payload") ?? "That is not valid JSON: \(error.message) (byte \(error.offset))."
+            return .failure(ModalError(block: SlackInputID.payload.rawValue, message: message))
         }
         guard parsed.objectValue != nil else {
             return .failure(ModalError(block: SlackInputID.payload.rawValue, message: "The payload must be a JSON object ({ … })."))

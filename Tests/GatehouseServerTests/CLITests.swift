@@ -242,6 +242,8 @@ struct CLITests {
             (["decide", "apr_x", "maybe", "--as", "alice", "--key", "k"], "The outcome must be approve or reject.", "gatehouse decide"),
             (["decide", "apr_x", "approve", "--as", "alice", "--url", "ftp://x", "--key", "k"], "is not an http(s) URL", "gatehouse decide"),
             (["request", "--action", "a", "--payload", "[1]", "--key", "k"], "--payload must be a JSON object.", "gatehouse request"),
+            (["request", "--action", "a", "--payload", #"{"id":12345678901234567891}"#, "--key", "k"],
+             "--payload: The number at `payload.id`, 12345678901234567891, cannot be carried exactly", "gatehouse request"),
             (["request", "--action", "a", "--payload", "{}", "--expires-in", "5x", "--key", "k"], "--expires-in '5x'", "gatehouse request"),
             (["exec", "--action", "a", "--payload", "{}", "--key", "k"], "Give the command to run after `--`.", "gatehouse exec"),
             (["audit", "verify", "--expect-head", "5be1"], "--expect-head '5be1' is not a whole hash", "gatehouse audit verify"),

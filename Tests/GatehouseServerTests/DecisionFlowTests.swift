@@ -251,6 +251,27 @@ struct DecisionFlowTests {
         #expect(kinds.filter { $0 == "verify_refused" }.count == 3)
     }
 
+    @Test("verify refuses a number JSON cannot carry exactly (422), so no other integer verifies against an approval")
+    func verifyRefusesInexactNumbers() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, payload: #"{"account":"12345678901234567891","cents":100}"#)
+            _ = try await client.call(
+                .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"alice"}"#)
+            let uri = "/v1/approvals/\(created.id)/verify"
+            let sneaky = try await client.call(
+                .post, uri, key: env.requestKey, body: #"{"payload":{"account":12345678901234567890,"cents":100},"consume":true}"#)
+            #expect(sneaky.status == .unprocessableContent)
+            #expect(sneaky["error"]?["message"]?.stringValue?.contains("`payload.account`") == true)
+            let exact = try await client.call(
+                .post, uri, key: env.requestKey, body: #"{"payload":{"account":"12345678901234567891","cents":100},"consume":true}"#)
+            #expect(exact.status == .ok)
+        }
+        let kinds = try await env.database.auditEntries().map(\.kind)
+        #expect(kinds.filter { $0 == "consumed" }.count == 1)
+    }
+
     @Test("an approval past its deadline expires with nobody looking, and its long-poll is answered")
     func expiry() async throws {
         let env = try await TestEnvironment()

@@ -96,6 +96,34 @@ struct IntakeAPITests {
         #expect(try await env.database.countsByStatus().isEmpty)
     }
 
+    @Test("a payload number that JSON cannot carry exactly gets 422 naming its path, and nothing is stored")
+    func inexactNumberRefused() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            for (payload, path) in [
+                (#"{"amount":12345678901234567891}"#, "payload.amount"),
+                (#"{"transfer":{"legs":[{"cents":1},{"cents":9007199254740993}]}}"#, "payload.transfer.legs[1].cents"),
+                (#"{"rate":0.30000000000000000001}"#, "payload.rate"),
+            ] {
+                let response = try await client.call(
+                    .post, "/v1/approvals", key: env.requestKey, body: #"{"action":"Pay","payload":\#(payload)}"#)
+                #expect(response.status == .unprocessableContent)
+                #expect(response.errorCode == "invalid_field")
+                let message = response["error"]?["message"]?.stringValue ?? ""
+                #expect(message.contains("`\(path)`"), "\(message)")
+                #expect(message.contains("send it as a string"))
+            }
+            // Big identifiers as strings are fine, and the largest safe integer is exact.
+            let strings = try await client.createApproval(key: env.requestKey, payload: #"{"amount":"12345678901234567891","n":9007199254740991}"#)
+            #expect(strings.status == .created)
+            #expect(strings["payload"]?["amount"] == .string("12345678901234567891"))
+        }
+        #expect(try await env.database.countsByStatus() == [.pending: 1])
+        let created = try await env.database.auditEntries().filter { $0.kind == "created" }
+        #expect(created.count == 1)
+    }
+
     @Test("an action of exactly 150 characters is accepted")
     func actionAtLimitAccepted() async throws {
         let env = try await TestEnvironment()

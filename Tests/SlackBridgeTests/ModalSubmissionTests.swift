@@ -108,6 +108,14 @@ struct ModalSubmissionTests {
         }
     }
 
+    @Test("a number JSON cannot carry exactly is refused, naming where it is in the payload")
+    func inexactNumber() {
+        let text = #"{"service":"api","replicas":3,"budget":{"cents":12345678901234567891}}"#
+        Self.expectError(
+            ApprovalModals.editedPayload(from: Self.payloadValues(text), original: Self.original),
+            startingWith: "The number at `payload.budget.cents`, 12345678901234567891, cannot be carried exactly")
+    }
+
     @Test("an emptied input is refused as invalid JSON")
     func emptied() {
         Self.expectError(ApprovalModals.editedPayload(from: Self.payloadValues(nil), original: Self.original), startingWith: "That is not valid JSON: ")
