@@ -34,15 +34,17 @@ let package = Package(
         ),
         .target(name: "Signing", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
         .target(name: "ApprovalCore", dependencies: ["Signing"], swiftSettings: swiftSettings),
+        // What Gatehouse keeps about Slack (posted messages): ports only, implemented by Storage.
+        .target(name: "SlackRecords", dependencies: ["ApprovalCore"], swiftSettings: swiftSettings),
         .target(
             name: "Storage",
-            dependencies: ["ApprovalCore", "Signing", .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: ["ApprovalCore", "SlackRecords", "Signing", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .target(name: "SlackAPI", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .target(
             name: "SlackBridge",
-            dependencies: ["ApprovalCore", "Signing", "SlackAPI", "Storage", .product(name: "Logging", package: "swift-log")],
+            dependencies: ["ApprovalCore", "Signing", "SlackAPI", "SlackRecords", .product(name: "Logging", package: "swift-log")],
             swiftSettings: swiftSettings
         ),
         .target(
@@ -83,18 +85,36 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // Test support, from the inside out: the domain's (a test clock, fixtures, every storage port in memory), the
+        // HTTP stand-ins (Slack's Web API, a callback receiver), and an application over a temporary database.
+        .target(name: "DomainTestSupport", dependencies: ["ApprovalCore", "SlackRecords"], swiftSettings: swiftSettings),
         .target(
             name: "GatehouseTestSupport",
             dependencies: [
-                "ApprovalCore", "Storage", "GatehouseServer", "Signing", "SlackAPI",
+                "DomainTestSupport", "ApprovalCore", "Signing", "SlackAPI",
                 .product(name: "Hummingbird", package: "hummingbird"),
-                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
             swiftSettings: swiftSettings
         ),
+        .target(
+            name: "ServerTestSupport",
+            dependencies: [
+                "GatehouseTestSupport", "DomainTestSupport", "GatehouseServer", "GatehouseCLI", "Storage", "ApprovalCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(name: "SigningTests", dependencies: ["Signing"], swiftSettings: swiftSettings),
+        .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore", "DomainTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(
+            name: "StorageTests",
+            dependencies: ["Storage", "ApprovalCore", "SlackRecords", "DomainTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
         .testTarget(
             name: "SlackAPITests",
             dependencies: ["SlackAPI", "GatehouseTestSupport", "Signing", .product(name: "Hummingbird", package: "hummingbird")],
@@ -103,25 +123,33 @@ let package = Package(
         ),
         .testTarget(
             name: "SlackBridgeTests",
-            dependencies: ["SlackBridge", "SlackAPI", "ApprovalCore", "GatehouseTestSupport"],
+            dependencies: ["SlackBridge", "SlackAPI", "SlackRecords", "ApprovalCore", "DomainTestSupport", "GatehouseTestSupport",
+                           .product(name: "Logging", package: "swift-log")],
             resources: [.copy("Golden")],
-            swiftSettings: swiftSettings
-        ),
-        .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore"], swiftSettings: swiftSettings),
-        .testTarget(
-            name: "StorageTests",
-            dependencies: ["Storage", "ApprovalCore", "GatehouseTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseServer", "GatehouseCLI", "GatehouseTestSupport", "Storage", "ApprovalCore", "Signing", "SlackAPI",
-                "SlackBridge",
+                "GatehouseServer", "GatehouseCLI", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
+                "ApprovalCore", "Signing", "SlackAPI", "SlackBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "GatehouseCLITests",
+            dependencies: [
+                "GatehouseCLI", "GatehouseServer", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
+                "ApprovalCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             swiftSettings: swiftSettings
         ),

@@ -95,7 +95,7 @@ struct ChainsCommand: AsyncParsableCommand {
 
         /// Reads and checks `file` (`-`: `standardInput`), then applies it as `actor`; returns the exit status.
         static func run(
-            file: String, database: DatabaseOptions, prune: Bool, dryRun: Bool, actor: String, terminal: Terminal,
+            file: String, database: DatabaseOptions, prune: Bool, dryRun: Bool, actor: Actor, terminal: Terminal,
             standardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
         ) async -> Int32 {
             let shownName = file == "-" ? "<stdin>" : file
@@ -130,7 +130,7 @@ struct ChainsCommand: AsyncParsableCommand {
             let isNew = !FileManager.default.fileExists(atPath: path)
             if dryRun && isNew {
                 terminal.err("gatehouse: note: there is no database at '\(path)' yet, so every chain would be added.")
-                report(ChainsFile.changes(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
+                report(ChainChange.plan(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
                 return 0
             }
             let db: GatehouseDatabase
@@ -142,16 +142,13 @@ struct ChainsCommand: AsyncParsableCommand {
             }
             defer { try? db.close() }
             if isNew { terminal.err("gatehouse: note: there was no database at '\(path)'; created a new one.") }
+            let configuration = ConfigurationService(store: db, audit: db)
             do {
-                let existing = try await db.chains()
-                let reconciled = ChainsFile.reconcile(chains, with: existing)
-                let changes =
-                    dryRun
-                    ? ChainsFile.changes(applying: reconciled, to: existing, pruning: prune)
-                    : try await db.applyChains(reconciled, pruning: prune, by: actor)
+                let existing = try await configuration.chains()
+                let changes = try await configuration.applyChains(chains, pruning: prune, dryRun: dryRun, by: actor)
                 var pending: [String: Int] = [:]
                 for change in changes where change.kind == .changed || change.kind == .deleted {
-                    pending[change.name] = try await db.pendingCount(gate: change.name)
+                    pending[change.name] = try await configuration.pendingCount(gate: change.name)
                 }
                 let named = Set(chains.map(\.name))
                 let kept = prune ? [] : existing.map(\.name).filter { !named.contains($0) }
@@ -182,8 +179,13 @@ struct ChainsCommand: AsyncParsableCommand {
             if !kept.isEmpty {
                 terminal.out("kept \(kept.count) not in the file: \(kept.joined(separator: ", ")) (--prune deletes them)")
             }
-            let counts = ChainChange.Kind.allKinds.map { kind in "\(changes.filter { $0.kind == kind }.count) \(kind.rawValue)" }
+            let counts = ChainChange.Kind.allCases.map { kind in "\(changes.filter { $0.kind == kind }.count) \(kind.rawValue)" }
             terminal.out((dryRun ? "dry run, nothing written: " : "applied: ") + counts.joined(separator: ", "))
+        }
+
+        /// A chain in one line for the terminal: `U012ABCDEF S0SREONCALL 30m → S0SREONCALL 1h → then reject`.
+        static func summary(_ chain: EscalationChain) -> String {
+            chain.rungs(naming: \.id, anyone: "anyone")
         }
 
         /// `added deploy-prod: U012ABCDEF 30m → then reject`, `changed …: … (was …)`, `unchanged docs`, `deleted …`.
@@ -196,21 +198,16 @@ struct ChainsCommand: AsyncParsableCommand {
                 }
             switch change.kind {
             case .added:
-                return "added \(change.name): " + (change.after.map(ChainsFile.summary) ?? "")
+                return "added \(change.name): " + (change.after.map(Self.summary) ?? "")
             case .changed:
-                let after = change.after.map(ChainsFile.summary) ?? ""
-                let before = change.before.map(ChainsFile.summary) ?? ""
+                let after = change.after.map(Self.summary) ?? ""
+                let before = change.before.map(Self.summary) ?? ""
                 return "changed \(change.name): \(after) (was \(before))\(snapshot)"
             case .unchanged:
                 return "unchanged \(change.name)"
             case .deleted:
-                return "deleted \(change.name): " + (change.before.map(ChainsFile.summary) ?? "") + snapshot
+                return "deleted \(change.name): " + (change.before.map(Self.summary) ?? "") + snapshot
             }
         }
     }
-}
-
-extension ChainChange.Kind {
-    /// In the order the summary line counts them.
-    static let allKinds: [ChainChange.Kind] = [.added, .changed, .unchanged, .deleted]
 }

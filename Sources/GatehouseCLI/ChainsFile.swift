@@ -387,53 +387,6 @@ enum ChainsFile {
         let escaped = text.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"")
         return "\"\(escaped)\""
     }
-
-    /// One line for the terminal: `U012ABCDEF S0SREONCALL 30m → S0SREONCALL 1h → then reject`.
-    static func summary(of chain: EscalationChain) -> String {
-        let rungs = chain.levels.map { level in
-            let who = level.isOpen ? "anyone" : level.approvers.map(\.id).joined(separator: " ")
-            return "\(who) \(ChainDuration.format(level.sla))"
-        }
-        return (rungs + ["then \(chain.finalAction.rawValue)"]).joined(separator: " → ")
-    }
-
-    // MARK: Comparing
-
-    /// `chains`, with each one that means the same as the stored chain of its name replaced by the stored one.
-    ///
-    /// The file lists a level's users before its groups, so a chain set in Slack as `@sre @alice 30m` would otherwise
-    /// read back in another order, and an export applied unchanged would report (and audit) a change.
-    static func reconcile(_ chains: [EscalationChain], with existing: [EscalationChain]) -> [EscalationChain] {
-        let stored = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        return chains.map { chain in
-            guard let current = stored[chain.name], current != chain, sameMeaning(current, chain) else { return chain }
-            return current
-        }
-    }
-
-    /// Same name, final action and levels, each level with the same SLA and the same approvers in any order.
-    static func sameMeaning(_ a: EscalationChain, _ b: EscalationChain) -> Bool {
-        a.name == b.name && a.finalAction == b.finalAction && a.levels.count == b.levels.count
-            && zip(a.levels, b.levels).allSatisfy { $0.sla == $1.sla && Set($0.approvers) == Set($1.approvers) }
-    }
-
-    /// What `GatehouseDatabase.applyChains(_:pruning:by:)` would report for `chains` over `existing`, without writing:
-    /// the file's chains in order, then (with `pruning`) the deletions by name.
-    static func changes(applying chains: [EscalationChain], to existing: [EscalationChain], pruning: Bool) -> [ChainChange] {
-        let stored = Dictionary(existing.map { ($0.name, $0) }, uniquingKeysWith: { first, _ in first })
-        var changes = chains.map { chain in
-            let before = stored[chain.name]
-            let kind: ChainChange.Kind = before == nil ? .added : before == chain ? .unchanged : .changed
-            return ChainChange(name: chain.name, kind: kind, before: before, after: chain)
-        }
-        if pruning {
-            let named = Set(chains.map(\.name))
-            for (name, before) in stored.sorted(by: { $0.key < $1.key }) where !named.contains(name) {
-                changes.append(ChainChange(name: name, kind: .deleted, before: before, after: nil))
-            }
-        }
-        return changes
-    }
 }
 
 /// One mistake in a chains file: where (`chains[1].levels[0].sla`, line and column) and what, in words that say how

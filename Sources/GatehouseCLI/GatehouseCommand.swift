@@ -1,3 +1,4 @@
+import ApprovalCore
 import ArgumentParser
 import Foundation
 
@@ -95,13 +96,13 @@ public struct Terminal: Sendable {
 }
 
 /// Who runs a command that writes the database, for the audit log: `cli:$USER`, else `cli:$LOGNAME`, else the
-/// process's account, else `cli`.
+/// process's account, else `cli:unknown`.
 enum CLIActor {
-    static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+    static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Actor {
         for variable in ["USER", "LOGNAME"] {
-            if let name = environment[variable], !name.isEmpty { return "cli:\(name)" }
+            if let name = environment[variable], !name.isEmpty { return .cli(name) }
         }
-        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 else { return "cli" }
-        return "cli:" + String(cString: name)
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 else { return .cli("unknown") }
+        return .cli(String(cString: name))
     }
 }

@@ -36,7 +36,7 @@ struct KeysCommand: AsyncParsableCommand {
             let db = try openDatabase(database, mustExist: false)
             defer { try? db.close() }
             do {
-                let secret = try await db.createKey(name: name, scope: scope, by: CLIActor.current())
+                let secret = try await db.createKey(name: name, scope: scope, by: CLIActor.current().id)
                 Terminal.standard.err(
                     "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
                 Terminal.standard.out(secret)
@@ -87,7 +87,7 @@ struct KeysCommand: AsyncParsableCommand {
             let db = try openDatabase(database)
             defer { try? db.close() }
             do {
-                try await db.revokeKey(name: name, by: CLIActor.current())
+                try await db.revokeKey(name: name, by: CLIActor.current().id)
                 Terminal.standard.err("Revoked key '\(name)'.")
             } catch let error as StorageError {
                 throw CommandFailure(error.description)

@@ -35,6 +35,11 @@ public final class GroupDirectory: Sendable {
         return result
     }
 
+    /// Those of `groups` that have `user` among their members; throws the first Slack error (fail closed).
+    public func groups(containing user: String, among groups: [String]) async throws(SlackAPIError) -> Set<String> {
+        Set(try await members(of: groups).filter { $0.value.contains(user) }.keys)
+    }
+
     /// The user IDs a list of approvers stands for, groups expanded, each once, in order.
     public func users(_ approvers: [EscalationChain.Approver]) async throws(SlackAPIError) -> [String] {
         let groups = try await members(of: approvers.compactMap { if case .group(let id) = $0 { id } else { nil } })

@@ -1,66 +1,67 @@
 import ApprovalCore
 import Foundation
 import SlackAPI
-import Storage
+import SlackRecords
 
 /// The slash command (`/gatehouse …`): escalation chains, admins and pending requests.
 ///
 /// Slack shows an error unless the command is answered within 3 seconds, so every answer comes from local database
-/// work only, never a Web API call. Answers are short mrkdwn, shown only to the person who typed the command.
-/// Changes are admin-only; the database audits each one with the Slack user ID as actor, and refusals are audited here.
+/// work only, never a Web API call. Answers are short mrkdwn, shown only to the person who typed the command. Who may
+/// change what is the configuration service's rule (admins only), and it audits changes and refusals alike; this side
+/// parses the text and words the answers.
 public struct SlackCommands: Sendable {
-    let database: GatehouseDatabase
-    let clock: any WallClock
-    /// Admins from `GATEHOUSE_ADMINS`, each once, in the configured order; those added with `admin add` are in the
-    /// database.
-    let configuredAdmins: [String]
+    let configuration: ConfigurationService
+    let approvals: ApprovalService
+    let messages: any SlackMessageStore
 
-    public init(database: GatehouseDatabase, clock: any WallClock, configuredAdmins: [String] = []) {
-        self.database = database
-        self.clock = clock
-        var seen: Set<String> = []
-        self.configuredAdmins = configuredAdmins.filter { seen.insert($0).inserted }
+    public init(configuration: ConfigurationService, approvals: ApprovalService, messages: any SlackMessageStore) {
+        self.configuration = configuration
+        self.approvals = approvals
+        self.messages = messages
     }
 
     /// The reply to `command`; a user's mistake or a refusal is a reply too, never an error.
     public func answer(_ command: SlashCommand) async throws -> String {
         let name = command.command.isEmpty ? "/gatehouse" : command.command
         let parsed: ChainCommand
-        let user = command.userID
+        let user = Actor.slackUser(command.userID)
         do {
             parsed = try ChainCommandGrammar.parse(command.text, command: name)
         } catch {
-            if let change = ChainCommandGrammar.configurationChange(startingWith: command.text),
-                let refusal = try await refusal(
-                    by: user, command: name, details: ["command": .string(change), "text": .string(String(command.text.prefix(200)))])
-            {
-                return refusal
+            // A change by someone who may not change anything is refused as such, before any word on its grammar.
+            if let change = ChainCommandGrammar.configurationChange(startingWith: command.text) {
+                do {
+                    try await configuration.checkMayChange(
+                        user, attempt: ["command": .string(change), "text": .string(String(command.text.prefix(200)))])
+                } catch let refusal as ConfigurationService.Refusal {
+                    return Self.refusal(refusal, command: name)
+                }
             }
             return Self.mistake(error, command: name)
         }
-        switch parsed {
-        case .help:
-            return ChainCommandGrammar.help(command: name)
-        case .pending:
-            return try await pending()
-        case .chains:
-            return try await chains(command: name)
-        case .show(let chain):
-            return try await show(chain, command: name)
-        case .adminList:
-            return Self.adminList(try await admins(), command: name)
-        case .set(let chain):
-            return try await asAdmin(parsed, by: user, command: name) { _ in try await set(chain, by: user) }
-        case .delete(let chain):
-            return try await asAdmin(parsed, by: user, command: name) { _ in try await delete(chain, by: user) }
-        case .adminAdd(let users):
-            return try await asAdmin(parsed, by: user, command: name) { admins in
-                try await addAdmins(users, by: user, admins: admins)
+        do {
+            switch parsed {
+            case .help:
+                return ChainCommandGrammar.help(command: name)
+            case .pending:
+                return try await pending()
+            case .chains:
+                return try await chains(command: name)
+            case .show(let chain):
+                return try await show(chain, command: name)
+            case .adminList:
+                return Self.adminList(try await configuration.admins(), command: name)
+            case .set(let chain):
+                return try await set(chain, by: user)
+            case .delete(let chain):
+                return try await delete(chain, by: user)
+            case .adminAdd(let users):
+                return Self.addition(try await configuration.addAdmins(users, by: user))
+            case .adminRemove(let users):
+                return Self.removal(try await configuration.removeAdmins(users, by: user), command: name)
             }
-        case .adminRemove(let users):
-            return try await asAdmin(parsed, by: user, command: name) { admins in
-                try await removeAdmins(users, by: user, admins: admins, command: name)
-            }
+        } catch let refusal as ConfigurationService.Refusal {
+            return Self.refusal(refusal, command: name)
         }
     }
 
@@ -73,75 +74,25 @@ public struct SlackCommands: Sendable {
 
     // MARK: Admins
 
-    /// Who may change configuration: those in `GATEHOUSE_ADMINS` and those added from Slack.
-    struct Admins {
-        var configured: [String]
-        var stored: [String]
-
-        var all: Set<String> { Set(configured).union(stored) }
-        var isEmpty: Bool { configured.isEmpty && stored.isEmpty }
-    }
-
-    func admins() async throws -> Admins {
-        Admins(configured: configuredAdmins, stored: try await database.storedAdmins())
-    }
-
-    /// Runs `change` when `user` is an admin; otherwise audits the refusal and answers it politely.
-    ///
-    /// With no admin at all, nobody may change anything: the first person to type a command must not become admin.
-    func asAdmin(
-        _ request: ChainCommand, by user: String, command: String, _ change: (Admins) async throws -> String
-    ) async throws -> String {
-        let admins = try await admins()
-        if let refusal = try await refusal(by: user, command: command, details: Self.refusalDetails(request), admins: admins) {
-            return refusal
-        }
-        return try await change(admins)
-    }
-
-    /// The polite refusal for `user`, audited with `details`, or `nil` when they are an admin.
-    func refusal(by user: String, command: String, details: [String: JSONValue], admins known: Admins? = nil) async throws -> String? {
-        let admins = if let known { known } else { try await admins() }
-        if admins.all.contains(user) { return nil }
-        var details = details
-        details["reason"] = .string(admins.isEmpty ? "no_admins" : "not_admin")
-        try await database.append(AuditEvent(.requestRefused, actor: user, details: details))
-        if admins.isEmpty {
+    /// The polite refusal of a change by someone who is not an admin (audited by the configuration service).
+    static func refusal(_ refusal: ConfigurationService.Refusal, command: String) -> String {
+        switch refusal {
+        case .noAdmins:
             return "Sorry, only Gatehouse admins can change chains and admins, and none is configured yet. "
                 + Self.configurationHint + " Until then, chains can still be read with `\(command) chains`."
+        case .notAdmin(let admins):
+            return "Sorry, only Gatehouse admins can change chains and admins; nothing was changed. "
+                + "Ask one of them for help: \(mentions(admins.everyone))."
+        case .forbidden:
+            return "Sorry, only Gatehouse admins can change chains and admins; nothing was changed."
         }
-        let mentions = Self.mentions(admins.configured + admins.stored.filter { !admins.configured.contains($0) })
-        return "Sorry, only Gatehouse admins can change chains and admins; nothing was changed. "
-            + "Ask one of them for help: \(mentions)."
     }
 
     static let configurationHint =
         "Whoever runs Gatehouse can set `GATEHOUSE_ADMINS` (or `admins` in its configuration file) to Slack user IDs, "
         + "comma-separated like `U012ABCDEF,U034GHIJKL`, and restart it."
 
-    /// What a refused change is audited with: the command and what it named.
-    static func refusalDetails(_ request: ChainCommand) -> [String: JSONValue] {
-        var details: [String: JSONValue] = [:]
-        switch request {
-        case .set(let chain):
-            details["command"] = .string("chain set")
-            details["name"] = .string(chain.name)
-        case .delete(let name):
-            details["command"] = .string("chain delete")
-            details["name"] = .string(name)
-        case .adminAdd(let users):
-            details["command"] = .string("admin add")
-            details["users"] = .array(users.map(JSONValue.string))
-        case .adminRemove(let users):
-            details["command"] = .string("admin remove")
-            details["users"] = .array(users.map(JSONValue.string))
-        case .help, .chains, .show, .pending, .adminList:
-            break
-        }
-        return details
-    }
-
-    static func adminList(_ admins: Admins, command: String) -> String {
+    static func adminList(_ admins: ConfigurationService.Admins, command: String) -> String {
         if admins.isEmpty {
             return "*Gatehouse admins*: none yet, so nobody can change chains from Slack. " + configurationHint
         }
@@ -153,37 +104,29 @@ public struct SlackCommands: Sendable {
             """
     }
 
-    func addAdmins(_ users: [String], by actor: String, admins: Admins) async throws -> String {
-        let configured = users.filter { admins.configured.contains($0) }
-        let candidates = users.filter { !admins.configured.contains($0) }
-        let added = candidates.isEmpty ? [] : try await database.addAdmins(candidates, by: actor)
-        let already = users.filter { !configured.contains($0) && !added.contains($0) }
+    static func addition(_ result: ConfigurationService.AdminAddition) -> String {
         var lines: [String] = []
-        if !added.isEmpty { lines.append("Added \(Self.mentions(added)) as \(added.count == 1 ? "an admin" : "admins").") }
-        if !already.isEmpty { lines.append("\(Self.mentions(already)) \(already.count == 1 ? "was" : "were") already an admin.") }
+        let (added, already, configured) = (result.added, result.already, result.configured)
+        if !added.isEmpty { lines.append("Added \(mentions(added)) as \(added.count == 1 ? "an admin" : "admins").") }
+        if !already.isEmpty { lines.append("\(mentions(already)) \(already.count == 1 ? "was" : "were") already an admin.") }
         if !configured.isEmpty {
-            lines.append("\(Self.mentions(configured)) \(configured.count == 1 ? "is" : "are") already an admin through `GATEHOUSE_ADMINS`.")
+            lines.append("\(mentions(configured)) \(configured.count == 1 ? "is" : "are") already an admin through `GATEHOUSE_ADMINS`.")
         }
         return lines.joined(separator: "\n")
     }
 
-    func removeAdmins(_ users: [String], by actor: String, admins: Admins, command: String) async throws -> String {
-        let remaining = admins.all.subtracting(users.filter { !admins.configured.contains($0) })
-        if remaining.isEmpty {
+    static func removal(_ result: ConfigurationService.AdminRemoval, command: String) -> String {
+        if result.wouldLeaveNone {
             return "That would leave Gatehouse with no admin at all, so nothing was removed. Add another admin first "
                 + "with `\(command) admin add @someone`, or set `GATEHOUSE_ADMINS`."
         }
-        // A person in both lists loses the stored entry too, so that a later change to the configuration really removes them.
-        let removed = try await database.removeAdmins(users, by: actor)
-        let configured = users.filter { admins.configured.contains($0) }
-        let gone = removed.filter { !configured.contains($0) }
-        let notAdmins = users.filter { !configured.contains($0) && !removed.contains($0) }
+        let (gone, notAdmins, configured) = (result.removed, result.notAdmins, result.configured)
         var lines: [String] = []
-        if !gone.isEmpty { lines.append("Removed \(Self.mentions(gone)) from the admins.") }
-        if !notAdmins.isEmpty { lines.append("\(Self.mentions(notAdmins)) \(notAdmins.count == 1 ? "was not an admin" : "were not admins").") }
+        if !gone.isEmpty { lines.append("Removed \(mentions(gone)) from the admins.") }
+        if !notAdmins.isEmpty { lines.append("\(mentions(notAdmins)) \(notAdmins.count == 1 ? "was not an admin" : "were not admins").") }
         if !configured.isEmpty {
             lines.append(
-                "\(Self.mentions(configured)) \(configured.count == 1 ? "is an admin" : "are admins") through `GATEHOUSE_ADMINS`; "
+                "\(mentions(configured)) \(configured.count == 1 ? "is an admin" : "are admins") through `GATEHOUSE_ADMINS`; "
                     + "to remove \(configured.count == 1 ? "them" : "those"), change that setting in the configuration and restart Gatehouse.")
         }
         return lines.joined(separator: "\n")
@@ -195,47 +138,47 @@ public struct SlackCommands: Sendable {
 
     // MARK: Chains
 
-    func set(_ chain: EscalationChain, by user: String) async throws -> String {
-        let replaced: EscalationChain?
+    func set(_ chain: EscalationChain, by user: Actor) async throws -> String {
+        let change: ChainChange
         do {
-            replaced = try await database.setChain(chain, by: user)
+            change = try await configuration.setChain(chain, by: user)
         } catch let error as ChainError {
             return Mrkdwn.escape(error.description) + " Nothing was changed."
         }
-        if replaced == chain { return "Chain `\(chain.name)` already is \(Self.rungs(of: chain)); nothing changed." }
-        var text = "Saved chain `\(chain.name)`: \(Self.rungs(of: chain))"
-        if let replaced { text += " (it replaced: \(Self.rungs(of: replaced)))" }
+        if change.kind == .unchanged { return "Chain `\(chain.name)` already is \(chain.rungs()); nothing changed." }
+        var text = "Saved chain `\(chain.name)`: \(chain.rungs())"
+        if let replaced = change.before { text += " (it replaced: \(replaced.rungs()))" }
         text += ".\nNew requests with gate `\(chain.name)` follow it; requests already waiting keep the chain they started with."
         for caution in chain.cautions { text += "\n:warning: Note: " + caution }
         return text
     }
 
-    func delete(_ name: String, by user: String) async throws -> String {
-        let result = try await database.deleteChain(named: name, by: user)
+    func delete(_ name: String, by user: Actor) async throws -> String {
+        let result = try await configuration.deleteChain(named: name, by: user)
         guard let deleted = result.deleted else { return "No chain named `\(name)`; nothing deleted." }
         let waiting = result.pending == 1 ? "1 request in flight keeps its snapshot" : "\(result.pending) requests in flight keep their snapshot"
         let next = name == EscalationChain.default.name
-            ? "New requests whose gate has no chain of its own use the built-in rule again: \(Self.rungs(of: .default))."
+            ? "New requests whose gate has no chain of its own use the built-in rule again: \(EscalationChain.default.rungs())."
             : "New requests with gate `\(name)` use the `default` chain."
-        return "Deleted chain `\(name)`; \(waiting).\nIt was: \(Self.rungs(of: deleted)). " + next
+        return "Deleted chain `\(name)`; \(waiting).\nIt was: \(deleted.rungs()). " + next
     }
 
     func chains(command: String) async throws -> String {
-        let chains = try await database.chains()
+        let chains = try await configuration.chains()
         var lines = chains.isEmpty ? ["No chains yet."] : ["*Chains* (\(chains.count)):"]
-        lines += chains.map { "• `\($0.name)`: \(Self.rungs(of: $0))" }
+        lines += chains.map { "• `\($0.name)`: \($0.rungs())" }
         if !chains.contains(where: { $0.name == EscalationChain.default.name }) {
-            lines.append("Requests whose gate has no chain use the built-in `default`: \(Self.rungs(of: .default)).")
+            lines.append("Requests whose gate has no chain use the built-in `default`: \(EscalationChain.default.rungs()).")
         }
         if chains.isEmpty { lines.append("Create one with `\(command) chain set deploy-prod @alice 30m`.") }
         return lines.joined(separator: "\n")
     }
 
     func show(_ name: String, command: String) async throws -> String {
-        guard let chain = try await database.chain(named: name) else {
+        guard let chain = try await configuration.chain(named: name) else {
             var fallback = "Requests with gate `\(name)` use the default chain: anyone in the approvals channel (except the requester) may decide."
-            if name != EscalationChain.default.name, let house = try await database.chain(named: EscalationChain.default.name) {
-                fallback = "Requests with gate `\(name)` use the `default` chain: \(Self.rungs(of: house))."
+            if name != EscalationChain.default.name, let house = try await configuration.chain(named: EscalationChain.default.name) {
+                fallback = "Requests with gate `\(name)` use the `default` chain: \(house.rungs())."
             }
             if name == EscalationChain.default.name {
                 return "`default` is the built-in chain, not changed so far. " + fallback
@@ -248,7 +191,7 @@ public struct SlackCommands: Sendable {
             lines.append("\(index + 1). \(who) — \(ChainDuration.format(level.sla))")
         }
         lines.append(Self.finalText(chain))
-        let pending = try await database.pendingCount(gate: name)
+        let pending = try await configuration.pendingCount(gate: name)
         if pending > 0 {
             lines.append(pending == 1 ? "1 request waiting uses its own snapshot of this chain." : "\(pending) requests waiting use their own snapshot of this chain.")
         }
@@ -267,19 +210,13 @@ public struct SlackCommands: Sendable {
         }
     }
 
-    /// The chain's one-line form without its name: `<@U1> 30m → <!subteam^S1> 1h → then reject`.
-    static func rungs(of chain: EscalationChain) -> String {
-        let line = chain.description
-        let prefix = "\(chain.name): "
-        return line.hasPrefix(prefix) ? String(line.dropFirst(prefix.count)) : line
-    }
-
     // MARK: Pending
 
     func pending() async throws -> String {
-        let page = try await database.list(ApprovalFilter(status: .pending), limit: 20)
+        let page = try await approvals.repository.list(ApprovalFilter(status: .pending), limit: 20, before: nil)
         if page.approvals.isEmpty { return "Nothing is waiting for a decision." }
-        let now = clock.now
+        let links = try await messages.slackPermalinks(for: page.approvals.map(\.id))
+        let now = approvals.clock.now
         var lines = ["*Pending requests* (newest first):"]
         for approval in page.approvals {
             let levels = max(1, approval.chain.levels.count)
@@ -289,7 +226,7 @@ public struct SlackCommands: Sendable {
             let shown = action.contains(where: { "*_~`".contains($0) }) ? action : "*\(action)*"
             var line = "• \(shown) — gate `\(Mrkdwn.escape(approval.gate))`, "
                 + "\(Self.age(now.timeIntervalSince(approval.createdAt))) old, level \(min(approval.escalationLevel, levels)) of \(levels)"
-            if let link = try await database.slackMessages(for: approval.id).first(where: { $0.kind == .channel })?.permalink {
+            if let link = links[approval.id] {
                 line += " — <\(link)|open>"
             }
             lines.append(line)

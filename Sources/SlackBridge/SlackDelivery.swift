@@ -2,14 +2,15 @@ import ApprovalCore
 import Foundation
 import Signing
 import SlackAPI
-import Storage
+import SlackRecords
 import Synchronization
 
 /// The Slack side of the outbox: posts new requests to the approvals channel, updates every message about a
 /// request when it changes, and sends ephemeral replies. A post that succeeded is never repeated.
 public struct SlackDelivery: OutboxHandler {
     let slack: any SlackWebAPI
-    let database: GatehouseDatabase
+    let approvals: any ApprovalRepository
+    let messages: any SlackMessageStore
     let channel: String
     let clock: any WallClock
     let groups: GroupDirectory
@@ -19,12 +20,14 @@ public struct SlackDelivery: OutboxHandler {
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
 
     public init(
-        slack: any SlackWebAPI, database: GatehouseDatabase, channel: String, clock: any WallClock,
-        groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+        slack: any SlackWebAPI, approvals: any ApprovalRepository, messages: any SlackMessageStore, channel: String,
+        clock: any WallClock, groups: GroupDirectory? = nil,
+        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
     ) {
         self.groups = groups ?? GroupDirectory(slack: slack, clock: clock)
         self.slack = slack
-        self.database = database
+        self.approvals = approvals
+        self.messages = messages
         self.channel = channel
         self.clock = clock
         self.onError = onError
@@ -44,19 +47,19 @@ public struct SlackDelivery: OutboxHandler {
 
     private func approval(of item: OutboxItem) async throws(OutboxFailure) -> Approval {
         guard let id = item.approvalID else { throw .permanent("the item names no approval") }
-        guard let approval = try await OutboxFailure.retryingDatabase({ try await database.approval(id) }) else {
+        guard let approval = try await OutboxFailure.retryingDatabase({ try await approvals.approval(id) }) else {
             throw .permanent("the approval is gone")
         }
         return approval
     }
 
-    private func messages(of id: ApprovalID) async throws(OutboxFailure) -> [SlackMessageRecord] {
-        try await OutboxFailure.retryingDatabase { try await database.slackMessages(for: id) }
+    private func posted(about id: ApprovalID) async throws(OutboxFailure) -> [SlackMessageRecord] {
+        try await OutboxFailure.retryingDatabase { try await self.messages.slackMessages(for: id) }
     }
 
     private func post(_ item: OutboxItem) async throws(OutboxFailure) {
         let approval = try await approval(of: item)
-        if let posted = try await messages(of: approval.id).first(where: { $0.kind == .channel }) {
+        if let posted = try await posted(about: approval.id).first(where: { $0.kind == .channel }) {
             // Posted already (the item is delivered again after a stop): only a missing link is left to fetch.
             if posted.permalink == nil { try await fetchPermalink(of: posted) }
             return
@@ -69,7 +72,7 @@ public struct SlackDelivery: OutboxHandler {
             approvalID: approval.id, kind: .channel, channel: posted.channel, ts: posted.ts, postedAt: clock.now,
             shownSHA256: Self.digest(text: rendered.text, blocks: rendered.blocks))
         let audit = AuditEvent(.posted, approvalID: approval.id, actor: "system:slack", details: ["channel": .string(posted.channel)])
-        try await OutboxFailure.retryingDatabase { try await database.recordSlackMessage(message, audit: audit) }
+        try await OutboxFailure.retryingDatabase { try await self.messages.recordSlackMessage(message, audit: audit) }
         try await fetchPermalink(of: message)
     }
 
@@ -81,7 +84,7 @@ public struct SlackDelivery: OutboxHandler {
         }
         guard case .success(let link) = answer else { return }
         try await OutboxFailure.retryingDatabase {
-            try await database.updateSlackMessage(channel: message.channel, ts: message.ts, permalink: link)
+            try await self.messages.updateSlackMessage(channel: message.channel, ts: message.ts, permalink: link, shownSHA256: nil)
         }
     }
 
@@ -90,7 +93,7 @@ public struct SlackDelivery: OutboxHandler {
         // queued one after another (several overdue steps after a restart, say) send the new content once.
         let approval = try await approval(of: item)
         let rendered = ApprovalMessage.render(approval)
-        let messages = try await messages(of: approval.id)
+        let messages = try await posted(about: approval.id)
         // Of a person's reminders only the latest, the one their DM shows last, is changed once decided: a held request
         // can leave hundreds, and changing them all would be a burst of updates nobody reads.
         let latestReminder = Dictionary(grouping: messages.filter { $0.kind == .dm && !$0.followsState }, by: \.channel)
@@ -110,7 +113,7 @@ public struct SlackDelivery: OutboxHandler {
             }
             guard let shown else { continue }
             try await OutboxFailure.retryingDatabase {
-                try await database.updateSlackMessage(channel: message.channel, ts: message.ts, shownSHA256: shown)
+                try await self.messages.updateSlackMessage(channel: message.channel, ts: message.ts, permalink: nil, shownSHA256: shown)
             }
         }
     }
@@ -157,7 +160,7 @@ public struct SlackDelivery: OutboxHandler {
         let level = min(max(Int(number), 1), approval.chain.levels.count)
         let now = clock.now
         let announcement = EscalationText.announcement(approval, level: level, repeated: repeated, at: now)
-        let posted = try await messages(of: approval.id)
+        let posted = try await posted(about: approval.id)
         let done = posted.filter { $0.outboxItem == item.id }
 
         if let main = posted.first(where: { $0.kind == .channel }), !done.contains(where: { $0.kind == .thread }) {
@@ -199,7 +202,7 @@ public struct SlackDelivery: OutboxHandler {
     }
 
     private func record(_ message: SlackMessageRecord) async throws(OutboxFailure) {
-        try await OutboxFailure.retryingDatabase { try await database.recordSlackMessage(message, audit: nil) }
+        try await OutboxFailure.retryingDatabase { try await self.messages.recordSlackMessage(message, audit: nil) }
     }
 
     private func ephemeral(_ item: OutboxItem) async throws(OutboxFailure) {

@@ -2,7 +2,6 @@ import ApprovalCore
 import Foundation
 import Logging
 import SlackAPI
-import Storage
 
 /// What to answer Slack over HTTP: nothing (200, empty), or a JSON body (modal errors, command replies).
 public enum SlackReply: Sendable, Equatable {
@@ -13,23 +12,30 @@ public enum SlackReply: Sendable, Equatable {
 /// Turns verified interactions (button clicks, modal submissions) into domain commands. Slack waits at most
 /// 3 seconds for the answer, so anything slow goes through the outbox; only `views.open` is called inline,
 /// because its trigger expires in 3 seconds and works once.
+///
+/// Each click is verify (done before it gets here) → decode → who is it (the user, and the user groups of the
+/// request's chain they are in, read from Slack before the use case) → the use case, which checks and audits → ack.
 public struct SlackInteractions: Sendable {
     let service: ApprovalService
     let slack: any SlackWebAPI
-    let database: GatehouseDatabase
+    /// Refused clicks that never reach the use cases (a stale button, an unknown request, groups Slack would not list).
+    let audit: any AuditTrail
+    /// Ephemeral replies, so the answer to Slack is not held up by another call to it.
+    let outbox: any OutboxQueue
     let logger: Logger
     let groups: GroupDirectory
     /// Told about every failed Web API call made while answering (reading groups, opening a form), as deliveries are.
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
 
     public init(
-        service: ApprovalService, slack: any SlackWebAPI, database: GatehouseDatabase, logger: Logger, groups: GroupDirectory? = nil,
-        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in }
+        service: ApprovalService, slack: any SlackWebAPI, audit: any AuditTrail, outbox: any OutboxQueue, logger: Logger,
+        groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in }
     ) {
         self.onError = onError
         self.service = service
         self.slack = slack
-        self.database = database
+        self.audit = audit
+        self.outbox = outbox
         self.logger = logger
         self.groups = groups ?? GroupDirectory(slack: slack, clock: service.clock)
     }
@@ -51,7 +57,7 @@ public struct SlackInteractions: Sendable {
         let channel = payload.container?.channelID ?? payload.channel?.id
         let user = payload.user
         guard let value = ButtonValue.decode(action.value) else {
-            try await database.append(AuditEvent(.clickRefused, actor: user.id, details: ["reason": .string("stale_button")]))
+            try await audit.append(AuditEvent(.clickRefused, actor: user.id, details: ["reason": .string("stale_button")]))
             try await reply(to: user.id, in: channel, "This button comes from an older message that Gatehouse no longer understands. Use the latest message about the request.")
             return .empty
         }
@@ -59,20 +65,26 @@ public struct SlackInteractions: Sendable {
         let name = user.username ?? user.name
         switch actionID {
         case .approve:
+            guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
             do {
-                _ = try await decide(id, DecisionCommand(.approve, by: user.id, byName: name))
+                let decider = try await decider(user.id, name: name, on: approval)
+                _ = try await service.decide(id, DecisionCommand(.approve, by: decider))
             } catch let error as ApprovalError {
-                if error == .notFound { try await auditUnknown(id, user: user.id) }
                 try await reply(to: user.id, in: channel, Self.refusal(error, to: user.id))
             } catch let error as SlackAPIError {
                 try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
             }
         case .reject, .modify:
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
-            // Check before opening the form, so nobody fills in a modal that cannot be accepted.
-            let probe = DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: user.id, byName: name)
-            if let refusal = try await formRefusal(approval, probe) {
-                try await reply(to: user.id, in: channel, refusal)
+            // Checked before the form opens, so nobody fills in a modal that cannot be accepted.
+            do {
+                let decider = try await decider(user.id, name: name, on: approval)
+                _ = try await service.checkDecision(id, DecisionCommand(actionID == .reject ? .reject : .modify(approval.payload), by: decider))
+            } catch let error as ApprovalError {
+                try await reply(to: user.id, in: channel, Self.refusal(error, to: user.id))
+                return .empty
+            } catch let error as SlackAPIError {
+                try await reply(to: user.id, in: channel, try await membershipUnknown(error, approval: id, user: user.id))
                 return .empty
             }
             let view: View?
@@ -93,27 +105,17 @@ public struct SlackInteractions: Sendable {
         return .empty
     }
 
-    /// Why `probe`'s author may not open the Reject or Modify form, or `nil` when they may: the same checks, in the
-    /// same order, as the decision the form would lead to.
-    private func formRefusal(_ approval: Approval, _ probe: DecisionCommand) async throws -> String? {
-        do {
-            _ = try await approval.deciding(probe, at: service.clock.now) { [groups] ids in try await groups.members(of: ids) }
-            return nil
-        } catch let error as ApprovalError {
-            return try await refused(error, approval, probe)
-        } catch let error as SlackAPIError {
-            return try await membershipUnknown(error, approval: approval.id, user: probe.by)
-        }
-    }
-
-    private func refused(_ error: ApprovalError, _ approval: Approval, _ probe: DecisionCommand) async throws -> String {
-        // The same kind as a refused Approve, whichever button it was.
-        try await database.append(AuditEvent(.decisionRefused, approvalID: approval.id, actor: probe.by, details: ["reason": .string(error.code)]))
-        return Self.refusal(error, to: probe.by)
+    /// Who clicked, as the use cases check them: the Slack user with the user groups they are in among those the
+    /// request's chain names at the level reached, read from Slack only when that matters (see
+    /// `Approval.groupsToResolve`). A Slack error propagates, and nothing is decided (fail closed).
+    private func decider(_ user: String, name: String?, on approval: Approval) async throws -> Actor {
+        let needed = approval.groupsToResolve(for: user, name: name, at: service.clock.now)
+        let memberOf = needed.isEmpty ? [] : try await groups.groups(containing: user, among: needed)
+        return .slackUser(user, name: name, groups: memberOf)
     }
 
     private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {
-        if let approval = try await database.approval(id) { return approval }
+        if let approval = try await service.repository.approval(id) { return approval }
         try await auditUnknown(id, user: user)
         try await reply(to: user, in: channel, "Gatehouse has no record of this request.")
         return nil
@@ -121,7 +123,7 @@ public struct SlackInteractions: Sendable {
 
     /// A button naming a request Gatehouse has no record of, as the API audits an unknown id.
     private func auditUnknown(_ id: ApprovalID, user: String) async throws {
-        try await database.append(AuditEvent(.clickRefused, actor: user, details: [
+        try await audit.append(AuditEvent(.clickRefused, actor: user, details: [
             "reason": .string("not_found"), "id": .string(String(id.rawValue.prefix(64))),
         ]))
     }
@@ -131,7 +133,7 @@ public struct SlackInteractions: Sendable {
     private func membershipUnknown(_ error: SlackAPIError, approval id: ApprovalID, user: String) async throws -> String {
         logger.warning("could not read user groups to check a decision", metadata: ["approval": "\(id)", "error": "\(error)"])
         onError("usergroups.users.list", error)
-        try await database.append(AuditEvent(.clickRefused, approvalID: id, actor: user, details: [
+        try await audit.append(AuditEvent(.clickRefused, approvalID: id, actor: user, details: [
             "reason": .string("membership_unknown"), "error": .string("\(error)"),
         ]))
         return Self.membershipUnknown(error)
@@ -158,7 +160,9 @@ public struct SlackInteractions: Sendable {
         guard let value = ButtonValue.decode(submission.view.privateMetadata) else {
             return .json(ModalError(block: firstInput(of: callback), message: "This form is out of date; close it and use the latest message.").responseBody)
         }
-        let command: DecisionCommand
+        let verdict: DecisionCommand.Verdict
+        var reason: String?
+        var reasonCode: String?
         switch callback {
         case .details:
             return .empty
@@ -166,18 +170,21 @@ public struct SlackInteractions: Sendable {
             guard let answer = ApprovalModals.rejection(from: values) else {
                 return .json(ModalError(block: SlackInputID.reason.rawValue, message: "Please say why.").responseBody)
             }
-            command = DecisionCommand(.reject, by: user.id, byName: name, reason: answer.reason, reasonCode: answer.code)
+            verdict = .reject
+            (reason, reasonCode) = (answer.reason, answer.code)
         case .modify:
-            guard let original = try await database.approval(value.approvalID) else {
+            guard let original = try await service.repository.approval(value.approvalID) else {
                 return .json(ModalError(block: SlackInputID.payload.rawValue, message: "Gatehouse has no record of this request.").responseBody)
             }
             switch ApprovalModals.editedPayload(from: values, original: original.payload) {
             case .failure(let error): return .json(error.responseBody)
-            case .success(let edited): command = DecisionCommand(.modify(edited), by: user.id, byName: name)
+            case .success(let edited): verdict = .modify(edited)
             }
         }
         do {
-            _ = try await decide(value.approvalID, command)
+            let approval = try await service.approval(value.approvalID)
+            let decider = try await decider(user.id, name: name, on: approval)
+            _ = try await service.decide(value.approvalID, DecisionCommand(verdict, by: decider, reason: reason, reasonCode: reasonCode))
             return .empty
         } catch let error as ApprovalError {
             return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error, to: user.id)).responseBody)
@@ -185,11 +192,6 @@ public struct SlackInteractions: Sendable {
             let message = try await membershipUnknown(error, approval: value.approvalID, user: user.id)
             return .json(ModalError(block: firstInput(of: callback), message: message).responseBody)
         }
-    }
-
-    /// A decision by a Slack user, who must be an approver of the level the request has reached.
-    private func decide(_ id: ApprovalID, _ command: DecisionCommand) async throws -> Approval {
-        try await service.decide(id, asApprover: command) { [groups] ids in try await groups.members(of: ids) }
     }
 
     private func firstInput(of callback: SlackCallbackID) -> String {
@@ -201,7 +203,7 @@ public struct SlackInteractions: Sendable {
     /// An ephemeral reply, through the outbox so the HTTP answer is not held up by Slack.
     private func reply(to user: String, in channel: String?, _ text: String) async throws {
         guard let channel else { return }
-        try await database.enqueueOutboxItems([
+        try await outbox.enqueueOutboxItems([
             NewOutboxItem(
                 kind: SlackOutboxKind.ephemeral, approvalID: nil,
                 payload: .object(["channel": .string(channel), "user": .string(user), "text": .string(text)]))

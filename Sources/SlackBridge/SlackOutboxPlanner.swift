@@ -1,5 +1,4 @@
 import ApprovalCore
-import Storage
 
 /// Outbox kinds of the Slack side. Items about one approval share an ordering key, so its post always
 /// happens before its updates, and updates are applied in order.

@@ -18,12 +18,6 @@ enum ChainCoding {
             throw StorageError.corrupt("escalation chain")
         }
     }
-
-    /// As a JSON value, for audit entries.
-    static func json(_ chain: EscalationChain?) -> JSONValue {
-        guard let chain, let value = try? JSONValue.parse(encode(chain)) else { return .null }
-        return value
-    }
 }
 
 /// The chains last seen by this process, by gate, with the stored text they came from. A create builds its approval

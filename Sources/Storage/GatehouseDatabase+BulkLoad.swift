@@ -13,13 +13,13 @@ import SQLite3
 /// The scheduler's two reads, as SQL text, for `gatehouse-bench escalations`: the very text that
 /// ``GatehouseDatabase/pendingDue(asOf:limit:)`` and ``GatehouseDatabase/nextDeadline()`` run, so the benchmark can
 /// check their query plans. `due` takes `now` (milliseconds) and a limit; `nextDeadline` takes none.
-public enum SchedulerSQLForBenchmark {
+@_spi(Benchmark) public enum SchedulerSQLForBenchmark {
     public static let due = GatehouseDatabase.dueSQL
     public static let nextDeadline = GatehouseDatabase.nextDeadlineSQL
 }
 
 /// What SQLite did to run one statement: the rows it returned and the work behind them.
-public struct StatementCostForBenchmark: Sendable {
+@_spi(Benchmark) public struct StatementCostForBenchmark: Sendable {
     public let rows: Int
     /// Virtual-machine instructions run: grows with every row visited, returned or not.
     public let vmSteps: Int
@@ -30,7 +30,7 @@ public struct StatementCostForBenchmark: Sendable {
 }
 
 /// One approval's scheduling state, to compare the table before and after a scheduler pass.
-public struct SchedulerStateForBenchmark: Sendable, Equatable {
+@_spi(Benchmark) public struct SchedulerStateForBenchmark: Sendable, Equatable {
     public let status: String
     public let level: Int
     public let levelStartedAt: Int64?
@@ -48,7 +48,7 @@ extension GatehouseDatabase {
     /// For benchmarks and tests only: stores `approvals` as they are, in one transaction, with no audit entries and no
     /// outbox rows (so the audit chain does not record them). Use it to fill a throwaway database quickly; a service
     /// must file requests through ``insert(gate:idempotency:build:)``.
-    public func bulkInsertForBenchmark(_ approvals: [Approval]) async throws {
+    @_spi(Benchmark) public func bulkInsertForBenchmark(_ approvals: [Approval]) async throws {
         let rows = approvals.map(ApprovalRow.arguments)
         try await writer.write { db in
             let statement = try db.cachedStatement(sql: ApprovalRow.insertSQL)
@@ -59,7 +59,7 @@ extension GatehouseDatabase {
     }
 
     /// For benchmarks and tests only: the `detail` lines of `EXPLAIN QUERY PLAN` for `sql`.
-    public func queryPlanForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> [String] {
+    @_spi(Benchmark) public func queryPlanForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> [String] {
         try await writer.read { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql, arguments: StatementArguments(arguments))
                 .map { $0["detail"] as String? ?? "" }
@@ -67,7 +67,7 @@ extension GatehouseDatabase {
     }
 
     /// For benchmarks and tests only: runs `sql` to the end on a reader and reports how much work SQLite did.
-    public func statementCostForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> StatementCostForBenchmark {
+    @_spi(Benchmark) public func statementCostForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> StatementCostForBenchmark {
         try await writer.read { db in
             let statement = try db.makeStatement(sql: sql)
             statement.arguments = StatementArguments(arguments)
@@ -84,12 +84,12 @@ extension GatehouseDatabase {
     }
 
     /// For benchmarks and tests only: the single integer `sql` returns (`nil` for NULL or no row).
-    public func int64ForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> Int64? {
+    @_spi(Benchmark) public func int64ForBenchmark(_ sql: String, arguments: [Int64] = []) async throws -> Int64? {
         try await writer.read { db in try Int64.fetchOne(db, sql: sql, arguments: StatementArguments(arguments)) }
     }
 
     /// For benchmarks and tests only: every approval's scheduling state, by id.
-    public func schedulerStateForBenchmark() async throws -> [String: SchedulerStateForBenchmark] {
+    @_spi(Benchmark) public func schedulerStateForBenchmark() async throws -> [String: SchedulerStateForBenchmark] {
         try await writer.read { db in
             var states: [String: SchedulerStateForBenchmark] = [:]
             let cursor = try Row.fetchCursor(

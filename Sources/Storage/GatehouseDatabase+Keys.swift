@@ -3,7 +3,7 @@ import Foundation
 import GRDB
 import Signing
 
-extension GatehouseDatabase {
+extension GatehouseDatabase: KeyStore {
     /// Creates a key and returns it in plain text: the only time it exists outside its holder. `actor` is who is
     /// audited as creating it (`cli:$USER` from the command line).
     public func createKey(name: String, scope: APIKeyScope, by actor: String = "cli") async throws -> String {

@@ -2,7 +2,7 @@ import ApprovalCore
 import Foundation
 import GRDB
 
-extension GatehouseDatabase {
+extension GatehouseDatabase: OutboxStore {
     /// How long a claimed item is left alone before it may be tried again (a crash mid-delivery).
     static let claimLease: TimeInterval = 300
 

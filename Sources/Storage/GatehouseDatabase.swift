@@ -9,17 +9,18 @@ import Synchronization
 /// It owns the only `DatabaseWriter` on the file. Every method that changes something is one
 /// transaction, so a change, its audit entries and its outbox rows commit together or not at all.
 public final class GatehouseDatabase: Sendable {
-    public let writer: any DatabaseWriter
+    /// The one connection pool on the file; reached only through the intent-named methods (tests and benchmarks use
+    /// `@testable` or the `Benchmark` SPI).
+    let writer: any DatabaseWriter
     let commits: GroupCommitWriter
     let clock: any WallClock
     let keyCache = APIKeyCache()
     let chainSnapshots = ChainSnapshots()
-    private let plannerList: Mutex<[any OutboxPlanner]>
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
 
     /// Opens (creating and migrating) the database file in WAL mode, each commit synced to disk.
-    public convenience init(path: String, clock: any WallClock = SystemWallClock(), planners: [any OutboxPlanner] = [CallbackOutboxPlanner()]) throws {
+    public convenience init(path: String, clock: any WallClock = SystemWallClock()) throws {
         var configuration = Configuration()
         configuration.busyMode = .timeout(5)
         configuration.prepareDatabase { db in
@@ -40,26 +41,19 @@ public final class GatehouseDatabase: Sendable {
             try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
             try db.execute(sql: "PRAGMA cache_size = -32000")
         }
-        try self.init(writer: pool, clock: clock, planners: planners)
+        try self.init(writer: pool, clock: clock)
     }
 
     /// An in-memory database, for tests.
-    public static func inMemory(clock: any WallClock = SystemWallClock(), planners: [any OutboxPlanner] = [CallbackOutboxPlanner()]) throws -> GatehouseDatabase {
-        try GatehouseDatabase(writer: DatabaseQueue(), clock: clock, planners: planners)
+    public static func inMemory(clock: any WallClock = SystemWallClock()) throws -> GatehouseDatabase {
+        try GatehouseDatabase(writer: DatabaseQueue(), clock: clock)
     }
 
-    public init(writer: any DatabaseWriter, clock: any WallClock, planners: [any OutboxPlanner]) throws {
+    init(writer: any DatabaseWriter, clock: any WallClock) throws {
         try Migrations.migrator.migrate(writer)
         self.writer = writer
         self.commits = GroupCommitWriter(writer: writer)
         self.clock = clock
-        self.plannerList = Mutex(planners)
-    }
-
-    /// The planners asked for outbox rows on every commit.
-    public var planners: [any OutboxPlanner] {
-        get { plannerList.withLock { $0 } }
-        set { plannerList.withLock { $0 = newValue } }
     }
 
     /// Closes the file; later calls fail.
@@ -81,19 +75,15 @@ public final class GatehouseDatabase: Sendable {
         try await commits.write(work)
     }
 
-    func plannedItems(for transition: ApprovalTransition) -> [NewOutboxItem] {
-        planners.flatMap { $0.outboxItems(for: transition) }
-    }
-
     /// What a transition writes besides the approval row: its audit entries and outbox rows, serialised
     /// by the caller's task rather than on the writer thread.
     struct Effects: Sendable {
         let audit: [AuditLog.Prepared]
         let items: [(item: NewOutboxItem, payload: String)]
 
-        init(_ transition: ApprovalTransition, items: [NewOutboxItem]) {
-            audit = transition.auditEvents.map(AuditLog.Prepared.init)
-            self.items = items.map { ($0, CanonicalJSON.serialize($0.payload)) }
+        init(_ change: PlannedChange) {
+            audit = change.transition.auditEvents.map(AuditLog.Prepared.init)
+            items = change.outbox.map { ($0, CanonicalJSON.serialize($0.payload)) }
         }
 
         var hasOutboxItems: Bool { !items.isEmpty }
@@ -127,30 +117,15 @@ public final class GatehouseDatabase: Sendable {
 
 // MARK: - Approvals
 
-/// Which approvals to list.
-public struct ApprovalFilter: Sendable, Equatable {
-    public var status: ApprovalStatus?
-    public var gate: String?
-    /// Only those filed by this key.
-    public var ownerKey: String?
-
-    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKey: String? = nil) {
-        self.status = status
-        self.gate = gate
-        self.ownerKey = ownerKey
-    }
-}
-
 extension GatehouseDatabase: ApprovalRepository {
     public func insert(
-        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> ApprovalTransition
+        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> PlannedChange
     ) async throws -> InsertResult {
         let now = clock.now
         // Built here, from the chain this process saw last (the payload serialised), so the writer thread only
         // binds and steps; the writer rebuilds it if the stored chain is not that one.
         let guess = chainSnapshots.guess(gate)
-        let prepared = PreparedCreate(build(guess.chain), planners: planners)
-        let planners = self.planners
+        let prepared = PreparedCreate(build(guess.chain))
         let snapshots = chainSnapshots
         let result: InsertResult = try await write { db in
             if let idempotency {
@@ -175,7 +150,7 @@ extension GatehouseDatabase: ApprovalRepository {
             if definition != guess.definition {
                 let chain = try definition.map(ChainCoding.decode) ?? .default
                 snapshots.remember(gate, .init(definition: definition, chain: chain))
-                create = PreparedCreate(build(chain), planners: planners)
+                create = PreparedCreate(build(chain))
             }
             let approval = create.transition.after
             try db.cachedStatement(sql: ApprovalRow.insertSQL).execute(arguments: create.row)
@@ -200,10 +175,10 @@ extension GatehouseDatabase: ApprovalRepository {
         let effects: Effects
         let row: StatementArguments
 
-        init(_ transition: ApprovalTransition, planners: [any OutboxPlanner]) {
-            self.transition = transition
-            effects = Effects(transition, items: planners.flatMap { $0.outboxItems(for: transition) })
-            row = ApprovalRow.arguments(transition.after)
+        init(_ change: PlannedChange) {
+            transition = change.transition
+            effects = Effects(change)
+            row = ApprovalRow.arguments(change.transition.after)
         }
     }
 
@@ -212,14 +187,30 @@ extension GatehouseDatabase: ApprovalRepository {
     }
 
     static func fetchApproval(_ id: ApprovalID, in db: Database) throws -> Approval? {
-        try Row.fetchOne(db.cachedStatement(sql: ApprovalRow.selectByIDSQL), arguments: [id.rawValue]).map(ApprovalRow.decode)
+        guard var approval = try Row.fetchOne(db.cachedStatement(sql: ApprovalRow.selectByIDSQL), arguments: [id.rawValue])
+            .map(ApprovalRow.decode)
+        else { return nil }
+        approval.votes = try VoteRow.fetch(for: id, in: db)
+        return approval
     }
 
-    public func commit(_ transition: ApprovalTransition) async throws -> Bool {
+    /// `approvals` with their votes, read in one query.
+    static func withVotes(_ approvals: [Approval], in db: Database) throws -> [Approval] {
+        let votes = try VoteRow.fetch(for: approvals.map(\.id), in: db)
+        return approvals.map { approval in
+            var approval = approval
+            approval.votes = votes[approval.id] ?? []
+            return approval
+        }
+    }
+
+    public func commit(_ change: PlannedChange) async throws -> Bool {
+        let transition = change.transition
         guard let before = transition.before else { return false }
         let after = transition.after
         let now = clock.now
-        let effects = Effects(transition, items: plannedItems(for: transition))
+        let effects = Effects(change)
+        let newVotes = after.votes.count > before.votes.count ? Array(after.votes[before.votes.count...]) : []
         let decision = after.decision.map(ApprovalRow.encodeDecision)
         let committed = try await write { db in
             // Optimistic concurrency: apply only if nobody changed it since `before` was read. These are the columns
@@ -242,31 +233,13 @@ extension GatehouseDatabase: ApprovalRepository {
                             before.levelStartedAt.millisecondsSince1970, before.nextDeadline.millisecondsSince1970]
             )
             guard db.changesCount == 1 else { return false }
-            if let decision = after.decision, before.decision == nil, let verdict = Self.verdict(decision.outcome) {
-                try db.cachedStatement(
-                    sql: """
-                        INSERT INTO vote (approval_id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-                        """
-                ).execute(
-                    arguments: [after.id.rawValue, decision.by, decision.byName, verdict, decision.reason, decision.reasonCode,
-                                decision.payloadSHA256, decision.at.millisecondsSince1970]
-                )
-            }
+            // UNIQUE (approval_id, voter): a second vote by the same person cannot slip in beside a concurrent one.
+            for vote in newVotes { try VoteRow.insert(vote, approvalID: after.id, in: db) }
             try Self.record(effects, at: now, in: db)
             return true
         }
         if committed, effects.hasOutboxItems { outboxEnqueued.signal() }
         return committed
-    }
-
-    private static func verdict(_ outcome: Decision.Outcome) -> String? {
-        switch outcome {
-        case .approved: "approve"
-        case .rejected: "reject"
-        case .modified: "modify"
-        case .expired, .cancelled: nil
-        }
     }
 
     /// The scheduler's two reads. Pinned to the partial index of pending deadlines: without statistics SQLite
@@ -281,7 +254,8 @@ extension GatehouseDatabase: ApprovalRepository {
 
     public func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
+            let due = try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
+            return due.isEmpty ? due : try Self.withVotes(due, in: db)
         }
     }
 
@@ -299,7 +273,7 @@ extension GatehouseDatabase: ApprovalRepository {
     }
 
     /// Newest first. `before` is the cursor of the previous page; the result's `next` that of the following one.
-    public func list(_ filter: ApprovalFilter, limit: Int, before: Int64? = nil) async throws -> (approvals: [Approval], next: Int64?) {
+    public func list(_ filter: ApprovalFilter, limit: Int, before: Int64? = nil) async throws -> ApprovalPage {
         try await writer.read { db in
             var conditions: [String] = []
             var arguments: StatementArguments = []
@@ -327,7 +301,7 @@ extension GatehouseDatabase: ApprovalRepository {
             )
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last?["seq"] : nil
-            return (try page.map(ApprovalRow.decode), next)
+            return ApprovalPage(approvals: try Self.withVotes(try page.map(ApprovalRow.decode), in: db), next: next)
         }
     }
 
@@ -345,7 +319,7 @@ extension GatehouseDatabase: ApprovalRepository {
 
 // MARK: - Audit
 
-extension GatehouseDatabase {
+extension GatehouseDatabase: AuditArchive {
     /// Checks the whole hash chain, and that nothing was cut from its end (see `AuditLog.verify`).
     public func verifyAuditLog(expectedHead: String? = nil) async throws -> AuditVerification {
         try await writer.read { db in try AuditLog.verify(db, expectedHead: expectedHead) }

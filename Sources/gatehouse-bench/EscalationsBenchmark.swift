@@ -1,6 +1,6 @@
 import ApprovalCore
 import Foundation
-import Storage
+@_spi(Benchmark) import Storage
 import Synchronization
 
 #if canImport(Glibc)
@@ -75,7 +75,7 @@ struct EscalationsBenchmark: Sendable {
         }
 
         let chain = Self.chain
-        try await database.setChain(chain, by: "bench")
+        _ = try await ConfigurationService(store: database, audit: database).setChain(chain, by: .system("bench"))
         print("== escalations: \(Self.grouped(pending)) pending, \(Self.grouped(due)) due per round, \(rounds) rounds")
         print("  chain \(chain)")
         print("  database \(path) (WAL, synchronous FULL, default planners)")

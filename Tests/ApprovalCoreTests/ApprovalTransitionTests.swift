@@ -1,3 +1,4 @@
+import DomainTestSupport
 import Foundation
 import Testing
 
@@ -6,7 +7,7 @@ import ApprovalCore
 @Suite("Approval transitions")
 struct ApprovalTransitionTests {
     let approval = Fixture.pending()
-    let alice = DecisionCommand(.approve, by: "U123", byName: "alice", reason: "looks right", reasonCode: "ok")
+    let alice = DecisionCommand(.approve, by: .slackUser("U123", name: "alice"), reason: "looks right", reasonCode: "ok")
 
     // MARK: submitted
 
@@ -66,27 +67,33 @@ struct ApprovalTransitionTests {
         // Fixture.pending() is owned by the key `ci`.
         for name in ["alice", nil] {
             #expect(throws: ApprovalError.selfApproval) {
-                try approval.deciding(DecisionCommand(.approve, by: "key:ci", byName: name), at: Fixture.now)
+                try approval.deciding(DecisionCommand(.approve, by: .key(named: "ci", actingFor: name)), at: Fixture.now)
             }
         }
         #expect(throws: ApprovalError.selfApproval) {
-            try approval.deciding(DecisionCommand(.reject, by: "key:ci", byName: "bob"), at: Fixture.now)
+            try approval.deciding(DecisionCommand(.reject, by: .key(named: "ci", actingFor: "bob")), at: Fixture.now)
         }
-        #expect(try approval.deciding(DecisionCommand(.approve, by: "key:lead", byName: "alice"), at: Fixture.now).after.status == .approved)
-        #expect(try approval.deciding(DecisionCommand(.approve, by: "Uci"), at: Fixture.now).after.status == .approved)
+        #expect(try approval.deciding(DecisionCommand(.approve, by: .key(named: "lead", actingFor: "alice")), at: Fixture.now).after.status == .approved)
+        #expect(try approval.deciding(DecisionCommand(.approve, by: .slackUser("Uci")), at: Fixture.now).after.status == .approved)
     }
 
-    @Test("the decision leaves every other field as it was")
+    @Test("the decision leaves every other field as it was, and adds the decider's vote")
     func decidingChangesOnlyStatusAndDecision() throws {
         var after = try approval.deciding(alice, at: Fixture.now).after
+        #expect(
+            after.votes == [
+                Vote(by: "U123", byName: "alice", verdict: .approve, reason: "looks right", reasonCode: "ok",
+                     payloadSHA256: Fixture.payloadDigest, at: Fixture.now)
+            ])
         after.status = approval.status
         after.decision = approval.decision
+        after.votes = approval.votes
         #expect(after == approval)
     }
 
     @Test("reject: status rejected, audit details carry only the fields given")
     func reject() throws {
-        let transition = try approval.deciding(DecisionCommand(.reject, by: "U999"), at: Fixture.now)
+        let transition = try approval.deciding(DecisionCommand(.reject, by: .slackUser("U999")), at: Fixture.now)
         #expect(transition.after.status == .rejected)
         #expect(transition.after.decision?.outcome == .rejected)
         #expect(transition.after.decision?.payloadSHA256 == Fixture.payloadDigest)
@@ -99,7 +106,7 @@ struct ApprovalTransitionTests {
 
     @Test("modify: status modified, the decision carries the edited payload and its digest; the original stays")
     func modify() throws {
-        let transition = try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: "U123"), at: Fixture.now)
+        let transition = try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: .slackUser("U123")), at: Fixture.now)
         #expect(transition.after.status == .modified)
         #expect(transition.after.status.isApproved)
         let decision = try #require(transition.after.decision)
@@ -118,7 +125,7 @@ struct ApprovalTransitionTests {
     )
     func modifyNeedsObject(edited: JSONValue) {
         #expect {
-            try approval.deciding(DecisionCommand(.modify(edited), by: "U123"), at: Fixture.now)
+            try approval.deciding(DecisionCommand(.modify(edited), by: .slackUser("U123")), at: Fixture.now)
         } throws: { error in
             guard case .invalidField(let field, _) = error as? ApprovalError else { return false }
             return field == "payload"
@@ -144,18 +151,18 @@ struct ApprovalTransitionTests {
     // MARK: once decided, never again
 
     static let laterCommands: [DecisionCommand] = [
-        DecisionCommand(.approve, by: "U200"), DecisionCommand(.reject, by: "U200"),
-        DecisionCommand(.modify(Fixture.editedPayload), by: "U200"),
+        DecisionCommand(.approve, by: .slackUser("U200")), DecisionCommand(.reject, by: .slackUser("U200")),
+        DecisionCommand(.modify(Fixture.editedPayload), by: .slackUser("U200")),
     ]
 
     /// Each way an approval can leave `pending`.
     static func decidedApprovals() throws -> [Approval] {
         let approval = Fixture.pending()
         return [
-            try approval.deciding(DecisionCommand(.approve, by: "U1"), at: Fixture.now).after,
-            try approval.deciding(DecisionCommand(.reject, by: "U1"), at: Fixture.now).after,
-            try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: "U1"), at: Fixture.now).after,
-            try approval.cancelling(by: "key:ci", at: Fixture.now).after,
+            try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Fixture.now).after,
+            try approval.deciding(DecisionCommand(.reject, by: .slackUser("U1")), at: Fixture.now).after,
+            try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: .slackUser("U1")), at: Fixture.now).after,
+            try approval.cancelling(by: .key(named: "ci"), at: Fixture.now).after,
             try #require(approval.expiring(at: Fixture.deadline)).after,
         ]
     }
@@ -170,7 +177,7 @@ struct ApprovalTransitionTests {
                 }
             }
             #expect(throws: ApprovalError.alreadyDecided(decision)) {
-                try decided.cancelling(by: "key:ci", at: Fixture.now.addingTimeInterval(1))
+                try decided.cancelling(by: .key(named: "ci"), at: Fixture.now.addingTimeInterval(1))
             }
             #expect(decided.expiring(at: Fixture.deadline.addingTimeInterval(1)) == nil)
         }
@@ -181,7 +188,7 @@ struct ApprovalTransitionTests {
         let decided = try approval.deciding(alice, at: Fixture.now).after
         let decision = try #require(decided.decision)
         #expect(throws: ApprovalError.alreadyDecided(decision)) {
-            try decided.deciding(DecisionCommand(.reject, by: "U2"), at: Fixture.deadline.addingTimeInterval(60))
+            try decided.deciding(DecisionCommand(.reject, by: .slackUser("U2")), at: Fixture.deadline.addingTimeInterval(60))
         }
     }
 
@@ -191,19 +198,19 @@ struct ApprovalTransitionTests {
     func selfApproval() {
         for verdict in [DecisionCommand.Verdict.approve, .reject, .modify(Fixture.editedPayload)] {
             #expect(throws: ApprovalError.selfApproval) {
-                try approval.deciding(DecisionCommand(verdict, by: Fixture.requester), at: Fixture.now)
+                try approval.deciding(DecisionCommand(verdict, by: .slackUser(Fixture.requester)), at: Fixture.now)
             }
             #expect(throws: ApprovalError.selfApproval) {
-                try approval.deciding(DecisionCommand(verdict, by: "key:ops", byName: Fixture.requester), at: Fixture.now)
+                try approval.deciding(DecisionCommand(verdict, by: .key(named: "ops", actingFor: Fixture.requester)), at: Fixture.now)
             }
         }
     }
 
     @Test("someone else may decide, and an approval without a requester has no self-approval rule")
     func notSelfApproval() throws {
-        #expect(try approval.deciding(DecisionCommand(.approve, by: "U123", byName: "alice"), at: Fixture.now).after.status == .approved)
+        #expect(try approval.deciding(DecisionCommand(.approve, by: .slackUser("U123", name: "alice")), at: Fixture.now).after.status == .approved)
         let anonymous = Fixture.pending(requester: nil)
-        #expect(try anonymous.deciding(DecisionCommand(.approve, by: "U123"), at: Fixture.now).after.status == .approved)
+        #expect(try anonymous.deciding(DecisionCommand(.approve, by: .slackUser("U123")), at: Fixture.now).after.status == .approved)
     }
 
     // MARK: deadline
@@ -212,7 +219,7 @@ struct ApprovalTransitionTests {
     func decisionAfterDeadline() {
         for at in [Fixture.deadline, Fixture.deadline.addingTimeInterval(0.001), Fixture.deadline.addingTimeInterval(86_400)] {
             #expect(throws: ApprovalError.expired) { try approval.deciding(alice, at: at) }
-            #expect(throws: ApprovalError.expired) { try approval.cancelling(by: "key:ci", at: at) }
+            #expect(throws: ApprovalError.expired) { try approval.cancelling(by: .key(named: "ci"), at: at) }
         }
     }
 
@@ -227,7 +234,7 @@ struct ApprovalTransitionTests {
 
     @Test("cancelling: status cancelled, decision by the canceller on the original payload")
     func cancelling() throws {
-        let transition = try approval.cancelling(by: "key:ci", reason: "superseded", at: Fixture.now)
+        let transition = try approval.cancelling(by: .key(named: "ci"), reason: "superseded", at: Fixture.now)
         #expect(transition.before == approval)
         #expect(transition.after.status == .cancelled)
         #expect(
@@ -249,7 +256,7 @@ struct ApprovalTransitionTests {
 
     @Test("cancelling delivers the callback when one is set")
     func cancellingCallback() throws {
-        let transition = try Fixture.pending(callbackURL: "http://localhost:9000/cb").cancelling(by: "key:ci", at: Fixture.now)
+        let transition = try Fixture.pending(callbackURL: "http://localhost:9000/cb").cancelling(by: .key(named: "ci"), at: Fixture.now)
         #expect(transition.effects.contains(.deliverCallback(url: "http://localhost:9000/cb")))
         #expect(transition.effects.contains(.wakeWaiters))
     }
@@ -295,19 +302,19 @@ struct ApprovalTransitionTests {
     @Test("verifying a pending approval is refused as not approved")
     func verifyPending() {
         #expect(throws: ApprovalError.notApproved(.pending)) {
-            try approval.verifying(Fixture.payload, consume: false, by: "key:ci", at: Fixture.now)
+            try approval.verifying(Fixture.payload, consume: false, by: .key(named: "ci"), at: Fixture.now)
         }
     }
 
     @Test("verifying a rejected or cancelled approval is refused as not approved, with its status")
     func verifyRejectedOrCancelled() throws {
-        let rejected = try approval.deciding(DecisionCommand(.reject, by: "U1"), at: Fixture.now).after
+        let rejected = try approval.deciding(DecisionCommand(.reject, by: .slackUser("U1")), at: Fixture.now).after
         #expect(throws: ApprovalError.notApproved(.rejected)) {
-            try rejected.verifying(Fixture.payload, consume: true, by: "key:ci", at: Fixture.now)
+            try rejected.verifying(Fixture.payload, consume: true, by: .key(named: "ci"), at: Fixture.now)
         }
-        let cancelled = try approval.cancelling(by: "key:ci", at: Fixture.now).after
+        let cancelled = try approval.cancelling(by: .key(named: "ci"), at: Fixture.now).after
         #expect(throws: ApprovalError.notApproved(.cancelled)) {
-            try cancelled.verifying(Fixture.payload, consume: true, by: "key:ci", at: Fixture.now)
+            try cancelled.verifying(Fixture.payload, consume: true, by: .key(named: "ci"), at: Fixture.now)
         }
     }
 
@@ -315,10 +322,10 @@ struct ApprovalTransitionTests {
     func verifyExpired() throws {
         let expired = try #require(approval.expiring(at: Fixture.deadline)).after
         #expect(throws: ApprovalError.expired) {
-            try expired.verifying(Fixture.payload, consume: false, by: "key:ci", at: Fixture.deadline)
+            try expired.verifying(Fixture.payload, consume: false, by: .key(named: "ci"), at: Fixture.deadline)
         }
         #expect(throws: ApprovalError.expired) {
-            try approval.verifying(Fixture.payload, consume: false, by: "key:ci", at: Fixture.deadline)
+            try approval.verifying(Fixture.payload, consume: false, by: .key(named: "ci"), at: Fixture.deadline)
         }
     }
 
@@ -327,7 +334,7 @@ struct ApprovalTransitionTests {
         let approved = try approval.deciding(alice, at: Fixture.now).after
         let sameFacts = try JSONValue.parse(#"{ "replicas": 3.0, "commit": "9f3c2e1", "environment": "production", "service": "api" }"#)
         let at = Fixture.now.addingTimeInterval(5)
-        let transition = try approved.verifying(sameFacts, consume: false, by: "key:ci", at: at)
+        let transition = try approved.verifying(sameFacts, consume: false, by: .key(named: "ci"), at: at)
         #expect(transition.before == approved)
         #expect(transition.after == approved)
         #expect(transition.after.consumedAt == nil)
@@ -339,11 +346,11 @@ struct ApprovalTransitionTests {
     func verifyMismatch() throws {
         let approved = try approval.deciding(alice, at: Fixture.now).after
         #expect(throws: ApprovalError.payloadMismatch(expected: Fixture.payloadDigest, actual: Fixture.editedPayloadDigest)) {
-            try approved.verifying(Fixture.editedPayload, consume: true, by: "key:ci", at: Fixture.now)
+            try approved.verifying(Fixture.editedPayload, consume: true, by: .key(named: "ci"), at: Fixture.now)
         }
         let extraField = JSONValue.object(Fixture.payload.objectValue!.merging(["force": .bool(true)]) { a, _ in a })
         #expect {
-            try approved.verifying(extraField, consume: false, by: "key:ci", at: Fixture.now)
+            try approved.verifying(extraField, consume: false, by: .key(named: "ci"), at: Fixture.now)
         } throws: { error in
             guard case .payloadMismatch(let expected, let actual) = error as? ApprovalError else { return false }
             return expected == Fixture.payloadDigest && actual == CanonicalJSON.sha256(of: extraField) && actual != expected
@@ -354,7 +361,7 @@ struct ApprovalTransitionTests {
     func consume() throws {
         let approved = try approval.deciding(alice, at: Fixture.now).after
         let firstUse = Fixture.now.addingTimeInterval(10)
-        let transition = try approved.verifying(Fixture.payload, consume: true, by: "key:ci", at: firstUse)
+        let transition = try approved.verifying(Fixture.payload, consume: true, by: .key(named: "ci"), at: firstUse)
         #expect(transition.after.consumedAt == firstUse)
         #expect(transition.after.status == .approved)
         #expect(transition.auditEvents.map(\.kind) == [.verified, .consumed])
@@ -363,21 +370,21 @@ struct ApprovalTransitionTests {
 
         let consumed = transition.after
         #expect(throws: ApprovalError.alreadyConsumed(firstUse)) {
-            try consumed.verifying(Fixture.payload, consume: true, by: "key:ci", at: Fixture.now.addingTimeInterval(20))
+            try consumed.verifying(Fixture.payload, consume: true, by: .key(named: "ci"), at: Fixture.now.addingTimeInterval(20))
         }
         #expect(throws: ApprovalError.alreadyConsumed(firstUse)) {
-            try consumed.verifying(Fixture.payload, consume: false, by: "key:ci", at: Fixture.now.addingTimeInterval(20))
+            try consumed.verifying(Fixture.payload, consume: false, by: .key(named: "ci"), at: Fixture.now.addingTimeInterval(20))
         }
     }
 
     @Test("a modified approval verifies the edited payload, and the original is a mismatch")
     func verifyModified() throws {
-        let modified = try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: "U1"), at: Fixture.now).after
-        let transition = try modified.verifying(Fixture.editedPayload, consume: true, by: "key:ci", at: Fixture.now)
+        let modified = try approval.deciding(DecisionCommand(.modify(Fixture.editedPayload), by: .slackUser("U1")), at: Fixture.now).after
+        let transition = try modified.verifying(Fixture.editedPayload, consume: true, by: .key(named: "ci"), at: Fixture.now)
         #expect(transition.after.consumedAt == Fixture.now)
         #expect(transition.auditEvents.first?.details["payload_sha256"] == .string(Fixture.editedPayloadDigest))
         #expect(throws: ApprovalError.payloadMismatch(expected: Fixture.editedPayloadDigest, actual: Fixture.payloadDigest)) {
-            try modified.verifying(Fixture.payload, consume: false, by: "key:ci", at: Fixture.now)
+            try modified.verifying(Fixture.payload, consume: false, by: .key(named: "ci"), at: Fixture.now)
         }
     }
 }

@@ -1,3 +1,4 @@
+import DomainTestSupport
 import ApprovalCore
 import Foundation
 import Testing
@@ -15,15 +16,7 @@ struct EscalationChainTests {
 
     /// `deploy-prod: <@U1> <@U2> 30m → <!subteam^S1> 1h → <@U3> 2h → then …`
     static func threeLevels(_ finalAction: EscalationChain.FinalAction = .reject) -> EscalationChain {
-        EscalationChain(
-            name: "deploy-prod",
-            levels: [
-                Level(approvers: [.user("U1"), .user("U2")], sla: 30 * minute),
-                Level(approvers: [.group("S1")], sla: hour),
-                Level(approvers: [.user("U3")], sla: 2 * hour),
-            ],
-            finalAction: finalAction
-        )
+        Fixture.threeLevels(finalAction)
     }
 
     /// Level starts and deadlines of `threeLevels`: 0, 30m, 1h30m; the chain ends at 3h30m.
@@ -167,17 +160,20 @@ struct EscalationChainTests {
         let members: [String: Set<String>] = ["S1": ["U7", "U8"]]
         let who = ["U1", "U2", "U7", "U3", "U9"]
         func allowed(at level: Int) -> [String] {
-            who.filter { chain.mayDecide(user: $0, atLevel: level, groupMembers: members) }
+            who.filter { user in
+                chain.mayDecide(user: user, atLevel: level, memberOf: Set(members.filter { $0.value.contains(user) }.keys))
+            }
         }
         #expect(allowed(at: 1) == ["U1", "U2"])
         #expect(allowed(at: 2) == ["U1", "U2", "U7"])
         #expect(allowed(at: 3) == ["U1", "U2", "U7", "U3"])
     }
 
-    @Test("a group whose members were not fetched grants nobody")
+    @Test("a group the user was not found in grants nothing, nor one the chain does not name at the level reached")
     func unknownGroupGrantsNobody() {
-        #expect(!Self.threeLevels().mayDecide(user: "U7", atLevel: 2, groupMembers: [:]))
-        #expect(!Self.threeLevels().mayDecide(user: "U7", atLevel: 2, groupMembers: ["S2": ["U7"]]))
+        #expect(!Self.threeLevels().mayDecide(user: "U7", atLevel: 2, memberOf: []))
+        #expect(!Self.threeLevels().mayDecide(user: "U7", atLevel: 2, memberOf: ["S2"]))
+        #expect(!Self.threeLevels().mayDecide(user: "U7", atLevel: 1, memberOf: ["S1"]))
     }
 
     @Test("approvers(upTo:) lists levels 1…k, each approver once, in order")
@@ -194,7 +190,7 @@ struct EscalationChainTests {
 
     @Test("default: anyone may decide, at any level")
     func defaultAuthority() {
-        #expect(EscalationChain.default.mayDecide(user: "U42", atLevel: 1, groupMembers: [:]))
+        #expect(EscalationChain.default.mayDecide(user: "U42", atLevel: 1, memberOf: []))
         #expect(EscalationChain.default.approvers(upTo: 1).isEmpty)
     }
 
@@ -288,7 +284,7 @@ struct EscalationChainTests {
     func configuredDefault() throws {
         let chain = EscalationChain(name: "default", levels: [Level(approvers: [.user("U1")], sla: 3_600)])
         try chain.validate()
-        #expect(!chain.mayDecide(user: "U2", atLevel: 1, groupMembers: [:]))
+        #expect(!chain.mayDecide(user: "U2", atLevel: 1, memberOf: []))
         #expect(
             chain.step(level: 1, risk: .low, levelStartedAt: Self.t0, now: Self.at(Self.hour), expiresAt: Self.expiresAt) == .expire
         )

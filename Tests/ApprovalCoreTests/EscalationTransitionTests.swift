@@ -1,3 +1,4 @@
+import DomainTestSupport
 import Foundation
 import Synchronization
 import Testing
@@ -22,15 +23,7 @@ struct EscalationTransitionTests {
     /// `deploy-prod: <@U1> <@U2> 30m → <!subteam^S1> 1h → <@U3> 2h → then …`; levels start at 0, 30m and 1h30m and
     /// the chain ends at 3h30m.
     static func threeLevels(_ finalAction: EscalationChain.FinalAction = .reject) -> EscalationChain {
-        EscalationChain(
-            name: "deploy-prod",
-            levels: [
-                Level(approvers: [.user("U1"), .user("U2")], sla: 30 * minute),
-                Level(approvers: [.group("S1")], sla: hour),
-                Level(approvers: [.user("U3")], sla: 2 * hour),
-            ],
-            finalAction: finalAction
-        )
+        Fixture.threeLevels(finalAction)
     }
 
     static let chainEnd = at(210 * minute)
@@ -169,8 +162,8 @@ struct EscalationTransitionTests {
     @Test("advancing is nil for a decided or cancelled approval, however late")
     func decidedNeverAdvances() throws {
         let approval = Self.pending()
-        let decided = try approval.deciding(DecisionCommand(.approve, by: "U1"), at: Self.at(minute))
-        let cancelled = try approval.cancelling(by: "key:ci", at: Self.at(minute))
+        let decided = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Self.at(minute))
+        let cancelled = try approval.cancelling(by: .key(named: "ci"), at: Self.at(minute))
         for after in [decided.after, cancelled.after] {
             #expect(after.advancing(at: Self.at(30 * Self.minute)) == nil)
             #expect(after.advancing(at: Self.at(30 * 86_400)) == nil)
@@ -441,7 +434,7 @@ struct EscalationTransitionTests {
 
     @Test("groupMembers nil (the API) bypasses the chain: anyone but the requester decides at any level")
     func apiBypassesChain() throws {
-        let step = try Self.pending().deciding(DecisionCommand(.approve, by: "key:deployer"), at: Self.at(minute))
+        let step = try Self.pending().deciding(DecisionCommand(.approve, by: .key(named: "deployer")), at: Self.at(minute))
         #expect(step.after.status == .approved)
         #expect(step.after.decision?.by == "key:deployer")
     }
@@ -449,7 +442,7 @@ struct EscalationTransitionTests {
     @Test("a user not named at the current level is refused with the approvers of levels 1…k")
     func notApproverListsLevelsUpToCurrent() {
         var approval = Self.pending()
-        let command = DecisionCommand(.approve, by: "U9", groupMembers: [:])
+        let command = DecisionCommand(.approve, by: .slackUser("U9"))
         #expect(throws: ApprovalError.notApprover(level: 1, of: 3, approvers: [.user("U1"), .user("U2")])) {
             try approval.deciding(command, at: Self.at(minute))
         }
@@ -469,13 +462,13 @@ struct EscalationTransitionTests {
     func refusalLeavesOutTheRequester() {
         let approval = Self.pending(requester: "U1")
         #expect(throws: ApprovalError.notApprover(level: 1, of: 3, approvers: [.user("U2")])) {
-            try approval.deciding(DecisionCommand(.approve, by: "U9", groupMembers: [:]), at: Self.at(minute))
+            try approval.deciding(DecisionCommand(.approve, by: .slackUser("U9")), at: Self.at(minute))
         }
     }
 
     @Test("a user named at level 1 decides with an empty group map")
     func levelOneApproverDecides() throws {
-        let step = try Self.pending().deciding(DecisionCommand(.reject, by: "U2", groupMembers: [:]), at: Self.at(minute))
+        let step = try Self.pending().deciding(DecisionCommand(.reject, by: .slackUser("U2")), at: Self.at(minute))
         #expect(step.after.status == .rejected)
         #expect(step.after.decision?.by == "U2")
     }
@@ -483,7 +476,7 @@ struct EscalationTransitionTests {
     @Test("an approver of a later level is refused until the request reaches that level")
     func laterLevelWaitsItsTurn() throws {
         var approval = Self.pending()
-        let command = DecisionCommand(.approve, by: "U3", groupMembers: [:])
+        let command = DecisionCommand(.approve, by: .slackUser("U3"))
         for level in [1, 2] {
             approval.escalationLevel = level
             #expect(throws: ApprovalError.self) { try approval.deciding(command, at: Self.at(minute)) }
@@ -492,23 +485,23 @@ struct EscalationTransitionTests {
         #expect(try approval.deciding(command, at: Self.at(minute)).after.status == .approved)
         // Authority accumulates: level 1's approvers still decide at level 3.
         #expect(
-            try approval.deciding(DecisionCommand(.approve, by: "U1", groupMembers: [:]), at: Self.at(minute)).after.status
+            try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Self.at(minute)).after.status
                 == .approved)
     }
 
-    @Test("a group member decides once the group's level is reached and the map contains the group")
+    @Test("a group member decides once the group's level is reached and they were found in the group")
     func groupMemberDecides() throws {
         var approval = Self.pending()
-        let member = DecisionCommand(.approve, by: "U7", groupMembers: ["S1": ["U7", "U8"]])
+        let member = DecisionCommand(.approve, by: .slackUser("U7", groups: ["S1"]))
         #expect(throws: ApprovalError.notApprover(level: 1, of: 3, approvers: [.user("U1"), .user("U2")])) {
             try approval.deciding(member, at: Self.at(minute))
         }
         approval.escalationLevel = 2
         #expect(try approval.deciding(member, at: Self.at(minute)).after.decision?.by == "U7")
-        // The same user with a map lacking the group, or naming another group, is refused.
-        for members in [[:], ["S2": Set(["U7"])]] as [[String: Set<String>]] {
+        // The same user found in no group, or only in another group, is refused.
+        for groups in [[], ["S2"]] as [Set<String>] {
             #expect(throws: ApprovalError.self) {
-                try approval.deciding(DecisionCommand(.approve, by: "U7", groupMembers: members), at: Self.at(minute))
+                try approval.deciding(DecisionCommand(.approve, by: .slackUser("U7", groups: groups)), at: Self.at(minute))
             }
         }
     }
@@ -517,21 +510,21 @@ struct EscalationTransitionTests {
     func requesterStillRefused() {
         let named = Self.pending(requester: "U1")
         #expect(throws: ApprovalError.selfApproval) {
-            try named.deciding(DecisionCommand(.approve, by: "U1", groupMembers: [:]), at: Self.at(minute))
+            try named.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Self.at(minute))
         }
         let unnamed = Self.pending(requester: "U9")
         #expect(throws: ApprovalError.selfApproval) {
-            try unnamed.deciding(DecisionCommand(.approve, by: "U9", groupMembers: [:]), at: Self.at(minute))
+            try unnamed.deciding(DecisionCommand(.approve, by: .slackUser("U9")), at: Self.at(minute))
         }
     }
 
     @Test("the default chain lets anyone but the requester decide with an empty group map")
     func defaultChainOpen() throws {
         let approval = Self.pending(.default)
-        let step = try approval.deciding(DecisionCommand(.approve, by: "U42", groupMembers: [:]), at: Self.at(minute))
+        let step = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U42")), at: Self.at(minute))
         #expect(step.after.status == .approved)
         #expect(throws: ApprovalError.selfApproval) {
-            try approval.deciding(DecisionCommand(.approve, by: Self.requester, groupMembers: [:]), at: Self.at(minute))
+            try approval.deciding(DecisionCommand(.approve, by: .slackUser(Self.requester)), at: Self.at(minute))
         }
     }
 
@@ -581,11 +574,11 @@ extension EscalationTransitionTests {
             return approval
         }
 
-        static func make(_ approvals: [Approval], now: Date) -> (ApprovalService, FakeRepository, RecordingObserver) {
-            let repository = FakeRepository()
+        static func make(_ approvals: [Approval], now: Date) -> (ApprovalService, InMemoryStore, RecordingObserver) {
+            let repository = InMemoryStore()
             for approval in approvals { repository.seed(approval) }
             let observer = RecordingObserver()
-            return (ApprovalService(repository: repository, clock: FixedClock(now: now), observer: observer), repository, observer)
+            return (ApprovalService(repository: repository, clock: TestClock(now: now), observer: observer), repository, observer)
         }
 
         @Test("submit files the request under a snapshot of its gate's chain, read through the repository")
@@ -593,60 +586,56 @@ extension EscalationTransitionTests {
             let (service, repository, _) = Self.make([], now: Self.t0)
             let chain = EscalationTransitionTests.threeLevels(.hold)
             repository.setChain(chain)
-            let (approval, created) = try await service.submit(EscalationTransitionTests.request(), ownerKey: "ci")
+            let (approval, created) = try await service.submit(EscalationTransitionTests.request(), by: .key(named: "ci", scope: .request))
             #expect(created)
             #expect(approval.chain == chain)
             #expect(approval.nextDeadline == Self.at(30 * minute))
             #expect(repository.stored(approval.id) == approval)
-            let other = try await service.submit(EscalationTransitionTests.request(gate: "other"), ownerKey: "ci")
+            let other = try await service.submit(EscalationTransitionTests.request(gate: "other"), by: .key(named: "ci", scope: .request))
             #expect(other.approval.chain == .default)
             #expect(other.approval.nextDeadline == other.approval.expiresAt)
         }
 
-        // MARK: decide(_:asApprover:groupMembers:)
+        // MARK: Slack users: the groups to resolve before deciding, and the decision
 
-        @Test("a user named directly decides without the group lookup being called")
+        @Test("a user named directly needs no group resolved, and decides")
         func namedUserNoLookup() async throws {
             let approval = Self.approval()
             let (service, repository, observer) = Self.make([approval], now: Self.at(minute))
-            let lookups = LookupRecorder()
-            let decided = try await service.decide(
-                approval.id, asApprover: DecisionCommand(.approve, by: "U2"), groupMembers: lookups.answer(["S1": ["U2"]]))
+            #expect(approval.groupsToResolve(for: "U2", name: nil, at: Self.at(minute)).isEmpty)
+            let decided = try await service.decide(approval.id, DecisionCommand(.approve, by: .slackUser("U2")))
             #expect(decided.status == .approved)
             #expect(decided.decision?.by == "U2")
-            #expect(lookups.calls.isEmpty)
             #expect(repository.stored(approval.id) == decided)
             #expect(observer.transitions.map(\.after) == [decided])
         }
 
-        @Test("a chain without groups never calls the lookup: the default chain decides, a user-only chain refuses")
+        @Test("a chain without groups needs none resolved: the default chain decides, a user-only chain refuses")
         func noGroupsNoLookup() async throws {
             let open = Self.approval(.default, 1)
             let usersOnly = Self.approval(
                 EscalationChain(name: "users", levels: [EscalationChain.Level(approvers: [.user("U1")], sla: 1_800)]), 2)
             let (service, repository, _) = Self.make([open, usersOnly], now: Self.at(minute))
-            let lookups = LookupRecorder()
-            let decided = try await service.decide(
-                open.id, asApprover: DecisionCommand(.approve, by: "U9"), groupMembers: lookups.answer([:]))
+            #expect(open.groupsToResolve(for: "U9", name: nil, at: Self.at(minute)).isEmpty)
+            #expect(usersOnly.groupsToResolve(for: "U9", name: nil, at: Self.at(minute)).isEmpty)
+            let decided = try await service.decide(open.id, DecisionCommand(.approve, by: .slackUser("U9")))
             #expect(decided.status == .approved)
             await #expect(throws: ApprovalError.notApprover(level: 1, of: 1, approvers: [.user("U1")])) {
-                try await service.decide(usersOnly.id, asApprover: DecisionCommand(.approve, by: "U9"), groupMembers: lookups.answer([:]))
+                try await service.decide(usersOnly.id, DecisionCommand(.approve, by: .slackUser("U9")))
             }
-            #expect(lookups.calls.isEmpty)
             #expect(repository.stored(usersOnly.id) == usersOnly)
         }
 
-        @Test("the lookup is called with the chain's groups when the user is not named, and its members decide")
+        @Test("the groups of the levels reached are resolved when the user is not named, and their members decide")
         func lookupWhenNeeded() async throws {
             let approval = Self.approval(level: 2)
             let (service, repository, _) = Self.make([approval], now: Self.at(40 * minute))
-            let lookups = LookupRecorder()
+            #expect(approval.groupsToResolve(for: "U7", name: nil, at: Self.at(40 * minute)) == ["S1"])
+            #expect(Self.approval(level: 1).groupsToResolve(for: "U7", name: nil, at: Self.at(minute)) == [])
             let decided = try await service.decide(
-                approval.id, asApprover: DecisionCommand(.reject, by: "U7", reason: "no"),
-                groupMembers: lookups.answer(["S1": ["U7"]]))
+                approval.id, DecisionCommand(.reject, by: .slackUser("U7", groups: ["S1"]), reason: "no"))
             #expect(decided.status == .rejected)
             #expect(decided.decision?.by == "U7")
-            #expect(lookups.calls == [["S1"]])
             #expect(repository.stored(approval.id)?.status == .rejected)
         }
 
@@ -654,14 +643,11 @@ extension EscalationTransitionTests {
         func refusalAudited() async throws {
             let approval = Self.approval(level: 2)
             let (service, repository, observer) = Self.make([approval], now: Self.at(40 * minute))
-            let lookups = LookupRecorder()
             await #expect(
                 throws: ApprovalError.notApprover(level: 2, of: 3, approvers: [.user("U1"), .user("U2"), .group("S1")])
             ) {
-                try await service.decide(
-                    approval.id, asApprover: DecisionCommand(.approve, by: "U9"), groupMembers: lookups.answer(["S1": ["U7"]]))
+                try await service.decide(approval.id, DecisionCommand(.approve, by: .slackUser("U9", groups: [])))
             }
-            #expect(lookups.calls == [["S1"]])
             #expect(
                 repository.audit == [
                     AuditEvent(.decisionRefused, approvalID: approval.id, actor: "U9", details: ["reason": .string("not_approver")])
@@ -671,19 +657,27 @@ extension EscalationTransitionTests {
             #expect(observer.transitions.isEmpty)
         }
 
-        @Test("a failing lookup propagates its error: nothing committed, no refusal audited")
-        func lookupErrorPropagates() async throws {
+        @Test("no group is resolved in front of another refusal: decided, expired or the requester's own")
+        func noLookupBeforeOtherRefusals() throws {
+            let approval = Self.approval(level: 2)
+            let decided = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Self.at(40 * minute)).after
+            #expect(decided.groupsToResolve(for: "U7", name: nil, at: Self.at(41 * minute)).isEmpty)
+            #expect(approval.groupsToResolve(for: "U7", name: nil, at: approval.expiresAt).isEmpty)
+            let requester = try #require(approval.requester)
+            #expect(approval.groupsToResolve(for: requester, name: nil, at: Self.at(40 * minute)).isEmpty)
+            #expect(approval.groupsToResolve(for: "U8", name: requester, at: Self.at(40 * minute)).isEmpty)
+        }
+
+        @Test("checkDecision refuses and audits as a decision would, and stores nothing either way")
+        func checkDecisionStoresNothing() async throws {
             let approval = Self.approval(level: 2)
             let (service, repository, observer) = Self.make([approval], now: Self.at(40 * minute))
-            let lookups = LookupRecorder()
-            await #expect(throws: DirectoryDown()) {
-                try await service.decide(
-                    approval.id, asApprover: DecisionCommand(.approve, by: "U7"), groupMembers: lookups.failing(DirectoryDown()))
+            #expect(try await service.checkDecision(approval.id, DecisionCommand(.reject, by: .slackUser("U7", groups: ["S1"]))) == approval)
+            await #expect(throws: ApprovalError.notApprover(level: 2, of: 3, approvers: [.user("U1"), .user("U2"), .group("S1")])) {
+                try await service.checkDecision(approval.id, DecisionCommand(.reject, by: .slackUser("U9")))
             }
-            #expect(lookups.calls == [["S1"]])
-            #expect(repository.audit.isEmpty)
+            #expect(repository.audit.map(\.kind) == [.decisionRefused])
             #expect(repository.commitCalls == 0)
-            #expect(repository.stored(approval.id) == approval)
             #expect(observer.transitions.isEmpty)
         }
 
@@ -735,7 +729,7 @@ extension EscalationTransitionTests {
             let now = Self.at(100 * minute)
             let (service, repository, observer) = Self.make([a, b], now: now)
             // Someone decides A after the scheduler read it as due.
-            let decision = try a.deciding(DecisionCommand(.approve, by: "U1"), at: Self.at(95 * minute))
+            let decision = try a.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: Self.at(95 * minute))
             repository.afterNextDueRead(decision.after)
 
             let fired = try await service.escalateDue(asOf: now)
@@ -745,123 +739,6 @@ extension EscalationTransitionTests {
             #expect(!observer.transitions.contains { $0.after.id == a.id })
             #expect(!repository.audit.contains { $0.approvalID == a.id })
             #expect(repository.rejectedCommits == [a.id])
-        }
-    }
-}
-
-// MARK: - Fakes
-
-extension EscalationTransitionTests {
-
-    /// A clock that always reads the same instant.
-    struct FixedClock: WallClock {
-        let now: Date
-        func sleep(until deadline: Date) async throws {
-            Issue.record("nothing should sleep on a fixed clock")
-        }
-    }
-
-    struct DirectoryDown: Error, Equatable {}
-
-    /// The group lookup handed to `decide(_:asApprover:groupMembers:)`, recording what it was asked.
-    final class LookupRecorder: Sendable {
-        private let recorded = Mutex<[[String]]>([])
-
-        var calls: [[String]] { recorded.withLock { $0 } }
-
-        func answer(_ members: [String: Set<String>]) -> @Sendable ([String]) async throws -> [String: Set<String>] {
-            { groups in
-                self.recorded.withLock { $0.append(groups) }
-                return members
-            }
-        }
-
-        func failing(_ error: DirectoryDown) -> @Sendable ([String]) async throws -> [String: Set<String>] {
-            { groups in
-                self.recorded.withLock { $0.append(groups) }
-                throw error
-            }
-        }
-    }
-
-    final class RecordingObserver: ApprovalObserver {
-        private let recorded = Mutex<[ApprovalTransition]>([])
-
-        var transitions: [ApprovalTransition] { recorded.withLock { $0 } }
-
-        func didCommit(_ transition: ApprovalTransition) {
-            recorded.withLock { $0.append(transition) }
-        }
-    }
-
-    /// Approvals in a dictionary; `commit` is a compare-and-set on `before`, as the real repository's.
-    final class FakeRepository: ApprovalRepository {
-        private struct State {
-            var approvals: [ApprovalID: Approval] = [:]
-            var chains: [String: EscalationChain] = [:]
-            var audit: [AuditEvent] = []
-            var commitCalls = 0
-            var rejectedCommits: [ApprovalID] = []
-            /// Stored right after the next `pendingDue` read: a concurrent decision.
-            var concurrentChange: Approval?
-        }
-
-        private let state = Mutex(State())
-
-        func seed(_ approval: Approval) { state.withLock { $0.approvals[approval.id] = approval } }
-        func setChain(_ chain: EscalationChain) { state.withLock { $0.chains[chain.name] = chain } }
-        func afterNextDueRead(_ change: Approval) { state.withLock { $0.concurrentChange = change } }
-        func stored(_ id: ApprovalID) -> Approval? { state.withLock { $0.approvals[id] } }
-        var audit: [AuditEvent] { state.withLock { $0.audit } }
-        var commitCalls: Int { state.withLock { $0.commitCalls } }
-        var rejectedCommits: [ApprovalID] { state.withLock { $0.rejectedCommits } }
-
-        func insert(
-            gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> ApprovalTransition
-        ) async throws -> InsertResult {
-            state.withLock { state in
-                let transition = build(state.chains[gate] ?? .default)
-                state.approvals[transition.after.id] = transition.after
-                state.audit += transition.auditEvents
-                return .created(transition)
-            }
-        }
-
-        func approval(_ id: ApprovalID) async throws -> Approval? { stored(id) }
-
-        func commit(_ transition: ApprovalTransition) async throws -> Bool {
-            state.withLock { state in
-                state.commitCalls += 1
-                guard let before = transition.before, state.approvals[before.id] == before else {
-                    state.rejectedCommits.append(transition.after.id)
-                    return false
-                }
-                state.approvals[before.id] = transition.after
-                state.audit += transition.auditEvents
-                return true
-            }
-        }
-
-        func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
-            state.withLock { state in
-                let due = state.approvals.values
-                    .filter { $0.status == .pending && $0.nextDeadline <= now }
-                    .sorted { ($0.nextDeadline, $0.id.rawValue) < ($1.nextDeadline, $1.id.rawValue) }
-                    .prefix(limit)
-                if let change = state.concurrentChange {
-                    state.approvals[change.id] = change
-                    state.concurrentChange = nil
-                }
-                return Array(due)
-            }
-        }
-
-        func nextDeadline() async throws -> Date? {
-            state.withLock { state in state.approvals.values.filter { $0.status == .pending }.map(\.nextDeadline).min() }
-        }
-
-        func append(_ event: AuditEvent) async throws {
-            state.withLock { $0.audit.append(event) }
         }
     }
 }

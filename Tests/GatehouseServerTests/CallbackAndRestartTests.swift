@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -120,10 +120,10 @@ struct CallbackAndRestartTests {
         let receiver = CallbackReceiver()
         let url = try await receiver.start()
         // Decided while no service runs: only the outbox row remembers the delivery.
-        let service = ApprovalService(repository: env.database, clock: env.clock, observer: NoObserver())
+        let service = env.service
         let created = try await service.submit(
-            ApprovalRequest(action: "x", payload: .object([:]), callbackURL: url.absoluteString), ownerKey: "agent")
-        _ = try await service.decide(created.approval.id, DecisionCommand(.approve, by: "U1"))
+            ApprovalRequest(action: "x", payload: .object([:]), callbackURL: url.absoluteString), by: .key(named: "agent", scope: .request))
+        _ = try await service.decide(created.approval.id, DecisionCommand(.approve, by: .slackUser("U1")))
         #expect(try await env.database.outboxBacklog()[CallbackOutboxPlanner.kind] == 1)
         try await env.application().test(.live) { _ in
             try await withTimeout { await receiver.waitForDeliveries(1) }

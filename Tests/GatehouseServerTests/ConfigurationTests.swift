@@ -1,6 +1,6 @@
 import Foundation
 import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import Logging
 import Testing
 

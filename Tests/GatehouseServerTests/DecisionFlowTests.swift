@@ -3,7 +3,7 @@ import GatehouseCLI
 import Foundation
 import NIOCore
 @testable import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -20,9 +20,9 @@ struct DecisionFlowTests {
             let created = try await client.createApproval(key: env.requestKey, extra: #","requester":"agent:deploy-bot""#)
             async let polled = client.call(.get, "/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
             // Decide only once the poll is registered, so the test proves the wake-up, not a late read.
-            try await withTimeout { while env.waiters.count == 0 { await Task.yield() } }
+            try await withTimeout { await env.longPolls.whenCount { $0 > 0 } }
             // A second connection: the test client's own is busy holding the poll.
-            let decided = try await CLITests.client(client.port, key: env.decideKey).call(
+            let decided = try await TestEnvironment.client(client.port, key: env.decideKey).call(
                 "POST", "v1/approvals/\(created.id)/decision",
                 body: .object(#"{"outcome":"approve","as":"alice","reason":"looks right"}"#))
             #expect(decided["status"] == .string("approved"))
@@ -33,7 +33,7 @@ struct DecisionFlowTests {
             #expect(answer["decision"]?["by_name"] == .string("alice"))
             #expect(answer["decision"]?["reason"] == .string("looks right"))
             #expect(answer["decision"]?["payload_sha256"] == created["payload_sha256"])
-            #expect(env.waiters.count == 0)
+            #expect(env.longPolls.count == 0)
         }
     }
 
@@ -50,12 +50,12 @@ struct DecisionFlowTests {
                 try await connection.sendGET("/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
                 connections.append(connection)
             }
-            try await withTimeout { while env.waiters.count < pollers { await Task.yield() } }
+            try await withTimeout { await env.longPolls.whenCount { $0 >= pollers } }
 
             let decided = try await client.call(
                 .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"bob","reason":"not today"}"#)
             #expect(decided["status"] == .string("rejected"))
-            #expect(env.waiters.count == 0)
+            #expect(env.longPolls.count == 0)
 
             var requestIDs: Set<String> = []
             for connection in connections {
@@ -91,7 +91,7 @@ struct DecisionFlowTests {
         try await env.application().test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey)
             async let polled = client.call(.get, "/v1/approvals/\(created.id)?wait=5", key: env.requestKey)
-            try await withTimeout { while env.waiters.count == 0 { await Task.yield() } }
+            try await withTimeout { await env.longPolls.whenCount { $0 > 0 } }
             env.clock.advance(by: 5)
             let answer = try await polled
             #expect(answer.status == .ok)
@@ -170,7 +170,7 @@ struct DecisionFlowTests {
                 for n in 0..<8 {
                     group.addTask {
                         do {
-                            _ = try await CLITests.client(client.port, key: env.decideKey).call(
+                            _ = try await TestEnvironment.client(client.port, key: env.decideKey).call(
                                 "POST", "v1/approvals/\(created.id)/decision",
                                 body: .object(#"{"outcome":"\#(n.isMultiple(of: 2) ? "approve" : "reject")","as":"user\#(n)"}"#))
                             return "ok"
@@ -281,7 +281,7 @@ struct DecisionFlowTests {
             let later = try await client.createApproval(key: env.requestKey, extra: #","expires_in":3600"#)
             env.clock.advance(by: 30)
             async let polled = client.call(.get, "/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
-            try await withTimeout { while env.waiters.count == 0 { await Task.yield() } }
+            try await withTimeout { await env.longPolls.whenCount { $0 > 0 } }
             env.clock.advance(by: 30)
             let answer = try await polled
             #expect(answer["status"] == .string("expired"))
@@ -303,26 +303,22 @@ struct DecisionFlowTests {
 }
 
 @Suite("Long-poll registry")
-struct ApprovalWaitersTests {
+struct LongPollsTests {
     @Test("releasing all waiters (at shutdown) answers each held poll at once with the current state")
     func releaseAllAnswersHeldPolls() async throws {
-        let waiters = ApprovalWaiters()
         let clock = TestClock()
+        let longPolls = LongPolls(clock: clock)
         let approval = ApprovalRequest(action: "x", payload: .object([:])).approval(id: .random(), ownerKey: nil, at: clock.now)
         let held = Task {
-            try await waiters.wait(for: approval.id, until: clock.now.addingTimeInterval(60), clock: clock) { approval }
+            try await longPolls.wait(for: approval.id, until: clock.now.addingTimeInterval(60)) { approval }
         }
-        try await withTimeout { while waiters.count == 0 { await Task.yield() } }
-        waiters.releaseAll()
+        try await withTimeout { await longPolls.whenCount { $0 > 0 } }
+        longPolls.releaseAll()
         let answer = try await withTimeout { try await held.value }
         guard case .released = answer else {
             Issue.record("expected the poll to be released, got \(answer)")
             return
         }
-        #expect(waiters.count == 0)
+        #expect(longPolls.count == 0)
     }
-}
-
-struct NoObserver: ApprovalObserver {
-    func didCommit(_ transition: ApprovalTransition) {}
 }

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 @testable import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import SlackAPI
 import SlackBridge
 import Storage
@@ -18,7 +18,7 @@ struct DeliveryStopTests {
         let fake = try await FakeSlackWebAPI.start()
         let clock = env.clock
         let client = URLSessionSlackClient(token: fake.token, baseURL: fake.baseURL, pacing: 0, now: { clock.now })
-        let delivery = SlackDelivery(slack: client, database: env.database, channel: "C0APPROVALS", clock: clock, onError: { _, _ in })
+        let delivery = SlackDelivery(slack: client, approvals: env.database, messages: env.database, channel: "C0APPROVALS", clock: clock, onError: { _, _ in })
         let approval = try await Self.fileApproval(env)
         let post = try await Self.claim(
             NewOutboxItem(kind: SlackOutboxKind.post, approvalID: approval.id, orderingKey: "slack:\(approval.id.rawValue)", payload: .object([:])),
@@ -76,7 +76,7 @@ struct DeliveryStopTests {
         let url = try await receiver.start(statuses: [204])
         let slowReceiver = receiver.hold()
         defer { slowReceiver.release() }
-        let delivery = CallbackDelivery(database: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil)
+        let delivery = CallbackDelivery(approvals: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil)
         let approval = try await Self.fileApproval(env)
         let item = try await Self.claim(
             NewOutboxItem(
@@ -97,7 +97,7 @@ struct DeliveryStopTests {
     /// A pending request in the database, with nothing planned for it.
     static func fileApproval(_ env: TestEnvironment) async throws -> Approval {
         let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: env.clock.now)
-        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in approval.submitted() }
+        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in PlannedChange(approval.submitted()) }
         return approval
     }
 

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HummingbirdTesting
 import SlackAPI
 import SlackBridge
@@ -31,7 +31,7 @@ struct EscalationFlowTests {
     ) async throws {
         try await SlackFlowTests.withSlack { env, fake, slack in
             fake.setGroupMembers("S0SRE", ["U0BOB", "U0CAROL"])
-            try await env.database.setChain(chain, by: "U0ADMIN")
+            _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(chain, by: .slackUser("U0ADMIN"))
             try await body(env, fake, slack)
         }
     }
@@ -418,13 +418,13 @@ struct EscalationFlowTests {
             let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
             let replaced = EscalationChain(name: "deploy-prod", levels: [.init(approvers: [.user("U0MALLORY")], sla: 60)], finalAction: .approve)
-            try await env.database.setChain(replaced, by: "U0ADMIN")
+            _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(replaced, by: .slackUser("U0ADMIN"))
             #expect(try await env.database.approval(id)?.chain == Self.threeLevels())
             env.clock.advance(by: 60)
             _ = try await slack.click(.approve, on: id, by: "U0MALLORY")
             #expect(try await env.database.approval(id)?.status == .pending)
             #expect(try await Self.level(env, id) == 1)
-            let deleted = try await env.database.deleteChain(named: "deploy-prod", by: "U0ADMIN")
+            let deleted = try await env.configuration(admins: ["U0ADMIN"]).deleteChain(named: "deploy-prod", by: .slackUser("U0ADMIN"))
             #expect(deleted.pending == 1)
             env.clock.advance(by: 1740)
             try await Self.waitForLevel(env, id, 2)
@@ -444,7 +444,7 @@ struct EscalationFlowTests {
         let fake = try await FakeSlackWebAPI.start()
         fake.setGroupMembers("S0SRE", ["U0BOB", "U0CAROL"])
         let configuration = env.slackConfiguration(fake)
-        try await env.database.setChain(Self.threeLevels(), by: "U0ADMIN")
+        _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(Self.threeLevels(), by: .slackUser("U0ADMIN"))
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
@@ -479,7 +479,7 @@ struct EscalationFlowTests {
         defer { env.cleanUp() }
         let fake = try await FakeSlackWebAPI.start()
         let configuration = env.slackConfiguration(fake)
-        try await env.database.setChain(chain, by: "U0ADMIN")
+        _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(chain, by: .slackUser("U0ADMIN"))
         let start = env.clock.now
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"\#(chain.name)""#)
@@ -542,7 +542,7 @@ struct EscalationFlowTests {
         let fake = try await FakeSlackWebAPI.start()
         fake.setGroupMembers("S0SRE", ["U0BOB"])
         let configuration = env.slackConfiguration(fake)
-        try await env.database.setChain(Self.threeLevels(), by: "U0ADMIN")
+        _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(Self.threeLevels(), by: .slackUser("U0ADMIN"))
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
             _ = try await fake.waitForCalls("chat.postMessage", count: 1)

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 @testable import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -28,7 +28,7 @@ struct RequestLogTests {
         let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
         return buildApplication(
             configuration: configuration,
-            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, waiters: env.waiters))
+            dependencies: GatehouseDependencies(database: env.database, clock: env.clock, logger: logger, longPolls: env.longPolls))
     }
 
     @Test("one JSON object per request: request id, route, method, status and latency as numbers; never the key")

@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting

@@ -5,7 +5,7 @@ import FoundationNetworking
 #endif
 import GatehouseCLI
 import GatehouseServer
-import GatehouseTestSupport
+import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
@@ -99,8 +99,8 @@ struct SlackFlowTests {
             let withLink = try await slack.client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
             #expect(withLink["links"]?["slack"]?.stringValue?.hasPrefix("https://fake.slack.test/archives/C0APPROVALS/p") == true)
 
-            async let polled = CLITests.client(slack.client.port, key: env.requestKey).call("GET", "v1/approvals/\(created.id)?wait=60")
-            try await Self.waitUntil { env.waiters.count == 1 }
+            async let polled = TestEnvironment.client(slack.client.port, key: env.requestKey).call("GET", "v1/approvals/\(created.id)?wait=60")
+            try await Self.waitUntil { env.longPolls.count == 1 }
             let click = try await slack.click(.approve, on: created.id, by: "U0ALICE", name: "alice")
             #expect(click.status == .ok)
             let answer = try await polled

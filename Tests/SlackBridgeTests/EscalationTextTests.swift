@@ -33,7 +33,7 @@ struct EscalationTextTests {
     @Test("no note for the default chain or once decided")
     func noNote() throws {
         #expect(EscalationText.note(for: SampleApprovals.pendingHighRisk) == nil)
-        let decided = try Self.filed().deciding(DecisionCommand(.approve, by: "U0ALICE"), at: SampleApprovals.decidedAt).after
+        let decided = try Self.filed().deciding(DecisionCommand(.approve, by: .slackUser("U0ALICE")), at: SampleApprovals.decidedAt).after
         #expect(EscalationText.note(for: decided) == nil)
         #expect(!BlockTexts.mrkdwn(in: ApprovalMessage.render(decided).blocks).contains { $0.contains("Level 1 of 3") })
     }

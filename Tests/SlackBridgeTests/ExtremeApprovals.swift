@@ -65,15 +65,15 @@ enum ExtremeApprovals {
         let open = pending(risk: risk)
         return [
             ("pending", open),
-            ("approved by a Slack user", try open.deciding(DecisionCommand(.approve, by: "U0DECIDER", byName: markup, reason: reason), at: decidedAt).after),
-            ("approved through an API key", try open.deciding(DecisionCommand(.approve, by: "key:lead" + markup, byName: markup, reason: reason), at: decidedAt).after),
-            ("approved by policy", try open.deciding(DecisionCommand(.approve, by: "policy:" + markup, reason: reason), at: decidedAt).after),
-            ("modified with a huge diff", try open.deciding(DecisionCommand(.modify(editedPayload), by: "U0DECIDER", byName: markup, reason: reason), at: decidedAt).after),
+            ("approved by a Slack user", try open.deciding(DecisionCommand(.approve, by: .slackUser("U0DECIDER", name: markup), reason: reason), at: decidedAt).after),
+            ("approved through an API key", try open.deciding(DecisionCommand(.approve, by: .key(named: "lead" + markup, actingFor: markup), reason: reason), at: decidedAt).after),
+            ("approved by policy", try open.deciding(DecisionCommand(.approve, by: .policy(markup), reason: reason), at: decidedAt).after),
+            ("modified with a huge diff", try open.deciding(DecisionCommand(.modify(editedPayload), by: .slackUser("U0DECIDER", name: markup), reason: reason), at: decidedAt).after),
             ("rejected with a 2,000-character reason", try open.deciding(
-                DecisionCommand(.reject, by: "U0DECIDER", byName: markup, reason: reason, reasonCode: RejectReasonCode.unsafe.rawValue), at: decidedAt).after),
+                DecisionCommand(.reject, by: .slackUser("U0DECIDER", name: markup), reason: reason, reasonCode: RejectReasonCode.unsafe.rawValue), at: decidedAt).after),
             ("rejected with an unknown reason code", try open.deciding(
-                DecisionCommand(.reject, by: markup, reason: reason, reasonCode: markup), at: decidedAt).after),
-            ("cancelled", try open.cancelling(by: "key:" + markup, reason: reason, at: decidedAt).after),
+                DecisionCommand(.reject, by: .slackUser(markup), reason: reason, reasonCode: markup), at: decidedAt).after),
+            ("cancelled", try open.cancelling(by: .key(named: markup), reason: reason, at: decidedAt).after),
             ("expired", try #require(open.expiring(at: open.expiresAt)).after),
         ]
     }

@@ -79,20 +79,17 @@ enum SampleApprovals {
     }
 
     static func approvedBySlackUser() throws -> Approval {
-        try decided(pendingHighRisk, DecisionCommand(
-            .approve, by: "U012ABCDEF", byName: "dana", reason: "Checked the cold-storage copy myself; row counts match."))
+        try decided(pendingHighRisk, DecisionCommand(.approve, by: .slackUser("U012ABCDEF", name: "dana"), reason: "Checked the cold-storage copy myself; row counts match."))
     }
 
     static func rejectedWithReasonCode() throws -> Approval {
         var approval = pendingHighRisk
         approval.id = id(3)
-        return try decided(approval, DecisionCommand(
-            .reject, by: "U034GHIJKL", byName: "sam",
-            reason: "Not during the quarter-end freeze.\nAsk again on the 10th.", reasonCode: RejectReasonCode.notNow.rawValue))
+        return try decided(approval, DecisionCommand(.reject, by: .slackUser("U034GHIJKL", name: "sam"), reason: "Not during the quarter-end freeze.\nAsk again on the 10th.", reasonCode: RejectReasonCode.notNow.rawValue))
     }
 
     static func modified() throws -> Approval {
-        try decided(pendingDeploy, DecisionCommand(.modify(editedDeployPayload), by: "U056MNOPQR", byName: "lee"))
+        try decided(pendingDeploy, DecisionCommand(.modify(editedDeployPayload), by: .slackUser("U056MNOPQR", name: "lee")))
     }
 
     static func expired() throws -> Approval {
@@ -104,6 +101,6 @@ enum SampleApprovals {
     static func cancelled() throws -> Approval {
         var approval = pendingLowMinimal
         approval.id = id(7)
-        return try approval.cancelling(by: "key:ci", reason: "Superseded by a newer request.", at: filedAt.addingTimeInterval(120)).after
+        return try approval.cancelling(by: .key(named: "ci"), reason: "Superseded by a newer request.", at: filedAt.addingTimeInterval(120)).after
     }
 }

@@ -1,6 +1,5 @@
 import ApprovalCore
 import SlackBridge
-import Storage
 import Testing
 
 @Suite("SlackOutboxPlanner")
@@ -25,10 +24,10 @@ struct SlackOutboxPlannerTests {
     func leavingPending() throws {
         let at = SampleApprovals.decidedAt
         let transitions: [(String, ApprovalTransition)] = [
-            ("approved", try approval.deciding(DecisionCommand(.approve, by: "U012ABCDEF"), at: at)),
-            ("rejected", try approval.deciding(DecisionCommand(.reject, by: "U012ABCDEF", reason: "No."), at: at)),
-            ("modified", try approval.deciding(DecisionCommand(.modify(.object(["a": .number(1)])), by: "U012ABCDEF"), at: at)),
-            ("cancelled", try approval.cancelling(by: "key:db-janitor", at: at)),
+            ("approved", try approval.deciding(DecisionCommand(.approve, by: .slackUser("U012ABCDEF")), at: at)),
+            ("rejected", try approval.deciding(DecisionCommand(.reject, by: .slackUser("U012ABCDEF"), reason: "No."), at: at)),
+            ("modified", try approval.deciding(DecisionCommand(.modify(.object(["a": .number(1)])), by: .slackUser("U012ABCDEF")), at: at)),
+            ("cancelled", try approval.cancelling(by: .key(named: "db-janitor"), at: at)),
             ("expired", try #require(approval.expiring(at: approval.expiresAt))),
         ]
         let post = try #require(planner.outboxItems(for: approval.submitted()).first)
@@ -43,9 +42,9 @@ struct SlackOutboxPlannerTests {
 
     @Test("verifying or consuming an approval changes nothing in Slack")
     func verifying() throws {
-        let approved = try approval.deciding(DecisionCommand(.approve, by: "U012ABCDEF"), at: SampleApprovals.decidedAt).after
-        let verify = try approved.verifying(approved.payload, consume: false, by: "key:db-janitor", at: SampleApprovals.decidedAt)
-        let consume = try approved.verifying(approved.payload, consume: true, by: "key:db-janitor", at: SampleApprovals.decidedAt)
+        let approved = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U012ABCDEF")), at: SampleApprovals.decidedAt).after
+        let verify = try approved.verifying(approved.payload, consume: false, by: .key(named: "db-janitor"), at: SampleApprovals.decidedAt)
+        let consume = try approved.verifying(approved.payload, consume: true, by: .key(named: "db-janitor"), at: SampleApprovals.decidedAt)
         #expect(planner.outboxItems(for: verify) == [])
         #expect(planner.outboxItems(for: consume) == [])
     }

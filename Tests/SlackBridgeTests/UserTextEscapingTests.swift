@@ -28,12 +28,12 @@ struct UserTextEscapingTests {
         edited["added " + injected] = .string(injected)
         return [
             ("pending", open),
-            ("approved", try open.deciding(DecisionCommand(.approve, by: "U0DECIDER", byName: name, reason: injected), at: at).after),
-            ("approved by key", try open.deciding(DecisionCommand(.approve, by: "key:lead" + injected, byName: name, reason: injected), at: at).after),
-            ("approved by someone without a Slack ID", try open.deciding(DecisionCommand(.approve, by: name, reason: injected), at: at).after),
-            ("modified", try open.deciding(DecisionCommand(.modify(.object(edited)), by: "U0DECIDER", byName: name), at: at).after),
-            ("rejected", try open.deciding(DecisionCommand(.reject, by: "U0DECIDER", reason: injected, reasonCode: injected), at: at).after),
-            ("cancelled", try open.cancelling(by: "key:" + injected, reason: injected, at: at).after),
+            ("approved", try open.deciding(DecisionCommand(.approve, by: .slackUser("U0DECIDER", name: name), reason: injected), at: at).after),
+            ("approved by key", try open.deciding(DecisionCommand(.approve, by: .key(named: "lead" + injected, actingFor: name), reason: injected), at: at).after),
+            ("approved by someone without a Slack ID", try open.deciding(DecisionCommand(.approve, by: .slackUser(name), reason: injected), at: at).after),
+            ("modified", try open.deciding(DecisionCommand(.modify(.object(edited)), by: .slackUser("U0DECIDER", name: name)), at: at).after),
+            ("rejected", try open.deciding(DecisionCommand(.reject, by: .slackUser("U0DECIDER"), reason: injected, reasonCode: injected), at: at).after),
+            ("cancelled", try open.cancelling(by: .key(named: injected), reason: injected, at: at).after),
             ("expired", try #require(open.expiring(at: open.expiresAt)).after),
         ]
     }
@@ -106,7 +106,7 @@ struct UserTextEscapingTests {
     @Test("backticks in a changed value cannot close the diff's code block early", arguments: backtickRuns)
     func diffFenceHolds(_ run: String) throws {
         let approval = try SampleApprovals.pendingDeploy.deciding(
-            DecisionCommand(.modify(.object(["note": .string("run \(run) this")])), by: "U0DECIDER"), at: SampleApprovals.decidedAt
+            DecisionCommand(.modify(.object(["note": .string("run \(run) this")])), by: .slackUser("U0DECIDER")), at: SampleApprovals.decidedAt
         ).after
         let outcome = try #require(BlockTexts.sections(in: ApprovalMessage.render(approval).blocks).last)
         #expect(BlockTexts.fences(in: outcome) == 2, "\(outcome)")
@@ -125,7 +125,7 @@ struct UserTextEscapingTests {
     func hugeDiffClosed() throws {
         // As the modify modal decides it: no reason, so only the diff has fences.
         let approval = try ExtremeApprovals.pending().deciding(
-            DecisionCommand(.modify(ExtremeApprovals.editedPayload), by: "U0DECIDER", byName: "dana"), at: SampleApprovals.decidedAt
+            DecisionCommand(.modify(ExtremeApprovals.editedPayload), by: .slackUser("U0DECIDER", name: "dana")), at: SampleApprovals.decidedAt
         ).after
         let outcome = try #require(BlockTexts.sections(in: ApprovalMessage.render(approval).blocks).last)
         #expect(outcome.hasPrefix(":pencil2: *Approved with changes* by <@U0DECIDER>"))

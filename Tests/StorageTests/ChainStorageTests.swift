@@ -1,7 +1,7 @@
 import ApprovalCore
 import Foundation
 import GRDB
-import GatehouseTestSupport
+import DomainTestSupport
 import Testing
 
 @testable import Storage
@@ -56,18 +56,6 @@ struct ChainStorageTests {
         ])
     }
 
-    static func withDatabases(_ body: (GatehouseDatabase, TestClock) async throws -> Void) async throws {
-        let clock = TestClock()
-        let memory = try GatehouseDatabase.inMemory(clock: clock)
-        try await body(memory, clock)
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let fileClock = TestClock()
-        let file = try GatehouseDatabase(path: dir.path("chains.sqlite"), clock: fileClock)
-        try await body(file, fileClock)
-        try file.close()
-    }
-
     struct NotCreated: Error {}
 
     /// Files a request under `gate` through the snapshotting insert path, as `ApprovalService.submit` does.
@@ -79,7 +67,7 @@ struct ChainStorageTests {
             ApprovalRequest(
                 action: "Deploy api", payload: .object(["service": .string("api")]), gate: gate, requester: "agent:test",
                 expiresIn: expiresIn
-            ).approval(id: .random(), ownerKey: nil, at: clock.now, chain: chain).submitted()
+            ).approval(id: .random(), ownerKey: nil, at: clock.now, chain: chain).submitted().planned()
         }
         guard case .created(let transition) = result else { throw NotCreated() }
         return transition.after
@@ -93,13 +81,13 @@ struct ChainStorageTests {
 
     @Test("setChain stores the chain, reads back by name and in the list, and returns the one it replaced")
     func setChainRoundTrip() async throws {
-        try await Self.withDatabases { (db, _) async throws in
+        try await withDatabases { (db, _) async throws in
             #expect(try await db.chain(named: "deploy-prod") == nil)
-            #expect(try await db.setChain(Self.deploy, by: Self.admin) == nil)
+            #expect(try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before == nil)
             #expect(try await db.chain(named: "deploy-prod") == Self.deploy)
-            #expect(try await db.setChain(Self.migrations, by: Self.admin) == nil)
+            #expect(try await db.configuration.setChain(Self.migrations, by: .slackUser(Self.admin)).before == nil)
             #expect(try await db.chains() == [Self.migrations, Self.deploy])
-            #expect(try await db.setChain(Self.deployLonger, by: "U0OTHER") == Self.deploy)
+            #expect(try await db.configuration.setChain(Self.deployLonger, by: .slackUser("U0OTHER")).before == Self.deploy)
             #expect(try await db.chain(named: "deploy-prod") == Self.deployLonger)
             #expect(try await db.chains() == [Self.migrations, Self.deployLonger])
         }
@@ -107,10 +95,10 @@ struct ChainStorageTests {
 
     @Test("setChain audits config_changed with the actor and the chain before and after, as JSON")
     func setChainAudited() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
-            try await db.setChain(Self.deploy, by: Self.admin)
+        try await withDatabases { (db, clock) async throws in
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             clock.advance(by: 5)
-            try await db.setChain(Self.deployLonger, by: "U0OTHER")
+            try await db.configuration.setChain(Self.deployLonger, by: .slackUser("U0OTHER")).before
             let entries = try await db.auditEntries()
             #expect(entries.map(\.kind) == ["config_changed", "config_changed"])
             #expect(entries.map(\.actor) == [Self.admin, "U0OTHER"])
@@ -133,8 +121,8 @@ struct ChainStorageTests {
 
     @Test("chains are stored as compact JSON with sorted keys; the approval's snapshot is the same text")
     func storedText() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
-            try await db.setChain(Self.deploy, by: Self.admin)
+        try await withDatabases { (db, clock) async throws in
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let approval = try await Self.file(db, gate: "deploy-prod", clock: clock)
             let plain = try await Self.file(db, gate: "no-chain", clock: clock)
             let expected =
@@ -166,10 +154,10 @@ struct ChainStorageTests {
 
     @Test("an invalid chain is refused with its error and writes nothing")
     func invalidChainRefused() async throws {
-        try await Self.withDatabases { (db, _) async throws in
-            await #expect(throws: ChainError.noApprovers(level: 1)) { try await db.setChain(Self.invalid, by: Self.admin) }
+        try await withDatabases { (db, _) async throws in
+            await #expect(throws: ChainError.noApprovers(level: 1)) { try await db.configuration.setChain(Self.invalid, by: .slackUser(Self.admin)).before }
             let badName = EscalationChain(name: "Deploy Prod", levels: [Level(approvers: [.user("U1")], sla: 60)])
-            await #expect(throws: ChainError.invalidName("Deploy Prod")) { try await db.setChain(badName, by: Self.admin) }
+            await #expect(throws: ChainError.invalidName("Deploy Prod")) { try await db.configuration.setChain(badName, by: .slackUser(Self.admin)).before }
             #expect(try await db.chains().isEmpty)
             #expect(try await db.auditEntries().isEmpty)
         }
@@ -177,11 +165,11 @@ struct ChainStorageTests {
 
     @Test("applyChains with one invalid chain among valid ones writes none of them")
     func applyAllOrNothing() async throws {
-        try await Self.withDatabases { (db, _) async throws in
-            try await db.setChain(Self.infra, by: Self.admin)
+        try await withDatabases { (db, _) async throws in
+            try await db.configuration.setChain(Self.infra, by: .slackUser(Self.admin)).before
             let auditBefore = try await db.auditEntries().count
             await #expect(throws: ChainError.noApprovers(level: 1)) {
-                try await db.applyChains([Self.deploy, Self.invalid, Self.migrations], pruning: true, by: Self.admin)
+                try await db.configuration.applyChains([Self.deploy, Self.invalid, Self.migrations], pruning: true, by: .slackUser(Self.admin))
             }
             #expect(try await db.chains() == [Self.infra])
             #expect(try await db.auditEntries().count == auditBefore)
@@ -190,9 +178,9 @@ struct ChainStorageTests {
 
     @Test("applyChains refuses a name given twice and writes nothing")
     func applyDuplicateNames() async throws {
-        try await Self.withDatabases { (db, _) async throws in
+        try await withDatabases { (db, _) async throws in
             await #expect(throws: ChainApplyError.duplicateName("deploy-prod")) {
-                try await db.applyChains([Self.deploy, Self.migrations, Self.deployLonger], pruning: false, by: Self.admin)
+                try await db.configuration.applyChains([Self.deploy, Self.migrations, Self.deployLonger], pruning: false, by: .slackUser(Self.admin))
             }
             #expect(try await db.chains().isEmpty)
             #expect(try await db.auditEntries().isEmpty)
@@ -201,10 +189,10 @@ struct ChainStorageTests {
 
     @Test("applyChains with pruning deletes the chains not listed, audited; each change is reported")
     func applyPruning() async throws {
-        try await Self.withDatabases { (db, _) async throws in
-            let first = try await db.applyChains([Self.deploy, Self.migrations, Self.infra], pruning: false, by: Self.admin)
+        try await withDatabases { (db, _) async throws in
+            let first = try await db.configuration.applyChains([Self.deploy, Self.migrations, Self.infra], pruning: false, by: .slackUser(Self.admin))
             #expect(first.map(\.kind) == [.added, .added, .added])
-            let changes = try await db.applyChains([Self.deploy, Self.migrationsEdited, Self.newGate], pruning: true, by: "U0OTHER")
+            let changes = try await db.configuration.applyChains([Self.deploy, Self.migrationsEdited, Self.newGate], pruning: true, by: .slackUser("U0OTHER"))
             #expect(
                 changes == [
                     ChainChange(name: "deploy-prod", kind: .unchanged, before: Self.deploy, after: Self.deploy),
@@ -224,9 +212,9 @@ struct ChainStorageTests {
 
     @Test("applyChains without pruning keeps the chains not listed")
     func applyWithoutPruning() async throws {
-        try await Self.withDatabases { (db, _) async throws in
-            _ = try await db.applyChains([Self.deploy, Self.infra], pruning: false, by: Self.admin)
-            let changes = try await db.applyChains([Self.migrations], pruning: false, by: Self.admin)
+        try await withDatabases { (db, _) async throws in
+            _ = try await db.configuration.applyChains([Self.deploy, Self.infra], pruning: false, by: .slackUser(Self.admin))
+            let changes = try await db.configuration.applyChains([Self.migrations], pruning: false, by: .slackUser(Self.admin))
             #expect(changes == [ChainChange(name: "db-migrations", kind: .added, before: nil, after: Self.migrations)])
             #expect(try await db.chains() == [Self.migrations, Self.deploy, Self.infra])
             #expect(try await Self.configChanges(db).count == 3)
@@ -235,12 +223,12 @@ struct ChainStorageTests {
 
     @Test("unchanged chains are reported as unchanged and neither written nor audited")
     func unchangedNotAudited() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
-            _ = try await db.applyChains([Self.deploy, Self.infra], pruning: true, by: Self.admin)
+        try await withDatabases { (db, clock) async throws in
+            _ = try await db.configuration.applyChains([Self.deploy, Self.infra], pruning: true, by: .slackUser(Self.admin))
             clock.advance(by: 60)
-            let again = try await db.applyChains([Self.deploy, Self.infra], pruning: true, by: "U0OTHER")
+            let again = try await db.configuration.applyChains([Self.deploy, Self.infra], pruning: true, by: .slackUser("U0OTHER"))
             #expect(again.map(\.kind) == [.unchanged, .unchanged])
-            #expect(try await db.setChain(Self.deploy, by: "U0OTHER") == Self.deploy)
+            #expect(try await db.configuration.setChain(Self.deploy, by: .slackUser("U0OTHER")).before == Self.deploy)
             #expect(try await db.auditEntries().count == 2)
             let updatedBy = try await db.writer.read { try String.fetchAll($0, sql: "SELECT DISTINCT updated_by FROM chain") }
             #expect(updatedBy == [Self.admin])
@@ -249,18 +237,18 @@ struct ChainStorageTests {
 
     @Test("deleteChain returns the chain and the pending requests with its snapshot, which keep it")
     func deleteChain() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             let beforeChain = try await Self.file(db, gate: "deploy-prod", clock: clock)
-            try await db.setChain(Self.deploy, by: Self.admin)
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let a = try await Self.file(db, gate: "deploy-prod", clock: clock)
             let b = try await Self.file(db, gate: "deploy-prod", clock: clock)
             let decided = try await Self.file(db, gate: "deploy-prod", clock: clock)
-            #expect(try await db.commit(try decided.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)))
+            #expect(try await db.commit(try decided.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)))
             try await Self.file(db, gate: "other", clock: clock)
             #expect(try await db.pendingCount(gate: "deploy-prod") == 2)
             let auditBefore = try await db.auditEntries().count
 
-            let result = try await db.deleteChain(named: "deploy-prod", by: "U0OTHER")
+            let result = try await db.configuration.deleteChain(named: "deploy-prod", by: .slackUser("U0OTHER"))
             #expect(result.deleted == Self.deploy)
             #expect(result.pending == 2)
             #expect(try await db.chain(named: "deploy-prod") == nil)
@@ -282,7 +270,7 @@ struct ChainStorageTests {
                     ]))
 
             // Deleting it again finds nothing and audits nothing.
-            let again = try await db.deleteChain(named: "deploy-prod", by: "U0OTHER")
+            let again = try await db.configuration.deleteChain(named: "deploy-prod", by: .slackUser("U0OTHER"))
             #expect(again.deleted == nil)
             #expect(again.pending == 2)
             #expect(try await db.auditEntries().count == auditBefore + 1)
@@ -293,8 +281,8 @@ struct ChainStorageTests {
 
     @Test("an approval filed after setChain carries the gate's chain; one filed under another gate the default")
     func insertSnapshotsChain() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
-            try await db.setChain(Self.deploy, by: Self.admin)
+        try await withDatabases { (db, clock) async throws in
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let approval = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(approval.chain == Self.deploy)
             #expect(approval.nextDeadline == clock.now.addingTimeInterval(1_800))
@@ -308,15 +296,15 @@ struct ChainStorageTests {
 
     @Test("an approval filed after the chain changed carries the new chain, though the old one was cached")
     func insertAfterChainChange() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             let unchained = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(unchained.chain == .default)
-            try await db.setChain(Self.deploy, by: Self.admin)
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let first = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(first.chain == Self.deploy)
             #expect(db.chainSnapshots.guess("deploy-prod").chain == Self.deploy, "the database cached the old chain")
 
-            try await db.setChain(Self.deployLonger, by: Self.admin)
+            try await db.configuration.setChain(Self.deployLonger, by: .slackUser(Self.admin)).before
             let second = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(second.chain == Self.deployLonger)
             #expect(second.nextDeadline == clock.now.addingTimeInterval(7_200))
@@ -326,7 +314,7 @@ struct ChainStorageTests {
             #expect(try await db.approval(unchained.id)?.chain == .default)
 
             // Deleted: new requests fall back to the default chain.
-            _ = try await db.deleteChain(named: "deploy-prod", by: Self.admin)
+            _ = try await db.configuration.deleteChain(named: "deploy-prod", by: .slackUser(Self.admin))
             let third = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(third.chain == .default)
             #expect(third.nextDeadline == third.expiresAt)
@@ -335,18 +323,18 @@ struct ChainStorageTests {
 
     @Test("a chain named default is used by every gate without a chain of its own; deleted, the built-in rule is back")
     func storedDefaultChain() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             var house = Self.deploy
             house.name = "default"
-            try await db.setChain(Self.deploy, by: Self.admin)
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let before = try await Self.file(db, gate: "staging", clock: clock)
             #expect(before.chain == .default)
-            try await db.setChain(house, by: Self.admin)
+            try await db.configuration.setChain(house, by: .slackUser(Self.admin)).before
             #expect(try await Self.file(db, gate: "staging", clock: clock).chain == house)
             #expect(try await Self.file(db, gate: "default", clock: clock).chain == house)
             // A gate's own chain still wins.
             #expect(try await Self.file(db, gate: "deploy-prod", clock: clock).chain == Self.deploy)
-            #expect(try await db.deleteChain(named: "default", by: Self.admin).pending == 2)
+            #expect(try await db.configuration.deleteChain(named: "default", by: .slackUser(Self.admin)).pending == 2)
             #expect(try await Self.file(db, gate: "staging", clock: clock).chain == .default)
             #expect(try await db.approval(before.id)?.chain == .default)
         }
@@ -356,11 +344,11 @@ struct ChainStorageTests {
 
     @Test("pendingDue and nextDeadline use the level's deadline when it comes before expiry")
     func dueAtLevelDeadline() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             let start = clock.now
             // Y: the default chain, expiring in an hour; X: due at level 1's SLA (30 m), expiring in a day.
             let y = try await Self.file(db, gate: "plain", clock: clock, expiresIn: 3_600)
-            try await db.setChain(Self.deploy, by: Self.admin)
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let x = try await Self.file(db, gate: "deploy-prod", clock: clock)
             #expect(x.expiresAt == start.addingTimeInterval(86_400))
 
@@ -374,10 +362,10 @@ struct ChainStorageTests {
 
     @Test("a committed escalation persists escalation_level, level_started_at and next_deadline")
     func escalationPersisted() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             let start = clock.now
             let plain = try await Self.file(db, gate: "plain", clock: clock, expiresIn: 3_600)
-            try await db.setChain(Self.deploy, by: Self.admin)
+            try await db.configuration.setChain(Self.deploy, by: .slackUser(Self.admin)).before
             let approval = try await Self.file(db, gate: "deploy-prod", clock: clock)
             let late = start.addingTimeInterval(2_700)
             let step = try #require(approval.advancing(at: late))
@@ -412,7 +400,7 @@ struct ChainStorageTests {
 
     @Test("addAdmins returns only the new admins and audits the list before and after; a repeat writes nothing")
     func addAdmins() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             #expect(try await db.addAdmins(["U1", "U2"], by: Self.admin) == ["U1", "U2"])
             clock.advance(by: 1)
             #expect(try await db.addAdmins(["U2", "U3"], by: "U1") == ["U3"])
@@ -435,7 +423,7 @@ struct ChainStorageTests {
 
     @Test("removeAdmins returns only the stored admins removed and audits the list; a repeat writes nothing")
     func removeAdmins() async throws {
-        try await Self.withDatabases { (db, _) async throws in
+        try await withDatabases { (db, _) async throws in
             try await db.addAdmins(["U1", "U2", "U3"], by: Self.admin)
             #expect(try await db.removeAdmins(["U2", "U9"], by: "U1") == ["U2"])
             #expect(try await db.removeAdmins(["U2", "U9"], by: "U1") == [])
@@ -454,7 +442,7 @@ struct ChainStorageTests {
 
     @Test("storedAdmins lists admins in the order they were added, by ID among those added together")
     func adminOrder() async throws {
-        try await Self.withDatabases { (db, clock) async throws in
+        try await withDatabases { (db, clock) async throws in
             try await db.addAdmins(["U9"], by: Self.admin)
             clock.advance(by: 1)
             try await db.addAdmins(["U5", "U1"], by: Self.admin)

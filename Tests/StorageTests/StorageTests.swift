@@ -1,9 +1,10 @@
 @testable import ApprovalCore
 import Foundation
 import GRDB
-import GatehouseTestSupport
-import Storage
+import DomainTestSupport
 import Testing
+
+@testable import Storage
 
 @Suite("Storage")
 struct StorageTests {
@@ -12,17 +13,6 @@ struct StorageTests {
             action: "Job \(n)", payload: .object(["n": .number(Double(n))]), requester: "agent:test", expiresIn: expiresIn,
             callbackURL: callback
         ).approval(id: .random(), ownerKey: "agent", at: now)
-    }
-
-    static func withDatabases(_ body: (GatehouseDatabase, TestClock) async throws -> Void) async throws {
-        let clock = TestClock()
-        let memory = try GatehouseDatabase.inMemory(clock: clock)
-        try await body(memory, clock)
-        let dir = try TemporaryDirectory()
-        defer { dir.remove() }
-        let file = try GatehouseDatabase(path: dir.path("db.sqlite"), clock: clock)
-        try await body(file, clock)
-        try file.close()
     }
 
     @Test("a new database is created and migrated from empty, and reopening does not migrate again")
@@ -50,11 +40,11 @@ struct StorageTests {
 
     @Test("approvals round-trip in memory and on a file, decisions included")
     func roundTrip() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             let approval = Self.sampleApproval(at: clock.now, callback: "https://example.com/hook")
             #expect(try await db.insert(approval.submitted(), idempotency: nil) == .created(approval.submitted()))
             #expect(try await db.approval(approval.id) == approval)
-            let decided = try approval.deciding(DecisionCommand(.modify(.object(["n": .number(2)])), by: "U1", byName: "alice", reason: "smaller"), at: clock.now)
+            let decided = try approval.deciding(DecisionCommand(.modify(.object(["n": .number(2)])), by: .slackUser("U1", name: "alice"), reason: "smaller"), at: clock.now)
             #expect(try await db.commit(decided))
             #expect(try await db.approval(approval.id) == decided.after)
             let votes = try await db.writer.read { try Int.fetchOne($0, sql: "SELECT COUNT(*) FROM vote WHERE approval_id = ?", arguments: [approval.id.rawValue]) }
@@ -65,24 +55,24 @@ struct StorageTests {
 
     @Test("a commit based on a stale read is refused, so a second decision cannot overwrite the first")
     func staleCommitRefused() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             let approval = Self.sampleApproval(at: clock.now)
             _ = try await db.insert(approval.submitted(), idempotency: nil)
-            let first = try approval.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
-            let second = try approval.deciding(DecisionCommand(.reject, by: "U2"), at: clock.now)
+            let first = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)
+            let second = try approval.deciding(DecisionCommand(.reject, by: .slackUser("U2")), at: clock.now)
             #expect(try await db.commit(first))
             #expect(try await !db.commit(second))
             #expect(try await db.approval(approval.id)?.status == .approved)
-            let service = ApprovalService(repository: db, clock: clock, observer: NullObserver())
+            let service = ApprovalService(repository: db, clock: clock, observer: NoApprovalObserver())
             await #expect(throws: ApprovalError.alreadyDecided(first.after.decision!)) {
-                try await service.decide(approval.id, DecisionCommand(.reject, by: "U2"))
+                try await service.decide(approval.id, DecisionCommand(.reject, by: .slackUser("U2")))
             }
         }
     }
 
     @Test("a commit is refused when any changing column moved since the read: level, deadline, expiry or consumption")
     func staleCommitRefusedOnEachChangingColumn() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             let approval = Self.sampleApproval(at: clock.now)
             _ = try await db.insert(approval.submitted(), idempotency: nil)
             // Someone else moved the request on (here: to level 2, with a new deadline) behind this reader's back.
@@ -91,16 +81,16 @@ struct StorageTests {
             moved.levelStartedAt = approval.createdAt.addingTimeInterval(60)
             moved.nextDeadline = approval.expiresAt
             #expect(try await db.commit(ApprovalTransition(before: approval, after: moved, effects: [])))
-            let stale = try approval.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
+            let stale = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)
             #expect(try await !db.commit(stale))
             #expect(try await db.approval(approval.id)?.status == .pending)
 
             // A decision on the current state goes through; a second consumption from the same read does not.
             let current = try #require(try await db.approval(approval.id))
-            let approved = try current.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)
+            let approved = try current.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)
             #expect(try await db.commit(approved))
-            let first = try approved.after.verifying(approval.payload, consume: true, by: "key:agent", at: clock.now)
-            let second = try approved.after.verifying(approval.payload, consume: true, by: "key:other", at: clock.now)
+            let first = try approved.after.verifying(approval.payload, consume: true, by: .key(named: "agent"), at: clock.now)
+            let second = try approved.after.verifying(approval.payload, consume: true, by: .key(named: "other"), at: clock.now)
             #expect(try await db.commit(first))
             #expect(try await !db.commit(second))
             #expect(try await db.auditEntries(approvalID: approval.id).filter { $0.kind == "consumed" }.count == 1)
@@ -109,10 +99,10 @@ struct StorageTests {
 
     @Test("the schema refuses changes to a decided approval, deletions, and bad statuses")
     func schemaInvariants() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             let approval = Self.sampleApproval(at: clock.now)
             _ = try await db.insert(approval.submitted(), idempotency: nil)
-            #expect(try await db.commit(try approval.deciding(DecisionCommand(.reject, by: "U1"), at: clock.now)))
+            #expect(try await db.commit(try approval.deciding(DecisionCommand(.reject, by: .slackUser("U1")), at: clock.now)))
             let id = approval.id.rawValue
             for sql in [
                 "UPDATE approval SET status = 'approved' WHERE id = ?",
@@ -132,7 +122,7 @@ struct StorageTests {
 
     @Test("an idempotency key replays the same approval for the same body and conflicts for another")
     func idempotencyInStorage() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             let key = IdempotencyKey(scope: "agent", key: "k1", requestDigest: "d1")
             let first = Self.sampleApproval(1, at: clock.now)
             let created = try await db.insert(first.submitted(), idempotency: key)
@@ -198,7 +188,7 @@ struct StorageTests {
         for n in 0..<3 { _ = try await db.insert(Self.sampleApproval(n, at: clock.now).submitted(), idempotency: nil) }
         let last = Self.sampleApproval(9, at: clock.now)
         _ = try await db.insert(last.submitted(), idempotency: nil)
-        #expect(try await db.commit(try last.deciding(DecisionCommand(.approve, by: "U1"), at: clock.now)))
+        #expect(try await db.commit(try last.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)))
         try await db.append(AuditEvent(.keyCreated, actor: "cli:test", details: ["name": .string("ci")]))
         #expect(try await db.verifyAuditLog() == .intact(entries: 6))
         let head = try #require(try await db.auditHead())
@@ -265,7 +255,7 @@ struct StorageTests {
 
     @Test("outbox items are claimed when due, retried later, kept in order per ordering key, and released after a crash")
     func outbox() async throws {
-        try await Self.withDatabases { db, clock in
+        try await withDatabases { db, clock in
             try await db.enqueueOutboxItems([
                 NewOutboxItem(kind: "k", approvalID: nil, orderingKey: "m1", payload: .object(["n": .number(1)])),
                 NewOutboxItem(kind: "k", approvalID: nil, orderingKey: "m1", payload: .object(["n": .number(2)])),
@@ -301,7 +291,7 @@ struct StorageTests {
 
     @Test("keys are stored as digests, authenticate until revoked, and a revoked name can be reused")
     func keys() async throws {
-        try await Self.withDatabases { db, _ in
+        try await withDatabases { db, _ in
             let secret = try await db.createKey(name: "deploy-bot", scope: .decide)
             #expect(secret.hasPrefix("gh_"))
             #expect(try await db.authenticate(secret)?.scope == .decide)
@@ -323,16 +313,5 @@ struct StorageTests {
             #expect(try await db.auditEntries().suffix(2).map(\.actor) == ["cli:alice", "cli:bob"])
             #expect(!audit.map { CanonicalJSON.serialize($0.details) }.joined().contains("gh_"))
         }
-    }
-}
-
-struct NullObserver: ApprovalObserver {
-    func didCommit(_ transition: ApprovalTransition) {}
-}
-
-extension GatehouseDatabase {
-    /// Stores an approval built beforehand, whatever chain its gate has.
-    func insert(_ transition: ApprovalTransition, idempotency: IdempotencyKey?) async throws -> InsertResult {
-        try await insert(gate: transition.after.gate, idempotency: idempotency) { _ in transition }
     }
 }

@@ -1,0 +1,287 @@
+import Foundation
+
+/// What must happen because an approval changed; committed together with the change.
+public enum ApprovalEffect: Sendable, Equatable {
+    /// Append this to the audit log.
+    case audit(AuditEvent)
+    /// Deliver the decided approval to the requester's `callback_url`.
+    case deliverCallback(url: String)
+    /// Answer everyone holding a long-poll on it.
+    case wakeWaiters
+    /// Tell the approvers of `level` (in the request's thread and by DM) that it is their turn; `repeated` when the
+    /// last level of a `hold` chain is asked again.
+    case notifyApprovers(level: Int, repeated: Bool)
+}
+
+/// The result of a pure transition: the approval before and after, and the effects to commit with it.
+public struct ApprovalTransition: Sendable, Equatable {
+    public var before: Approval?
+    public var after: Approval
+    public var effects: [ApprovalEffect]
+
+    public var auditEvents: [AuditEvent] {
+        effects.compactMap { if case .audit(let event) = $0 { event } else { nil } }
+    }
+}
+
+/// What a decider asks for.
+public struct DecisionCommand: Sendable, Equatable {
+    public enum Verdict: Sendable, Equatable {
+        case approve
+        case reject
+        /// Approve with an edited payload (a JSON object).
+        case modify(JSONValue)
+    }
+
+    public var verdict: Verdict
+    /// Who decides, as an adapter established it: for a Slack user, with the groups they were found in.
+    public var by: Actor
+    public var reason: String?
+    public var reasonCode: String?
+
+    public init(_ verdict: Verdict, by: Actor, reason: String? = nil, reasonCode: String? = nil) {
+        self.verdict = verdict
+        self.by = by
+        self.reason = reason
+        self.reasonCode = reasonCode
+    }
+}
+
+extension Actor {
+    /// Refuses an actor that may never decide, whatever the approval: an API key without the decide scope.
+    public func checkMayDecide() throws(ApprovalError) {
+        if case .key(let key, _) = self, !key.scope.canDecide {
+            throw .forbidden("Deciding needs a key with the decide or admin scope.")
+        }
+    }
+
+    /// Whether this actor may see (and so act on) `approval`: a `request` key sees only the approvals it filed.
+    public func maySee(_ approval: Approval) -> Bool {
+        if case .key(let key, _) = self { return key.maySee(approval) }
+        return true
+    }
+}
+
+extension Approval {
+    /// A new approval's creation.
+    public func submitted() -> ApprovalTransition {
+        var details: [String: JSONValue] = [
+            "action": .string(action), "payload_sha256": .string(payloadSHA256), "gate": .string(gate),
+            "risk": .string(risk.rawValue), "expires_at": .string(RFC3339.string(from: expiresAt)),
+        ]
+        if let requester { details["requester"] = .string(requester) }
+        let actor = ownerKey.map { "key:\($0)" } ?? requester ?? "anonymous"
+        return ApprovalTransition(
+            before: nil, after: self, effects: [.audit(AuditEvent(.created, approvalID: id, actor: actor, details: details))]
+        )
+    }
+
+    /// Whether `decider` may decide now, in the order the refusals are given: never (a key without the decide scope),
+    /// no longer (decided, past its deadline), not their own request (the requester, or the key that filed it,
+    /// whoever it acts for), and for a Slack user, only as an approver of the level the request has reached.
+    public func checkDecider(_ decider: Actor, at now: Date) throws(ApprovalError) {
+        try decider.checkMayDecide()
+        try requirePending(at: now)
+        try checkNotOwn(decider)
+        if case .slackUser(let user, _, let groups) = decider,
+            !chain.mayDecide(user: user, atLevel: escalationLevel, memberOf: groups)
+        {
+            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: withoutRequester(chain.approvers(upTo: escalationLevel)))
+        }
+    }
+
+    /// The requester never decides their own request: not by their id, their name, or the key that filed it.
+    private func checkNotOwn(_ decider: Actor) throws(ApprovalError) {
+        if let requester, requester == decider.id || requester == decider.name { throw .selfApproval }
+        if let ownerKey, case .key(let key, _) = decider, key.name == ownerKey { throw .selfApproval }
+    }
+
+    /// The user groups whose membership an adapter must find out before Slack user `user` (named `name`) can be
+    /// checked, so that a lookup never stands in front of another refusal: none when the request refuses them
+    /// anyway (decided, expired, their own) or names them directly (or has an open level), else the groups of the
+    /// levels reached so far.
+    public func groupsToResolve(for user: String, name: String?, at now: Date) -> [String] {
+        let candidate = Actor.slackUser(user, name: name)
+        do throws(ApprovalError) {
+            try requirePending(at: now)
+            try checkNotOwn(candidate)
+        } catch {
+            return []
+        }
+        return chain.groupsToCheck(for: user, atLevel: escalationLevel)
+    }
+
+    /// Records a decision: the decider's vote, and the decision it completes. One approval (or one rejection)
+    /// decides today; votes are rows so that a quorum can read several.
+    public func deciding(_ command: DecisionCommand, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        try checkDecider(command.by, at: now)
+        let verdict: Vote.Verdict
+        var decidedPayload = payload
+        switch command.verdict {
+        case .approve: verdict = .approve
+        case .reject: verdict = .reject
+        case .modify(let edited):
+            guard edited.objectValue != nil else { throw .invalidField("payload", "The edited payload must be a JSON object.") }
+            verdict = .modify
+            decidedPayload = edited
+        }
+        let digest = decidedPayload == payload ? payloadSHA256 : CanonicalJSON.sha256(of: decidedPayload)
+        let vote = Vote(
+            by: command.by.id, byName: command.by.name, verdict: verdict, reason: command.reason, reasonCode: command.reasonCode,
+            payloadSHA256: digest, at: now)
+        var voted = self
+        voted.votes.append(vote)
+        let outcome: Decision.Outcome =
+            switch vote.verdict {
+            case .approve: .approved
+            case .reject: .rejected
+            case .modify: .modified
+            }
+        let decision = Decision(
+            outcome: outcome, by: vote.by, byName: vote.byName, at: now, reason: vote.reason, reasonCode: vote.reasonCode,
+            payload: decidedPayload, payloadSHA256: digest
+        )
+        return voted.leaving(to: ApprovalStatus(rawValue: outcome.rawValue)!, with: decision, event: .decided, from: self)
+    }
+
+    /// The requester withdraws it: the key that filed it (or an `admin` key), the command line, or the requester in
+    /// Slack.
+    public func cancelling(by actor: Actor, reason: String? = nil, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        switch actor {
+        case .key(let key, _) where key.scope != .admin && ownerKey != key.name: throw .notRequester
+        case .slackUser(let user, _, _) where requester != user: throw .notRequester
+        default: break
+        }
+        try requirePending(at: now)
+        let decision = Decision(
+            outcome: .cancelled, by: actor.id, at: now, reason: reason, payload: payload, payloadSHA256: payloadSHA256
+        )
+        return leaving(to: .cancelled, with: decision, event: .cancelled)
+    }
+
+    /// Expires it when its deadline has passed; `nil` when it is not due or not pending.
+    public func expiring(at now: Date) -> ApprovalTransition? {
+        guard status == .pending, now >= expiresAt else { return nil }
+        // It expired at `expiresAt`, whenever that is noticed (after a restart, say): from then on nothing may use it.
+        let decision = Decision(
+            outcome: .expired, by: "system:timeout", at: expiresAt, reason: "No decision before the deadline.",
+            payload: payload, payloadSHA256: payloadSHA256
+        )
+        return leaving(to: .expired, with: decision, event: .expired)
+    }
+
+    /// The `escalated` entry for asking `level` (again, when `repeated`): the missed SLA in seconds and the approvers
+    /// asked as `{"user": …}` / `{"group": …}`, as chains are written in `config_changed` entries.
+    func escalationAudit(to level: Int, repeated: Bool, next: Date) -> AuditEvent {
+        var details: [String: JSONValue] = [
+            "from_level": .number(Double(escalationLevel)), "to_level": .number(Double(level)),
+            "levels": .number(Double(chain.levels.count)), "chain": .string(chain.name),
+            "sla": .number(chain.level(escalationLevel).sla),
+            "approvers": .array(chain.level(level).approvers.map(\.json)),
+            "next_deadline": .string(RFC3339.string(from: next)),
+        ]
+        if repeated { details["repeated"] = .bool(true) }
+        return AuditEvent(.escalated, approvalID: id, actor: "system:escalation", details: details)
+    }
+
+    /// What the scheduler does when `nextDeadline` has come: escalate to the next level, ask the last level again
+    /// (`hold`), apply the chain's final action, or expire at `expiresAt`. `nil` when it is not pending or not due.
+    ///
+    /// One step at a time: after a restart, call it again on the result until it returns `nil`, so each overdue
+    /// level fires once, in order.
+    public func advancing(at now: Date) -> ApprovalTransition? {
+        guard status == .pending, now >= nextDeadline else { return nil }
+        switch chain.step(level: escalationLevel, risk: risk, levelStartedAt: levelStartedAt, now: now, expiresAt: expiresAt) {
+        case .wait(let until):
+            // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
+            guard until > now else { return nil }
+            var after = self
+            after.nextDeadline = until
+            return ApprovalTransition(before: self, after: after, effects: [])
+        case .escalate(let level, let next):
+            var after = self
+            after.escalationLevel = level
+            after.levelStartedAt = chain.deadline(ofLevel: escalationLevel, startedAt: levelStartedAt)
+            after.nextDeadline = next
+            return ApprovalTransition(
+                before: self, after: after,
+                effects: [.audit(escalationAudit(to: level, repeated: false, next: next)),
+                          .notifyApprovers(level: level, repeated: false)])
+        case .repingLast(let next):
+            var after = self
+            after.nextDeadline = next
+            return ApprovalTransition(
+                before: self, after: after,
+                effects: [.audit(escalationAudit(to: escalationLevel, repeated: true, next: next)),
+                          .notifyApprovers(level: escalationLevel, repeated: true)])
+        case .expire:
+            if now >= expiresAt { return expiring(at: now) }
+            let ending = chain.finalAction == .approve
+                ? "it ends with `then approve`, which approves low-risk requests only, and this one is \(risk.rawValue) risk."
+                : "it ends with `then \(chain.finalAction.rawValue)`."
+            // Expired when its chain ended, even if that is noticed later. (`then approve` below takes effect only
+            // when it is recorded: nothing may have run on it before.)
+            let decision = Decision(
+                outcome: .expired, by: "system:timeout", at: min(now, nextDeadline),
+                reason: "No decision after the last level of the `\(chain.name)` chain; " + ending,
+                payload: payload, payloadSHA256: payloadSHA256
+            )
+            return leaving(to: .expired, with: decision, event: .expired)
+        case .approve:
+            let decision = Decision(
+                outcome: .approved, by: "policy:then-approve", at: now,
+                reason: "No decision after the last level of the `\(chain.name)` chain, which approves low-risk requests.",
+                payload: payload, payloadSHA256: payloadSHA256
+            )
+            return leaving(to: .approved, with: decision, event: .decided)
+        }
+    }
+
+    /// Checks that `candidate` is what was approved; with `consume`, uses the approval up.
+    public func verifying(
+        _ candidate: JSONValue, consume: Bool, by actor: Actor, at now: Date
+    ) throws(ApprovalError) -> ApprovalTransition {
+        guard let decision, status.isApproved else {
+            if status == .pending && now >= expiresAt { throw .expired }
+            if status == .expired { throw .expired }
+            throw .notApproved(status)
+        }
+        let digest = CanonicalJSON.sha256(of: candidate)
+        guard digest == decision.payloadSHA256 else {
+            throw .payloadMismatch(expected: decision.payloadSHA256, actual: digest)
+        }
+        if let consumedAt { throw .alreadyConsumed(consumedAt) }
+        var after = self
+        let details: [String: JSONValue] = ["payload_sha256": .string(digest)]
+        var effects: [ApprovalEffect] = [.audit(AuditEvent(.verified, approvalID: id, actor: actor.id, details: details))]
+        if consume {
+            after.consumedAt = now
+            effects.append(.audit(AuditEvent(.consumed, approvalID: id, actor: actor.id, details: details)))
+        }
+        return ApprovalTransition(before: self, after: after, effects: effects)
+    }
+
+    private func requirePending(at now: Date) throws(ApprovalError) {
+        if let decision, status != .pending { throw .alreadyDecided(decision) }
+        if now >= expiresAt { throw .expired }
+    }
+
+    /// This approval, left `pending` for `status`; `before` is the approval as read (when this one carries a new vote).
+    private func leaving(
+        to status: ApprovalStatus, with decision: Decision, event: AuditEvent.Kind, from before: Approval? = nil
+    ) -> ApprovalTransition {
+        var after = self
+        after.status = status
+        after.decision = decision
+        var details: [String: JSONValue] = [
+            "outcome": .string(decision.outcome.rawValue), "payload_sha256": .string(decision.payloadSHA256),
+        ]
+        if let name = decision.byName { details["by_name"] = .string(name) }
+        if let reason = decision.reason { details["reason"] = .string(reason) }
+        if let code = decision.reasonCode { details["reason_code"] = .string(code) }
+        var effects: [ApprovalEffect] = [.audit(AuditEvent(event, approvalID: id, actor: decision.by, details: details))]
+        effects.append(.wakeWaiters)
+        if let callbackURL { effects.append(.deliverCallback(url: callbackURL)) }
+        return ApprovalTransition(before: before ?? self, after: after, effects: effects)
+    }
+}

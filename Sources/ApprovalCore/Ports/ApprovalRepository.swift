@@ -1,0 +1,91 @@
+import Foundation
+
+/// An idempotency key as one API key used it, with the digest of the body it came with.
+public struct IdempotencyKey: Sendable, Equatable {
+    public var scope: String
+    public var key: String
+    public var requestDigest: String
+
+    public init(scope: String, key: String, requestDigest: String) {
+        self.scope = scope
+        self.key = key
+        self.requestDigest = requestDigest
+    }
+}
+
+/// A transition with the outbox rows that must commit with it (see `OutboxPlanner`).
+public struct PlannedChange: Sendable, Equatable {
+    public var transition: ApprovalTransition
+    public var outbox: [NewOutboxItem]
+
+    public init(_ transition: ApprovalTransition, outbox: [NewOutboxItem] = []) {
+        self.transition = transition
+        self.outbox = outbox
+    }
+}
+
+public enum InsertResult: Sendable, Equatable {
+    /// Stored now: its creation, with the chain snapshot it was built with.
+    case created(ApprovalTransition)
+    /// The idempotency key was used before with the same body: the earlier approval.
+    case existing(Approval)
+}
+
+/// Which approvals to list.
+public struct ApprovalFilter: Sendable, Equatable {
+    public var status: ApprovalStatus?
+    public var gate: String?
+    /// Only those filed by this key.
+    public var ownerKey: String?
+
+    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKey: String? = nil) {
+        self.status = status
+        self.gate = gate
+        self.ownerKey = ownerKey
+    }
+}
+
+/// One page of a list, newest first; `next` is the cursor of the following page (`nil` on the last).
+public struct ApprovalPage: Sendable, Equatable {
+    public var approvals: [Approval]
+    public var next: Int64?
+
+    public init(approvals: [Approval], next: Int64?) {
+        self.approvals = approvals
+        self.next = next
+    }
+}
+
+/// Appends to the append-only audit log, alone: events that come with no change (a refusal).
+public protocol AuditTrail: Sendable {
+    func append(_ event: AuditEvent) async throws
+}
+
+/// Durable storage of approvals. Each method is one transaction: a change, its audit entries and its outbox rows
+/// commit together or not at all.
+public protocol ApprovalRepository: AuditTrail {
+    /// Stores a new approval: `build` makes its creation from the gate's chain (`.default` when the gate has none),
+    /// read in the same transaction, so the snapshot is the chain as it was at that instant. Throws
+    /// `.idempotencyConflict` when the key was used with another body.
+    func insert(
+        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> PlannedChange
+    ) async throws -> InsertResult
+    /// The approval with its votes, or `nil`.
+    func approval(_ id: ApprovalID) async throws -> Approval?
+    /// Commits the change if the stored approval still equals `change.transition.before`; `false` when it moved on.
+    /// Votes the transition added are stored as rows.
+    func commit(_ change: PlannedChange) async throws -> Bool
+    /// Pending approvals whose next deadline (escalation or expiry) is at or before `now`, earliest first.
+    func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval]
+    /// The earliest next deadline of any pending approval.
+    func nextDeadline() async throws -> Date?
+    /// Newest first. `before` is the cursor of the previous page.
+    func list(_ filter: ApprovalFilter, limit: Int, before: Int64?) async throws -> ApprovalPage
+    /// How many approvals there are in each status.
+    func countsByStatus() async throws -> [ApprovalStatus: Int]
+}
+
+/// Told after every commit, outside the transaction: wakes long-polls and re-arms timers and queues.
+public protocol ApprovalObserver: Sendable {
+    func didCommit(_ transition: ApprovalTransition)
+}

@@ -1,0 +1,208 @@
+import ApprovalCore
+import Foundation
+import HTTPTypes
+import Hummingbird
+import ServiceLifecycle
+
+/// The intake API of CONTRACT.md §3: create, read (with long-poll), list, cancel, decide, verify. Each route reads
+/// its body into a typed request, calls one use case as the authenticated key, and renders the answer; who may do
+/// what is the use cases' rule.
+struct ApprovalsController {
+    typealias Context = APIRequestContext
+
+    let service: ApprovalService
+    let longPolls: LongPolls
+    let links: any ApprovalLinkProvider
+
+    var endpoints: RouteCollection<Context> {
+        let routes = RouteCollection(context: Context.self)
+        routes.post(use: create)
+        routes.get(use: list)
+        routes.get(":id", use: show)
+        routes.post(":id/cancel", use: cancel)
+        routes.post(":id/decision", use: decide)
+        routes.post(":id/verify", use: verify)
+        return routes
+    }
+
+    /// `POST /v1/approvals`.
+    struct CreateBody: Decodable {
+        var action: String
+        var payload: JSONValue
+        var reasoning: String?
+        var consequences: String?
+        var onReject: String?
+        var risk: Risk?
+        var gate: String?
+        var requester: String?
+        var expiresIn: Int?
+        var callbackURL: String?
+
+        enum CodingKeys: String, CodingKey {
+            case action, payload, reasoning, consequences, risk, gate, requester
+            case onReject = "on_reject"
+            case expiresIn = "expires_in"
+            case callbackURL = "callback_url"
+        }
+
+        var request: ApprovalRequest {
+            ApprovalRequest(
+                action: action, payload: payload, reasoning: reasoning, consequences: consequences, onReject: onReject,
+                risk: risk ?? .medium, gate: gate ?? "default", requester: requester, expiresIn: expiresIn,
+                callbackURL: callbackURL)
+        }
+    }
+
+    /// `POST /v1/approvals/{id}/decision`.
+    struct DecisionBody: Decodable {
+        enum Outcome: String, ContractChoice {
+            case approve, reject
+            static var choices: String { #""approve" or "reject""# }
+        }
+
+        var outcome: Outcome
+        var actingAs: String
+        var reason: String?
+
+        enum CodingKeys: String, CodingKey {
+            case outcome, reason
+            case actingAs = "as"
+        }
+
+        /// The decision asked for, as `key`; `as` must name someone, and the reason fit.
+        func command(by key: APIKey) throws -> DecisionCommand {
+            guard !actingAs.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw APIError.invalid("as", "`as` must name the person deciding.")
+            }
+            if let reason, reason.count > ApprovalRequest.textLimit { throw APIError.invalid("reason", "`reason` is too long.") }
+            return DecisionCommand(outcome == .approve ? .approve : .reject, by: .key(key, actingFor: actingAs), reason: reason)
+        }
+    }
+
+    /// `POST /v1/approvals/{id}/verify`.
+    struct VerifyBody: Decodable {
+        var payload: JSONValue
+        var consume: Bool?
+    }
+
+    /// `POST /v1/approvals/{id}/cancel`: the body is optional.
+    struct CancelBody: Decodable {
+        var reason: String?
+    }
+
+    @Sendable func create(_ request: Request, context: Context) async throws -> Response {
+        let (body, json) = try await RequestBody.decode(CreateBody.self, from: request)
+        var idempotency: IdempotencyKey?
+        if let header = request.headers[.idempotencyKey] {
+            guard (1...255).contains(header.count) else {
+                throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1–255 characters.")
+            }
+            idempotency = IdempotencyKey(scope: context.key.name, key: header, requestDigest: CanonicalJSON.sha256(of: json))
+        }
+        let (approval, created) = try await service.submit(body.request, by: context.caller, idempotency: idempotency)
+        return try await respond(approval, status: created ? .created : .ok)
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+        let approval = try await service.approval(try approvalID(context), as: context.caller)
+        guard let waitText = request.uri.queryParameters["wait"] else { return try await respond(approval, status: .ok) }
+        guard let seconds = Int(waitText), (0...60).contains(seconds) else {
+            throw APIError(.badRequest, code: "invalid_parameter", message: "`wait` must be a whole number of seconds from 0 to 60.")
+        }
+        guard seconds > 0, approval.status == .pending else { return try await respond(approval, status: .ok) }
+        let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
+        let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID)
+        // On shutdown every held poll is answered at once with the current state, so none delays the stop.
+        let outcome = try await withGracefulShutdownHandler {
+            try await longPolls.wait(for: approval.id, until: deadline, connection: connection) {
+                try await service.approval(approval.id)
+            }
+        } onGracefulShutdown: { [longPolls] in
+            longPolls.releaseAll()
+        }
+        switch outcome {
+        case .answered:
+            // Already on the wire from the event loop; this answer only feeds the log and the metrics, and the
+            // connection drops it, so it carries no body.
+            return Response(status: .ok)
+        case .decided(let decided):
+            // A decision is rendered once and its bytes shared by every poll it wakes.
+            return Self.json(decided.body(slackLink: try await links.link(for: approval.id)), status: .ok)
+        case .released:
+            return try await respond(try await service.approval(approval.id), status: .ok)
+        }
+    }
+
+    @Sendable func list(_ request: Request, context: Context) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = ApprovalFilter()
+        if let status = query["status"].map(String.init), !status.isEmpty {
+            guard let value = ApprovalStatus(rawValue: status) else {
+                throw APIError(.badRequest, code: "invalid_parameter",
+                               message: "`status` must be one of \(ApprovalStatus.allCases.map(\.rawValue).joined(separator: ", ")).")
+            }
+            filter.status = value
+        }
+        if let gate = query["gate"].map(String.init), !gate.isEmpty { filter.gate = gate }
+        var limit = 50
+        if let text = query["limit"], !text.isEmpty {
+            guard let value = Int(text), (1...200).contains(value) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "`limit` must be a whole number from 1 to 200.")
+            }
+            limit = value
+        }
+        var before: Int64?
+        if let cursor = query["cursor"].map(String.init), !cursor.isEmpty {
+            guard cursor.hasPrefix("c"), let seq = Int64(cursor.dropFirst()), seq > 0 else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "`cursor` is not one this service gave out.")
+            }
+            before = seq
+        }
+        let page = try await service.list(filter, limit: limit, before: before, as: context.caller)
+        let links = try await links.links(for: page.approvals.map(\.id))
+        return Self.json(ByteBuffer(bytes: ApprovalJSON.list(page, links: links)), status: .ok)
+    }
+
+    @Sendable func cancel(_ request: Request, context: Context) async throws -> Response {
+        let id = try approvalID(context)
+        var reason: String?
+        if request.headers[.contentLength].map({ $0 != "0" }) ?? false || request.headers[.contentType] != nil {
+            reason = try await RequestBody.decode(CancelBody.self, from: request).value.reason
+        }
+        return try await respond(try await service.cancel(id, by: context.caller, reason: reason), status: .ok)
+    }
+
+    @Sendable func decide(_ request: Request, context: Context) async throws -> Response {
+        let id = try approvalID(context)
+        let command = try await RequestBody.decode(DecisionBody.self, from: request).value.command(by: context.key)
+        return try await respond(try await service.decide(id, command), status: .ok)
+    }
+
+    @Sendable func verify(_ request: Request, context: Context) async throws -> Response {
+        let id = try approvalID(context)
+        let body = try await RequestBody.decode(VerifyBody.self, from: request).value
+        let verified = try await service.verify(id, payload: body.payload, consume: body.consume ?? false, by: context.caller)
+        return Self.json(
+            ByteBuffer(bytes: ApprovalJSON.verified(verified, slackLink: try await links.link(for: verified.id))), status: .ok)
+    }
+
+    private func approvalID(_ context: Context) throws -> ApprovalID {
+        ApprovalID(rawValue: try context.parameters.require("id"))
+    }
+
+    private func respond(_ approval: Approval, status: HTTPResponse.Status) async throws -> Response {
+        let body = ApprovalJSON.utf8(approval, slackLink: try await links.link(for: approval.id))
+        return Self.json(ByteBuffer(bytes: body), status: status)
+    }
+
+    static func json(_ value: JSONValue, status: HTTPResponse.Status) -> Response {
+        json(ByteBuffer(bytes: CanonicalJSON.utf8(value)), status: status)
+    }
+
+    /// A response with `body`, canonical JSON rendered already.
+    static func json(_ body: ByteBuffer, status: HTTPResponse.Status) -> Response {
+        Response(status: status, headers: [.contentType: jsonContentType], body: .init(byteBuffer: body))
+    }
+
+    static let jsonContentType = "application/json; charset=utf-8"
+}

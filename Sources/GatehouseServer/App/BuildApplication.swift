@@ -1,0 +1,99 @@
+import ApprovalCore
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import SlackAPI
+import SlackBridge
+
+public typealias GatehouseApplication = Application<RouterResponder<GatehouseRequestContext>>
+
+/// Builds the whole service: the use cases over the store, the routes, and the background services (escalation and
+/// expiry, the outbox, the long-poll sweeper). Everything is passed at construction; nothing is set afterwards.
+public func buildApplication(configuration: GatehouseConfiguration, dependencies: GatehouseDependencies) -> GatehouseApplication {
+    let logger = dependencies.logger
+    let store = dependencies.database
+    let clock = dependencies.clock
+    let metrics = dependencies.metrics
+    let slack: (any SlackWebAPI)? = configuration.slackBotToken.map { token in
+        dependencies.slackClient
+            ?? URLSessionSlackClient(token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { clock.now })
+    }
+    let links: (any ApprovalLinkProvider)? = slack == nil ? nil : SlackLinks(messages: store)
+
+    let deadlines = DeadlineAlarm()
+    let service = ApprovalService(
+        repository: store, clock: clock,
+        planners: [CallbackOutboxPlanner()] + (slack == nil ? [] : [SlackOutboxPlanner()]),
+        observer: ServerObserver(longPolls: dependencies.longPolls, links: links, metrics: metrics, deadlines: deadlines))
+    let configurationService = ConfigurationService(store: store, audit: store, configuredAdmins: configuration.admins)
+
+    var handlers: [any OutboxHandler] = [
+        CallbackDelivery(approvals: store, poster: dependencies.httpPoster, clock: clock, secret: configuration.webhookSecret)
+    ]
+    var interactions: SlackInteractions?
+    if let slack {
+        let groups = GroupDirectory(slack: slack, clock: clock)
+        // One reporter for deliveries and answers alike, so each permanent error's hint is logged once.
+        let reporter = SlackErrorReporter(metrics: metrics, logger: logger)
+        handlers.append(
+            SlackDelivery(
+                slack: slack, approvals: store, messages: store, channel: configuration.slackApprovalsChannel, clock: clock,
+                groups: groups, onError: reporter.report))
+        interactions = SlackInteractions(
+            service: service, slack: slack, audit: store, outbox: store, logger: logger, groups: groups, onError: reporter.report)
+    }
+    logStartupNotes(configuration, logger: logger)
+
+    let router = Router(context: GatehouseRequestContext.self)
+    router.add(middleware: RequestLogMiddleware(metrics: metrics))
+    router.add(middleware: ErrorMiddleware())
+    router.addRoutes(HealthController(store: store, metrics: metrics).endpoints)
+    router.group("v1/approvals")
+        .add(middleware: APIKeyMiddleware(keys: store, audit: store))
+        .group(context: APIRequestContext.self)
+        .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks()).endpoints)
+    router.group("slack")
+        .add(middleware: SlackSignatureMiddleware(
+            verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },
+            audit: store))
+        .group(context: SlackRequestContext.self)
+        .addRoutes(
+            SlackController(
+                interactions: interactions,
+                commands: SlackCommands(configuration: configurationService, approvals: service, messages: store)
+            ).endpoints)
+
+    return Application(
+        router: router,
+        // Held long-polls are answered from their connections' event loops when a decision wakes them.
+        server: .http1(configuration: .init(additionalChannelHandlers: [LongPolls.channelHandler()])),
+        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: LongPolls.serverName),
+        services: [
+            EscalationService(service: service, alarm: deadlines, logger: logger),
+            OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
+            dependencies.longPolls,
+        ],
+        logger: logger
+    )
+}
+
+/// What the log says once at start about what is off or unsigned.
+private func logStartupNotes(_ configuration: GatehouseConfiguration, logger: Logger) {
+    if configuration.slackEnabled {
+        logger.info("Slack delivery is on", metadata: ["channel": .string(configuration.slackApprovalsChannel)])
+    } else {
+        logger.notice("Slack delivery is off: no SLACK_BOT_TOKEN. Requests are stored and audited; decide them with `gatehouse decide` or the API.")
+    }
+    if configuration.slackSigningSecret == nil {
+        if configuration.slackEnabled {
+            logger.warning(
+                "SLACK_BOT_TOKEN is set but SLACK_SIGNING_SECRET is not: requests are posted to Slack, but its buttons and the slash command get 503 until the signing secret is set.")
+        } else {
+            logger.notice("No SLACK_SIGNING_SECRET: /slack/* answers 503.")
+        }
+    }
+    if configuration.webhookSecret == nil {
+        logger.notice("Callbacks are unsigned: set GATEHOUSE_WEBHOOK_SECRET to sign callback_url deliveries.")
+    }
+}

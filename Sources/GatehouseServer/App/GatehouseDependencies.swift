@@ -1,0 +1,35 @@
+import ApprovalCore
+import Foundation
+import Logging
+import SlackAPI
+
+/// What the application is built from; tests pass a temporary database, a test clock and a local Slack stand-in,
+/// production the real ones.
+public struct GatehouseDependencies: Sendable {
+    public var database: any GatehouseStore
+    public var clock: any WallClock
+    public var logger: Logger
+    public var metrics: GatehouseMetrics
+    public var httpPoster: any HTTPPoster
+    /// The held long-polls; tests keep a reference to see how many are waiting.
+    public var longPolls: LongPolls
+    /// The Slack Web API; by default a `URLSessionSlackClient` on the configured base URL.
+    public var slackClient: (any SlackWebAPI)?
+    /// Minimum seconds between two posts to the same channel (Slack allows about one a second).
+    public var slackPacing: TimeInterval
+
+    public init(
+        database: any GatehouseStore, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),
+        metrics: GatehouseMetrics = GatehouseMetrics(), httpPoster: any HTTPPoster = URLSessionHTTPPoster(),
+        longPolls: LongPolls? = nil, slackClient: (any SlackWebAPI)? = nil, slackPacing: TimeInterval = 1
+    ) {
+        self.database = database
+        self.clock = clock
+        self.logger = logger
+        self.metrics = metrics
+        self.httpPoster = httpPoster
+        self.longPolls = longPolls ?? LongPolls(clock: clock)
+        self.slackClient = slackClient
+        self.slackPacing = slackPacing
+    }
+}

@@ -1,0 +1,2 @@
+@_exported import DomainTestSupport
+@_exported import GatehouseTestSupport

@@ -1,0 +1,86 @@
+import ApprovalCore
+import Foundation
+import GatehouseCLI
+import GatehouseServer
+import Logging
+import Storage
+import GatehouseTestSupport
+
+/// A database file in a temporary folder, a test clock, keys of each scope, and the application built on them.
+public final class TestEnvironment: Sendable {
+    public let directory: TemporaryDirectory
+    public let clock: TestClock
+    public let database: GatehouseDatabase
+    /// The held long-polls of the applications built here.
+    public let longPolls: LongPolls
+    public let requestKey: String
+    public let otherRequestKey: String
+    public let decideKey: String
+    public let adminKey: String
+
+    public var databasePath: String { directory.path("gatehouse.sqlite") }
+
+    public init(clock: TestClock = TestClock()) async throws {
+        directory = try TemporaryDirectory()
+        self.clock = clock
+        longPolls = LongPolls(clock: clock)
+        database = try GatehouseDatabase(path: directory.path("gatehouse.sqlite"), clock: clock)
+        requestKey = try await database.createKey(name: "agent", scope: .request)
+        otherRequestKey = try await database.createKey(name: "other-agent", scope: .request)
+        decideKey = try await database.createKey(name: "lead", scope: .decide)
+        adminKey = try await database.createKey(name: "root", scope: .admin)
+    }
+
+    /// The application over this environment's database and clock.
+    /// A signing secret that is deliberately not hex: Slack's secret is used as UTF-8 text.
+    public static let slackSigningSecret = "gatehouse-test-signing-secret-zz"
+
+    public var slackSigner: SlackRequestSigner { SlackRequestSigner(secret: Self.slackSigningSecret) }
+
+    /// A configuration with Slack on, pointed at `fake`.
+    public func slackConfiguration(_ fake: FakeSlackWebAPI, channel: String = "#approvals") -> GatehouseConfiguration {
+        var configuration = GatehouseConfiguration()
+        configuration.slackBotToken = fake.token
+        configuration.slackAPIURL = fake.baseURL
+        configuration.slackSigningSecret = Self.slackSigningSecret
+        configuration.slackApprovalsChannel = channel
+        return configuration
+    }
+
+    public func application(
+        configuration: GatehouseConfiguration = GatehouseConfiguration(), database: GatehouseDatabase? = nil,
+        poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5)
+    ) -> GatehouseApplication {
+        var logger = Logger(label: "gatehouse-test")
+        logger.logLevel = .error
+        return buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(
+                database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, longPolls: longPolls,
+                slackPacing: 0)
+        )
+    }
+
+    /// The command line's client of a service on `port`, with `key`: a connection of its own.
+    public static func client(_ port: Int?, key: String) -> GatehouseClient {
+        GatehouseClient(baseURL: URL(string: "http://localhost:\(port ?? 0)")!, apiKey: key)
+    }
+
+    /// The use cases over this environment's database, telling nobody of their commits (as the command line does).
+    public var service: ApprovalService { ApprovalService(repository: database, clock: clock) }
+
+    /// The configuration use cases over this environment's database, with `admins` as `GATEHOUSE_ADMINS`.
+    public func configuration(admins: [String] = []) -> ConfigurationService {
+        ConfigurationService(store: database, audit: database, configuredAdmins: admins)
+    }
+
+    /// Opens the same file again, as a restarted process would.
+    public func reopenDatabase() throws -> GatehouseDatabase {
+        try GatehouseDatabase(path: databasePath, clock: clock)
+    }
+
+    public func cleanUp() {
+        try? database.close()
+        directory.remove()
+    }
+}
