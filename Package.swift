@@ -109,7 +109,7 @@ let package = Package(
             swiftSettings: swiftSettings
         ),
         .testTarget(name: "SigningTests", dependencies: ["Signing"], swiftSettings: swiftSettings),
-        .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore", "DomainTestSupport"], swiftSettings: swiftSettings),
+        .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore", "DomainTestSupport", "Signing"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "ApprovalCore", "SlackRecords", "DomainTestSupport", .product(name: "GRDB", package: "GRDB.swift")],

@@ -104,6 +104,8 @@ public final class FakeSlackWebAPI: Sendable {
     /// The bot token the fake accepts.
     public let token: String
     private let state = Mutex(State())
+    /// Counts the calls answered: something to wait on while what the fake holds changes.
+    public let changes = ChangeCounter()
 
     private init(token: String) {
         self.token = token
@@ -340,6 +342,7 @@ extension FakeSlackWebAPI {
             return ready
         }
         for (waiter, calls) in ready { waiter.continuation.resume(returning: calls) }
+        changes.increment()
     }
 
     private static func takeFailure(_ method: String, from state: inout State) -> FakeFailure? {

@@ -12,12 +12,15 @@ public final class GatehouseDatabase: Sendable {
     /// The one connection pool on the file; reached only through the intent-named methods (tests and benchmarks use
     /// `@testable` or the `Benchmark` SPI).
     let writer: any DatabaseWriter
-    let commits: GroupCommitWriter
+    let groupCommit: GroupCommitWriter
     let clock: any WallClock
     let keyCache = APIKeyCache()
     let chainSnapshots = ChainSnapshots()
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
+    /// Counts every write transaction this process committed: something to wait on for whoever watches the data
+    /// change (tests, live pages), instead of polling it.
+    public var commits: ChangeCounter { groupCommit.commits }
 
     /// Opens (creating and migrating) the database file in WAL mode, each commit synced to disk.
     public convenience init(path: String, clock: any WallClock = SystemWallClock()) throws {
@@ -52,7 +55,7 @@ public final class GatehouseDatabase: Sendable {
     init(writer: any DatabaseWriter, clock: any WallClock) throws {
         try Migrations.migrator.migrate(writer)
         self.writer = writer
-        self.commits = GroupCommitWriter(writer: writer)
+        self.groupCommit = GroupCommitWriter(writer: writer)
         self.clock = clock
     }
 
@@ -72,7 +75,7 @@ public final class GatehouseDatabase: Sendable {
     }
 
     func write<T: Sendable>(_ work: @escaping @Sendable (Database) throws -> T) async throws -> T {
-        try await commits.write(work)
+        try await groupCommit.write(work)
     }
 
     /// What a transition writes besides the approval row: its audit entries and outbox rows, serialised

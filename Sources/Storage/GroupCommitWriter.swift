@@ -1,3 +1,4 @@
+import ApprovalCore
 import Dispatch
 import Foundation
 import GRDB
@@ -33,6 +34,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     let writer: any DatabaseWriter
+    /// Counts the transactions that committed.
+    let commits = ChangeCounter()
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "gatehouse.group-commit", qos: .userInitiated)
 
@@ -96,6 +99,7 @@ final class GroupCommitWriter: Sendable {
                     failures[index] = try Self.inSavepoint(db, job.run)
                 }
             }
+            commits.increment()
         } catch {
             // The transaction did not commit: nobody's work is stored.
             for index in failures.indices { failures[index] = error }

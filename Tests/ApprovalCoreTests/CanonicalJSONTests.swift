@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 import ApprovalCore
+import Signing
 
 /// RFC 8785 (JCS). Expected texts come from the RFC itself, ECMAScript (`String(x)` in Node), and digests from
 /// Python's `hashlib` over `json.dumps(sort_keys=True, separators=(",", ":"))`, used only where that equals JCS.
@@ -351,5 +352,30 @@ struct CanonicalJSONTests {
         #expect(CanonicalJSON.sha256(of: .object(["Replicas": .number(3)])) != base)
         #expect(CanonicalJSON.sha256(of: .object(["replicas": .number(3)])) == base)
         #expect(base.count == 64 && base == base.lowercased())
+    }
+}
+
+@Suite("Audit entry hashing")
+struct AuditEntryHashTests {
+    @Test("an entry's hash covers the previous hash and the entry's members as a canonical object, written the fast way")
+    func hashIsCanonical() {
+        let cases: [(seq: Int64, at: Int64, kind: String, approvalID: String?, actor: String, details: String)] = [
+            (1, 1_795_310_563_000, "created", "apr_x", "key:ci", #"{"a":1}"#),
+            (2, 0, "auth_refused", nil, "anonymous", "{}"),
+            (9_007_199_254_740_991, -5, "weird \"kind\"\n", "apr_\u{E000}😀", "U1\t", #"{"nested":{"x":"é"}}"#),
+        ]
+        for entry in cases {
+            let previous = String(repeating: "ab", count: 32)
+            let object: JSONValue = .object([
+                "seq": .number(Double(entry.seq)), "at": .number(Double(entry.at)), "kind": .string(entry.kind),
+                "approval_id": entry.approvalID.map(JSONValue.string) ?? .null, "actor": .string(entry.actor),
+                "details": .string(entry.details),
+            ])
+            let expected = SHA256.hash(Array((previous + "\n" + CanonicalJSON.serialize(object)).utf8)).hexString
+            #expect(
+                AuditEntry.hash(
+                    seq: entry.seq, at: entry.at, kind: entry.kind, approvalID: entry.approvalID, actor: entry.actor,
+                    details: entry.details, prevHash: previous) == expected)
+        }
     }
 }

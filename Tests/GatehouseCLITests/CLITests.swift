@@ -68,7 +68,9 @@ struct CLITests {
             _ = try await client.call(.post, "/v1/approvals/\(cancelled)/cancel", key: env.requestKey)
             let expired = try await client.createApproval(key: env.requestKey, extra: #","expires_in":60"#).id
             env.clock.advance(by: 60)
-            try await withTimeout { while try await env.database.approval(expired)?.status != .expired { await Task.yield() } }
+            try await withTimeout {
+                try await waitUntil([env.database.commits]) { try await env.database.approval(expired)?.status == .expired }
+            }
             let flow = ApprovalFlow(client: TestEnvironment.client(client.port, key: env.requestKey), terminal: CapturedTerminal().terminal)
             for (id, code) in [(cancelled, Int32(5)), (expired, 4)] {
                 let state = try await flow.wait(for: .object(["id": .string(id.rawValue), "status": .string("pending")]), seconds: 5)

@@ -25,20 +25,16 @@ struct CallbackAndRestartTests {
                 .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"alice"}"#)
             try await withTimeout { await receiver.waitForDeliveries(1) }
             // The first attempt got 500: the item is rescheduled on the clock, not retried at once.
-            let item = try #require(try await withTimeout {
-                while true {
-                    if let row = try await env.database.outboxItems(approvalID: created.id).first, row.item.lastError != nil { return row }
-                    await Task.yield()
-                }
-            })
+            try await SlackFlowTests.waitUntil(env.database) {
+                try await env.database.outboxItems(approvalID: created.id).first?.item.lastError != nil
+            }
+            let item = try #require(try await env.database.outboxItems(approvalID: created.id).first)
             #expect(item.item.attempts == 1)
             #expect(item.doneAt == nil)
             #expect(item.item.nextAttemptAt > env.clock.now)
             env.clock.set(to: item.item.nextAttemptAt)
             try await withTimeout { await receiver.waitForDeliveries(2) }
-            try await withTimeout {
-                while try await env.database.outboxItems(approvalID: created.id).first?.doneAt == nil { await Task.yield() }
-            }
+            try await SlackFlowTests.waitUntil(env.database) { try await env.database.outboxItems(approvalID: created.id).first?.doneAt != nil }
             let delivery = receiver.deliveries[1]
             let body = try JSONValue.parse(delivery.body)
             #expect(body["id"] == .string(created.id.rawValue))
@@ -64,13 +60,11 @@ struct CallbackAndRestartTests {
             let created = try await client.createApproval(key: env.requestKey, extra: #","callback_url":"\#(url.absoluteString)""#)
             _ = try await client.call(.post, "/v1/approvals/\(created.id)/cancel", key: env.requestKey)
             try await withTimeout { await receiver.waitForDeliveries(1) }
-            try await withTimeout {
-                while try await env.database.outboxItems(approvalID: created.id).first?.item.lastError == nil { await Task.yield() }
+            try await SlackFlowTests.waitUntil(env.database) {
+                try await env.database.outboxItems(approvalID: created.id).first?.item.lastError != nil
             }
             env.clock.advance(by: 86_400)
-            try await withTimeout {
-                while try await env.database.outboxItems(approvalID: created.id).first?.failedAt == nil { await Task.yield() }
-            }
+            try await SlackFlowTests.waitUntil(env.database) { try await env.database.outboxItems(approvalID: created.id).first?.failedAt != nil }
         }
         let failures = try await env.database.auditEntries().filter { $0.kind == "delivery_failed" }
         #expect(failures.count == 1)
@@ -98,9 +92,7 @@ struct CallbackAndRestartTests {
         defer { try? reopened.close() }
         env.clock.advance(by: 150)
         try await env.application(database: reopened).test(.live) { client in
-            try await withTimeout {
-                while try await reopened.countsByStatus()[.expired, default: 0] < 2 { await Task.yield() }
-            }
+            try await SlackFlowTests.waitUntil(reopened) { try await reopened.countsByStatus()[.expired, default: 0] >= 2 }
             let statuses = try await withThrowingTaskGroup(of: (Int, String?).self) { group in
                 for (n, id) in ids.enumerated() {
                     group.addTask { (n, try await client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)["status"]?.stringValue) }
@@ -127,9 +119,7 @@ struct CallbackAndRestartTests {
         #expect(try await env.database.outboxBacklog()[CallbackOutboxPlanner.kind] == 1)
         try await env.application().test(.live) { _ in
             try await withTimeout { await receiver.waitForDeliveries(1) }
-            try await withTimeout {
-                while try await env.database.outboxBacklog()[CallbackOutboxPlanner.kind, default: 0] > 0 { await Task.yield() }
-            }
+            try await SlackFlowTests.waitUntil(env.database) { try await env.database.outboxBacklog()[CallbackOutboxPlanner.kind, default: 0] == 0 }
         }
         #expect(receiver.deliveries.count == 1)
         await receiver.stop()

@@ -49,7 +49,7 @@ struct EscalationFlowTests {
     }
 
     static func waitForLevel(_ env: TestEnvironment, _ id: ApprovalID, _ level: Int) async throws {
-        try await SlackFlowTests.waitUntil { try await Self.level(env, id) == level }
+        try await SlackFlowTests.waitUntil(env.database) { try await Self.level(env, id) == level }
     }
 
     static func threadReplies(_ fake: FakeSlackWebAPI) -> [FakeSlackWebAPI.StoredMessage] {
@@ -94,7 +94,7 @@ struct EscalationFlowTests {
             _ = try await fake.waitForCalls("chat.update", count: 1)
             #expect(SlackFlowTests.text(of: fake.message(channel: Self.channel, ts: main.ts)).contains("Level 2 of 3"))
             // The update after the escalation is for the channel message: the DMs were posted showing level 2 already.
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.calls("chat.update").map { $0["channel"]?.stringValue } == ["C0APPROVALS"])
             let atTwo = try await slack.client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
             #expect(atTwo["escalation_level"] == .number(2))
@@ -107,19 +107,19 @@ struct EscalationFlowTests {
             #expect(Self.threadReplies(fake).last?.text?.contains("No decision after 1h; escalated to level 3 of 3: <@U0DAVE>") == true)
             #expect(Self.hasButtons(fake.messages(in: "DU0DAVE").first))
             // Bob's DM, updated for level 3, still says why it was sent; the note below it says what comes next.
-            try await SlackFlowTests.waitUntil { SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("Level 3 of 3") }
+            try await SlackFlowTests.waitUntil(env.database, fake) { SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("Level 3 of 3") }
             #expect(SlackFlowTests.text(of: fake.messages(in: "DU0BOB").first).contains("No decision after 30m; escalated to level 2 of 3"))
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.messages(in: "DU0DAVE").first?.updateCount == 0)
             #expect(fake.messages(in: "DU0BOB").first?.updateCount == 1)
 
             // The last SLA runs out: `then reject` expires it, decided by system:timeout, and every message loses its buttons.
             env.clock.advance(by: 7200)
-            try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.approval(id)?.status == .expired }
             let expired = try #require(try await env.database.approval(id))
             #expect(expired.decision?.by == "system:timeout")
             #expect(expired.decision?.reason?.contains("then reject") == true)
-            try await SlackFlowTests.waitUntil {
+            try await SlackFlowTests.waitUntil(env.database, fake) {
                 let posted = try await env.database.slackMessages(for: id).filter { $0.kind != .thread }
                 return posted.count == 4 && posted.allSatisfy { !Self.hasButtons(fake.message(channel: $0.channel, ts: $0.ts)) }
             }
@@ -169,10 +169,10 @@ struct EscalationFlowTests {
             #expect(fake.calls("usergroups.users.list").first?["usergroup"]?.stringValue == "S0SRE")
 
             // A decision during escalation cancels the remaining timers: nothing more is sent or audited.
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             let postsBefore = fake.calls("chat.postMessage").count
             env.clock.advance(by: 3600 + 7200 + 86_400)
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.calls("chat.postMessage").count == postsBefore)
             #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 1)
             #expect(try await env.database.approval(id)?.status == .approved)
@@ -197,7 +197,7 @@ struct EscalationFlowTests {
             // Every delivery of both escalations is finished first, so none of them can take the failure meant for bob.
             _ = try await fake.waitForCalls("usergroups.users.list", count: 1)
             for id in [firstID, secondID] {
-                try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+                try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             }
             let listsBefore = fake.calls("usergroups.users.list").count
             fake.fail("usergroups.users.list", with: .serverError, times: 1)
@@ -254,7 +254,7 @@ struct EscalationFlowTests {
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
             env.clock.advance(by: 1800)
             try await Self.waitForLevel(env, id, 2)
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             fake.fail("usergroups.users.list", with: .error("no_such_subteam"), times: 20)
             env.clock.advance(by: 120)  // past the group directory's minute
 
@@ -281,7 +281,7 @@ struct EscalationFlowTests {
     func decisionDuringDMs() async throws {
         try await Self.withChain { env, fake, slack in
             let id = try await Self.fileDeploy(env, fake, slack)
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: id).count == 1 }
             // Slack is slow to open the first DM; meanwhile someone rejects the request through the API.
             let slowOpen = fake.hold("conversations.open")
             defer { slowOpen.release() }
@@ -291,7 +291,7 @@ struct EscalationFlowTests {
                 .post, "/v1/approvals/\(id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"carol","reason":"not now"}"#)
             #expect(decided.status == .ok)
             slowOpen.release()
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             // The thread reply went out before the decision; no DM after it.
             #expect(Self.threadReplies(fake).count == 1)
             #expect(fake.messages(in: "DU0BOB").isEmpty && fake.messages(in: "DU0CAROL").isEmpty)
@@ -306,11 +306,11 @@ struct EscalationFlowTests {
         try await Self.withChain { env, fake, slack in
             fake.setGroupMembers("S0SRE", ["U0ABOT", "U0BOB", "U0CAROL"])
             let id = try await Self.fileDeploy(env, fake, slack)
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: id).count == 1 }
             fake.fail("conversations.open", with: .error("cannot_dm_bot"), times: 1)
             env.clock.advance(by: 1800)
             try await Self.waitForLevel(env, id, 2)
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil || $0.failedAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil || $0.failedAt != nil } }
             #expect(try await env.database.outboxItems(approvalID: id).allSatisfy { $0.failedAt == nil })
             #expect(fake.calls("conversations.open").compactMap { $0["users"]?.stringValue } == ["U0ABOT", "U0BOB", "U0CAROL"])
             #expect(Self.hasButtons(fake.messages(in: "DU0BOB").first) && Self.hasButtons(fake.messages(in: "DU0CAROL").first))
@@ -329,7 +329,7 @@ struct EscalationFlowTests {
             let lowID = ApprovalID(rawValue: try #require(low["id"]?.stringValue))
             let highID = ApprovalID(rawValue: try #require(high["id"]?.stringValue))
             env.clock.advance(by: 600)
-            try await SlackFlowTests.waitUntil {
+            try await SlackFlowTests.waitUntil(env.database, fake) {
                 let lowStatus = try await env.database.approval(lowID)?.status
                 let highStatus = try await env.database.approval(highID)?.status
                 return lowStatus != .pending && highStatus != .pending
@@ -342,7 +342,7 @@ struct EscalationFlowTests {
             #expect(expired.decision?.by == "system:timeout")
             #expect(expired.decision?.reason?.hasSuffix("it ends with `then approve`, which approves low-risk requests only, and this one is high risk.") == true)
             // Both channel messages show the outcome, without buttons (posted before it and updated, or posted after).
-            try await SlackFlowTests.waitUntil {
+            try await SlackFlowTests.waitUntil(env.database, fake) {
                 let messages = fake.messages(in: Self.channel).filter { $0.threadTS == nil }.map { SlackFlowTests.text(of: $0) }
                 return messages.count == 2 && messages.allSatisfy { !$0.contains("gatehouse.approve") }
             }
@@ -365,7 +365,7 @@ struct EscalationFlowTests {
                 _ = try await fake.waitForCalls("chat.postMessage", count: 1 + 2 * ping)
                 #expect(Self.threadReplies(fake).count == ping)
                 #expect(try await env.database.approval(id)?.status == .pending)
-                try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+                try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
                 // Asking again changes nothing the messages show (their note names no time for the next ask), so
                 // neither the channel message nor the DM is updated; until the last ask, after which it expires.
                 #expect(fake.calls("chat.update").count == (ping < 4 ? 0 : 2), "ping \(ping)")
@@ -376,7 +376,7 @@ struct EscalationFlowTests {
             })
             #expect(Self.threadReplies(fake).allSatisfy { $0.text?.contains("; asking again: <@U0ALICE>.") == true })
             // One DM with the buttons, then plain reminders that are never updated: updates do not grow with each ping.
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             let dms = fake.messages(in: "DU0ALICE")
             #expect(dms.count == 4)
             #expect(Self.hasButtons(dms.first))
@@ -393,14 +393,14 @@ struct EscalationFlowTests {
             }
             #expect(SlackFlowTests.text(of: dms[0]).contains("Still no decision after 10m at level 1 of 1; asking again"))
             env.clock.advance(by: 300)
-            try await SlackFlowTests.waitUntil { try await env.database.approval(id)?.status == .expired }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.approval(id)?.status == .expired }
             #expect(try await env.database.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.count == 4)
-            try await SlackFlowTests.waitUntil { !Self.hasButtons(fake.message(channel: "DU0ALICE", ts: dms[0].ts)) }
+            try await SlackFlowTests.waitUntil(env.database, fake) { !Self.hasButtons(fake.message(channel: "DU0ALICE", ts: dms[0].ts)) }
             let decidedDM = fake.message(channel: "DU0ALICE", ts: dms[0].ts)
             #expect(SlackFlowTests.text(of: decidedDM).contains("Still no decision after 10m at level 1 of 1"))
             // The latest reminder, the one alice's DM shows last, no longer asks for a decision: it is changed once, to
             // say none is needed and why. The older ones are left as they are.
-            try await SlackFlowTests.waitUntil { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             let reminders = Array(fake.messages(in: "DU0ALICE").dropFirst())
             #expect(reminders.count == 3)
             #expect(reminders.map(\.updateCount) == [0, 0, 1])
@@ -448,15 +448,15 @@ struct EscalationFlowTests {
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: id).count == 1 }
             return id
         }
         try env.database.close()
         env.clock.advance(by: 1800 + 3600 + 7200 + 60)
         let reopened = try env.reopenDatabase()
         try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
-            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.status == .expired }
-            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.approval(id)?.status == .expired }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
         }
         let audit = try await reopened.auditEntries(approvalID: id).map(\.kind)
         try reopened.close()
@@ -484,7 +484,7 @@ struct EscalationFlowTests {
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"\#(chain.name)""#)
             let id = ApprovalID(rawValue: try #require(created["id"]?.stringValue))
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: id).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: id).count == 1 }
             return id
         }
         try env.database.close()
@@ -503,7 +503,7 @@ struct EscalationFlowTests {
         // Down for 3h5m: 18 asks were due meanwhile.
         try await Self.downAfterFiling(chain, downFor: 3 * 3600 + 5 * 60) { env, fake, reopened, id, start in
             _ = try await fake.waitForCalls("chat.postMessage", count: 3)  // a thread reply and a DM
-            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             #expect(Self.threadReplies(fake).map { $0.text?.components(separatedBy: ";").first } == ["Still no decision after 3h5m at level 1 of 1"])
             // The next ask keeps the rhythm of the level, not of the restart.
             #expect(try await reopened.approval(id)?.nextDeadline == start.addingTimeInterval(3 * 3600 + 10 * 60))
@@ -523,8 +523,8 @@ struct EscalationFlowTests {
             finalAction: .hold)
         // Down for 25m: level 2 was due at 10m, its first re-ask at 20m.
         try await Self.downAfterFiling(chain, downFor: 25 * 60) { _, fake, reopened, id, _ in
-            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.escalationLevel == 2 }
-            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.approval(id)?.escalationLevel == 2 }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
             let kinds = try await reopened.auditEntries(approvalID: id).filter { $0.kind == "escalated" }.map { $0.details["repeated"] }
             #expect(kinds == [nil, .bool(true)])  // both steps audited
             #expect(Self.threadReplies(fake).count == 1)
@@ -546,7 +546,7 @@ struct EscalationFlowTests {
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
             _ = try await fake.waitForCalls("chat.postMessage", count: 1)
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: ApprovalID(rawValue: created["id"]!.stringValue!)).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: ApprovalID(rawValue: created["id"]!.stringValue!)).count == 1 }
             return ApprovalID(rawValue: try #require(created["id"]?.stringValue))
         }
         try env.database.close()
@@ -554,16 +554,16 @@ struct EscalationFlowTests {
         env.clock.advance(by: 1800 + 3600 + 60)
         let reopened = try env.reopenDatabase()
         try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
-            try await SlackFlowTests.waitUntil { try await reopened.approval(id)?.escalationLevel == 3 }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.approval(id)?.escalationLevel == 3 }
             // Two thread replies (levels 2 and 3), a DM to bob and one to dave.
             _ = try await fake.waitForCalls("chat.postMessage", count: 5)
-            try await SlackFlowTests.waitUntil { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(reopened, fake) { try await reopened.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
         }
         try reopened.close()
         let again = try env.reopenDatabase()
         try await env.application(configuration: configuration, database: again).test(.live) { client in
             _ = try await client.call(.get, "/healthz")
-            try await SlackFlowTests.waitUntil { try await again.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await again.outboxItems(approvalID: id).allSatisfy { $0.doneAt != nil } }
         }
         let escalations = try await again.auditEntries(approvalID: id).filter { $0.kind == "escalated" }
         try again.close()

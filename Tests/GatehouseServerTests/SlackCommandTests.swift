@@ -470,7 +470,7 @@ struct SlackCommandTests {
             let escalating = try await slack.client.createApproval(key: env.requestKey, action: "Deploy api", extra: #","gate":"deploy-prod""#)
             let plain = try await slack.client.createApproval(key: env.requestKey, action: "Rotate keys")
             _ = try await fake.waitForCalls("chat.postMessage", count: 2)
-            try await SlackFlowTests.waitUntil { try await env.database.slackMessages(for: plain.id).count == 1 }
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.slackMessages(for: plain.id).count == 1 }
             env.clock.advance(by: 1800)
             try await EscalationFlowTests.waitForLevel(env, escalating.id, 2)
 

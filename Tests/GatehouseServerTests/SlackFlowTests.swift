@@ -78,8 +78,13 @@ struct SlackFlowTests {
         return String(decoding: data, as: UTF8.self)
     }
 
-    static func waitUntil(_ condition: @escaping @Sendable () async throws -> Bool) async throws {
-        try await withTimeout { while try await !condition() { await Task.yield() } }
+    /// Waits until `condition` holds, looking again after each commit to the database and each call to the Slack
+    /// stand-in.
+    static func waitUntil(
+        _ database: GatehouseDatabase, _ fake: FakeSlackWebAPI? = nil, _ condition: @escaping @Sendable () async throws -> Bool
+    ) async throws {
+        let signals = [database.commits] + (fake.map { [$0.changes] } ?? [])
+        try await withTimeout { try await DomainTestSupport.waitUntil(signals, condition) }
     }
 
     @Test("a request is posted with its buttons; an approve click decides it, answers the long-poll and updates the message")
@@ -95,12 +100,12 @@ struct SlackFlowTests {
             for word in ["gatehouse.approve", "gatehouse.reject", "gatehouse.modify", "Deploy api to production", "confirm", "&lt;now&gt;"] {
                 #expect(blocksText.contains(word), "missing \(word)")
             }
-            try await Self.waitUntil { try await env.database.slackMessages(for: created.id).count == 1 }
+            try await Self.waitUntil(env.database, fake) { try await env.database.slackMessages(for: created.id).count == 1 }
             let withLink = try await slack.client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
             #expect(withLink["links"]?["slack"]?.stringValue?.hasPrefix("https://fake.slack.test/archives/C0APPROVALS/p") == true)
 
             async let polled = TestEnvironment.client(slack.client.port, key: env.requestKey).call("GET", "v1/approvals/\(created.id)?wait=60")
-            try await Self.waitUntil { env.longPolls.count == 1 }
+            try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
             let click = try await slack.click(.approve, on: created.id, by: "U0ALICE", name: "alice")
             #expect(click.status == .ok)
             let answer = try await polled
@@ -191,18 +196,18 @@ struct SlackFlowTests {
     func queuedUpdatesCoalesce() async throws {
         try await Self.withSlack { env, fake, slack in
             let created = try await slack.client.createApproval(key: env.requestKey)
-            try await Self.waitUntil { try await env.database.slackMessages(for: created.id).count == 1 }
+            try await Self.waitUntil(env.database, fake) { try await env.database.slackMessages(for: created.id).count == 1 }
             let key = "slack:\(created.id.rawValue)"
             let updates = Array(repeating: NewOutboxItem(
                 kind: SlackOutboxKind.update, approvalID: created.id, orderingKey: key, payload: .object([:])), count: 3)
             // Nothing changed since the post: the message already shows it.
             try await env.database.enqueueOutboxItems(updates)
-            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
+            try await Self.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.calls("chat.update").isEmpty)
 
             _ = try await slack.click(.approve, on: created.id, by: "U0ALICE")
             try await env.database.enqueueOutboxItems(updates)
-            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
+            try await Self.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil } }
             #expect(fake.calls("chat.update").count == 1)
             #expect(Self.text(of: fake.messages(in: "C0APPROVALS").first).contains("Approved"))
             // Each message remembers what it shows, not just whether it was updated.
@@ -306,22 +311,22 @@ struct SlackFlowTests {
             let created = try await slack.client.createApproval(key: env.requestKey)
             for attempt in 1...2 {
                 _ = try await fake.waitForCalls("chat.postMessage", count: attempt)
-                try await Self.waitUntil {
+                try await Self.waitUntil(env.database, fake) {
                     try await env.database.outboxItems(approvalID: created.id).first.map { $0.item.attempts == attempt && $0.item.lastError != nil && $0.doneAt == nil } ?? false
                 }
                 env.clock.advance(by: 3600)
             }
             _ = try await fake.waitForCalls("chat.postMessage", count: 3)
-            try await Self.waitUntil { try await env.database.slackMessages(for: created.id).count == 1 }
+            try await Self.waitUntil(env.database, fake) { try await env.database.slackMessages(for: created.id).count == 1 }
             _ = try await slack.click(.approve, on: created.id, by: "U0ALICE")
             _ = try await fake.waitForCalls("chat.update", count: 1)
             let updateItem: @Sendable () async throws -> (item: OutboxItem, doneAt: Date?, failedAt: Date?)? = { try await env.database.outboxItems(approvalID: created.id).first { $0.item.kind == SlackOutboxKind.update } }
-            try await Self.waitUntil { try await updateItem()?.item.lastError != nil }
+            try await Self.waitUntil(env.database, fake) { try await updateItem()?.item.lastError != nil }
             // Retry-After is honoured: 30 s later, not at once.
             #expect(try await updateItem()?.item.nextAttemptAt == env.clock.now.addingTimeInterval(30))
             env.clock.advance(by: 30)
             _ = try await fake.waitForCalls("chat.update", count: 2)
-            try await Self.waitUntil { try await updateItem()?.doneAt != nil }
+            try await Self.waitUntil(env.database, fake) { try await updateItem()?.doneAt != nil }
             #expect(fake.messages(in: "C0APPROVALS").count == 1)
             #expect(fake.calls("chat.postMessage").filter { $0.status == 200 && $0.error == nil }.count == 1)
             #expect(fake.calls("chat.update").filter { $0.status == 200 && $0.error == nil }.count == 1)
@@ -333,7 +338,7 @@ struct SlackFlowTests {
         try await Self.withSlack { env, fake, slack in
             fake.fail("chat.postMessage", with: .error("channel_not_found"), times: 5)
             let created = try await slack.client.createApproval(key: env.requestKey)
-            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).first?.failedAt != nil }
+            try await Self.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: created.id).first?.failedAt != nil }
             let failed = try #require(try await env.database.outboxItems(approvalID: created.id).first)
             #expect(failed.item.lastError?.contains("channel_not_found") == true)
             #expect(fake.calls("chat.postMessage").count == 1)
@@ -353,7 +358,7 @@ struct SlackFlowTests {
         let id = try await env.application(configuration: configuration).test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey)
             _ = try await fake.waitForCalls("chat.postMessage", count: 1)
-            try await Self.waitUntil { try await env.database.outboxItems(approvalID: created.id).first?.item.lastError != nil }
+            try await Self.waitUntil(env.database, fake) { try await env.database.outboxItems(approvalID: created.id).first?.item.lastError != nil }
             return created.id
         }
         try env.database.close()
@@ -362,7 +367,7 @@ struct SlackFlowTests {
         env.clock.advance(by: 3600)
         try await env.application(configuration: configuration, database: reopened).test(.live) { _ in
             _ = try await fake.waitForCalls("chat.postMessage", count: 2)
-            try await Self.waitUntil { try await reopened.slackMessages(for: id).count == 1 }
+            try await Self.waitUntil(reopened, fake) { try await reopened.slackMessages(for: id).count == 1 }
         }
         let reopenedAgain = try env.reopenDatabase()
         try await env.application(configuration: configuration, database: reopenedAgain).test(.live) { client in

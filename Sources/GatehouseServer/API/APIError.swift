@@ -86,26 +86,3 @@ public struct APIError: HTTPResponseError, Sendable {
         }
     }
 }
-
-/// Turns every error escaping a route into the contract's error shape and status.
-struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        do {
-            return try await next(request, context)
-        } catch let error as APIError {
-            throw error
-        } catch let error as ApprovalError {
-            throw APIError(error)
-        } catch let error as HTTPError {
-            switch error.status {
-            case .contentTooLarge: throw APIError.tooLarge
-            case .notFound: throw APIError(.notFound, code: "not_found", message: "No such route.")
-            case .methodNotAllowed: throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "That method is not allowed here.")
-            default: throw APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
-            }
-        } catch {
-            context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw APIError(.internalServerError, code: "internal_error", message: "The request failed on the server; see its log.")
-        }
-    }
-}

@@ -21,22 +21,6 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var slackEnabled: Bool { slackBotToken != nil }
 }
 
-/// A configuration problem: names the setting and what is wrong, never its (possibly secret) value.
-public struct ConfigurationError: Error, CustomStringConvertible, Equatable {
-    public var setting: String
-    public var problem: String
-
-    public init(setting: String, problem: String) {
-        self.setting = setting
-        self.problem = problem
-    }
-
-    public var description: String { "configuration error: \(setting): \(problem)" }
-
-    /// The exit code of `serve` for bad configuration (EX_CONFIG).
-    public static let exitCode: Int32 = 78
-}
-
 /// One setting as it is spelled on each layer.
 struct Setting: Sendable {
     let key: String  // in the config file
@@ -151,48 +135,5 @@ extension GatehouseConfiguration {
             try setting.apply(&configuration, value)
         }
         return configuration
-    }
-}
-
-/// The config file: `key = value` lines, `#` comments, values optionally in double quotes.
-enum ConfigFile {
-    /// Each key's value and the (1-based) line it is on; a key given twice keeps its last line.
-    typealias Entries = [String: (value: String, line: Int)]
-
-    static func read(path: String, knownKeys: Set<String>) throws(ConfigurationError) -> Entries {
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigurationError(setting: "config", problem: "cannot read '\(path)'")
-        }
-        return try parse(text, knownKeys: knownKeys, path: path)
-    }
-
-    static func parse(_ text: String, knownKeys: Set<String>, path: String) throws(ConfigurationError) -> Entries {
-        var values: Entries = [:]
-        for (index, rawLine) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
-            let line = rawLine.trimmingCharacters(in: .whitespaces)
-            if line.isEmpty || line.hasPrefix("#") { continue }
-            let place = "\(path):\(index + 1)"
-            guard let equals = line.firstIndex(of: "=") else {
-                throw ConfigurationError(setting: place, problem: "expected 'key = value'")
-            }
-            let key = line[..<equals].trimmingCharacters(in: .whitespaces)
-            var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
-            guard knownKeys.contains(key) else {
-                throw ConfigurationError(setting: "\(place): \(key)", problem: "unknown setting")
-            }
-            if value.hasPrefix("\"") {
-                guard value.count >= 2, value.hasSuffix("\"") else {
-                    throw ConfigurationError(setting: "\(place): \(key)", problem: "unterminated quoted value")
-                }
-                value = String(value.dropFirst().dropLast())
-            } else if let hash = value.range(of: " #") {
-                value = value[..<hash.lowerBound].trimmingCharacters(in: .whitespaces)
-            }
-            values[key] = (value, index + 1)
-        }
-        return values
     }
 }
