@@ -50,7 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try openDatabase(database)
+            let db = try DatabaseAccess.reading(database)
             defer { try? db.close() }
             switch try await db.verifyAuditLog(expectedHead: expectHead.flatMap(Self.normalizedHead)) {
             case .intact(let entries):
@@ -96,7 +96,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try openDatabase(database)
+            let db = try DatabaseAccess.reading(database)
             defer { try? db.close() }
             let from = since.flatMap { AuditExport.parseSince($0, now: Date()) }
             let entries = try await db.auditEntries(since: from)

@@ -46,7 +46,7 @@ struct ChainsCommand: AsyncParsableCommand {
         static func run(database: DatabaseOptions, terminal: Terminal) async -> Int32 {
             let db: GatehouseDatabase
             do {
-                db = try openDatabase(database)
+                db = try DatabaseAccess.reading(database)
             } catch {
                 terminal.err("gatehouse: \(error)")
                 return ExitCode.validationFailure.rawValue
@@ -133,26 +133,14 @@ struct ChainsCommand: AsyncParsableCommand {
                 report(ChainChange.plan(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
                 return 0
             }
-            let db: GatehouseDatabase
-            do {
-                db = try openDatabase(database, mustExist: false)
-            } catch {
-                terminal.err("gatehouse: \(error)")
-                return 1
-            }
-            defer { try? db.close() }
             if isNew { terminal.err("gatehouse: note: there was no database at '\(path)'; created a new one.") }
-            let configuration = ConfigurationService(store: db, audit: db)
             do {
-                let existing = try await configuration.chains()
-                let changes = try await configuration.applyChains(chains, pruning: prune, dryRun: dryRun, by: actor)
-                var pending: [String: Int] = [:]
-                for change in changes where change.kind == .changed || change.kind == .deleted {
-                    pending[change.name] = try await configuration.pendingCount(gate: change.name)
+                let applied = try await DatabaseAccess.changing(database, command: "chains apply", mustExist: false) { administration in
+                    try await administration.applyChains(chains, pruning: prune, dryRun: dryRun, by: actor)
                 }
                 let named = Set(chains.map(\.name))
-                let kept = prune ? [] : existing.map(\.name).filter { !named.contains($0) }
-                report(changes, kept: kept, pending: pending, dryRun: dryRun, terminal: terminal)
+                let kept = prune ? [] : applied.existing.filter { !named.contains($0) }
+                report(applied.changes, kept: kept, pending: applied.pending, dryRun: dryRun, terminal: terminal)
                 return 0
             } catch let error as ChainError {
                 terminal.err("gatehouse: \(error.description) Nothing was changed.")
@@ -160,6 +148,12 @@ struct ChainsCommand: AsyncParsableCommand {
             } catch let error as ChainApplyError {
                 terminal.err("gatehouse: \(error.description) Nothing was changed.")
                 return dataError
+            } catch let failure as ControlClient.Failure where failure.code == "invalid_chain" {
+                terminal.err("gatehouse: \(failure.message) Nothing was changed.")
+                return dataError
+            } catch let failure as CommandFailure {
+                terminal.err("gatehouse: \(failure.description)")
+                return 1
             } catch {
                 terminal.err("gatehouse: cannot apply the chains to '\(database.resolvedPath)': \(error). Nothing was changed.")
                 return 1

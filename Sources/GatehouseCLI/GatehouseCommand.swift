@@ -99,10 +99,15 @@ public struct Terminal: Sendable {
 /// process's account, else `cli:unknown`.
 enum CLIActor {
     static func current(environment: [String: String] = ProcessInfo.processInfo.environment) -> Actor {
+        .cli(currentName(environment: environment))
+    }
+
+    /// The account name alone.
+    static func currentName(environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
         for variable in ["USER", "LOGNAME"] {
-            if let name = environment[variable], !name.isEmpty { return .cli(name) }
+            if let name = environment[variable], !name.isEmpty { return name }
         }
-        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 else { return .cli("unknown") }
-        return .cli(String(cString: name))
+        guard let entry = getpwuid(getuid()), let name = entry.pointee.pw_name, name.pointee != 0 else { return "unknown" }
+        return String(cString: name)
     }
 }

@@ -32,17 +32,18 @@ struct KeysCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            try await run(as: CLIActor.current(), terminal: .standard)
+        }
+
+        /// Creates the key as `actor`: through the running service, or on the file when none runs.
+        func run(as actor: Actor, terminal: Terminal) async throws {
             guard let scope = APIKeyScope(rawValue: scope) else { throw CommandFailure("--scope must be request, decide or admin.") }
-            let db = try openDatabase(database, mustExist: false)
-            defer { try? db.close() }
-            do {
-                let secret = try await db.createKey(name: name, scope: scope, by: CLIActor.current().id)
-                Terminal.standard.err(
-                    "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
-                Terminal.standard.out(secret)
-            } catch let error as StorageError {
-                throw CommandFailure(error.description)
+            let secret = try await DatabaseAccess.changing(database, command: "keys create", mustExist: false) { administration in
+                try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, by: actor) }
             }
+            terminal.err(
+                "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
+            terminal.out(secret)
         }
     }
 
@@ -55,7 +56,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = try openDatabase(database)
+            let db = try DatabaseAccess.reading(database)
             defer { try? db.close() }
             let keys = try await db.listKeys()
             if keys.isEmpty {
@@ -84,27 +85,26 @@ struct KeysCommand: AsyncParsableCommand {
         @Argument(help: "The key's name.") var name: String
 
         func run() async throws {
-            let db = try openDatabase(database)
-            defer { try? db.close() }
-            do {
-                try await db.revokeKey(name: name, by: CLIActor.current().id)
-                Terminal.standard.err("Revoked key '\(name)'.")
-            } catch let error as StorageError {
-                throw CommandFailure(error.description)
+            try await run(as: CLIActor.current(), terminal: .standard)
+        }
+
+        func run(as actor: Actor, terminal: Terminal) async throws {
+            try await DatabaseAccess.changing(database, command: "keys revoke") { administration in
+                try await refusalsAsFailures { try await administration.revokeKey(name: name, by: actor) }
             }
+            terminal.err("Revoked key '\(name)'.")
         }
     }
 }
 
-func openDatabase(_ options: DatabaseOptions, mustExist: Bool = true) throws -> GatehouseDatabase {
-    // Reading from the wrong folder would silently create an empty database and report "nothing there".
-    if mustExist && !FileManager.default.fileExists(atPath: options.resolvedPath) {
-        throw CommandFailure(
-            "No database at '\(options.resolvedPath)'. Run this where `gatehouse serve` keeps its data, or pass --db (or GATEHOUSE_DB).")
-    }
+/// Runs `work`; a refusal by the store (a name taken, an unknown key), made here or by the running service, becomes
+/// the command's failure, printed as its sentence.
+func refusalsAsFailures<T>(_ work: () async throws -> T) async throws -> T {
     do {
-        return try GatehouseDatabase(path: options.resolvedPath)
-    } catch {
-        throw CommandFailure("Cannot open the database '\(options.resolvedPath)': \(error)")
+        return try await work()
+    } catch let error as StorageError {
+        throw CommandFailure(error.description)
+    } catch let error as ControlClient.Failure {
+        throw CommandFailure(error.message)
     }
 }

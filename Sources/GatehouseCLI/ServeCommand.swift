@@ -34,13 +34,15 @@ struct ServeCommand: AsyncParsableCommand {
         if let port { flags["port"] = port }
         if let db { flags["db"] = db }
         if let logLevel { flags["log_level"] = logLevel }
-        let configuration: GatehouseConfiguration
+        var configuration: GatehouseConfiguration
         do {
             configuration = try GatehouseConfiguration.load(flags: flags, configFile: config)
         } catch {
             Terminal.standard.err("gatehouse: \(error.description)")
             throw ExitCode(ConfigurationError.exitCode)
         }
+        // The command line's changes go through the service while it runs (see `DatabaseAccess`).
+        configuration.controlSocketPath = DatabaseAccess.controlSocket(forDatabaseAt: configuration.databasePath)
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         var logger = Logger(label: "gatehouse")

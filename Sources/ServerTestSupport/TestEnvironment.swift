@@ -47,18 +47,30 @@ public final class TestEnvironment: Sendable {
         return configuration
     }
 
+    /// Counts the times a control socket of an application built here started listening.
+    public let controlSocketsReady = ChangeCounter()
+
+    /// Where an application built here listens for the command line, with `withControlSocket`.
+    public var controlSocketPath: String { databasePath + "-control" }
+
+    /// A configuration whose control socket is beside this environment's database, as `serve` sets it.
+    public func withControlSocket(_ configuration: GatehouseConfiguration = GatehouseConfiguration()) -> GatehouseConfiguration {
+        var configuration = configuration
+        configuration.controlSocketPath = controlSocketPath
+        return configuration
+    }
+
     public func application(
         configuration: GatehouseConfiguration = GatehouseConfiguration(), database: GatehouseDatabase? = nil,
         poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5)
     ) -> GatehouseApplication {
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = .error
-        return buildApplication(
-            configuration: configuration,
-            dependencies: GatehouseDependencies(
-                database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, longPolls: longPolls,
-                slackPacing: 0)
-        )
+        var dependencies = GatehouseDependencies(
+            database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, longPolls: longPolls,
+            slackPacing: 0)
+        dependencies.controlSocketReady = { [controlSocketsReady] in controlSocketsReady.increment() }
+        return buildApplication(configuration: configuration, dependencies: dependencies)
     }
 
     /// The command line's client of a service on `port`, with `key`: a connection of its own.

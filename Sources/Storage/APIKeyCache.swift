@@ -1,37 +1,24 @@
 import ApprovalCore
 import Synchronization
 
-/// Recently authenticated keys by the SHA-256 of their secret, so that most requests skip the database
-/// read that authenticating costs (a hop to GRDB's reader pool and back).
+/// Authenticated keys by the SHA-256 of their secret, so that most requests skip the database read that
+/// authenticating costs (a hop to GRDB's reader pool and back).
 ///
-/// Only active keys are kept, each for `lifetime`. A key revoked through this process is forgotten at
-/// once (see `forgetAll`); one revoked by another process (`gatehouse keys revoke` on the same file)
-/// stops working here within `lifetime`.
+/// Only active keys are kept, and they are forgotten when a key is revoked. Keys change only through this process
+/// while it runs (the command line goes through the running service), so nothing stale can be kept: no entry needs a
+/// lifetime.
 final class APIKeyCache: Sendable {
-    static let lifetime: Duration = .seconds(2)
-
-    private struct Entry {
-        let key: APIKey
-        let expires: ContinuousClock.Instant
-    }
-
     private struct State {
-        var entries: [String: Entry] = [:]
+        var entries: [String: APIKey] = [:]
         /// Bumped by every `forgetAll`, so a read that began before a revocation cannot store its stale answer.
         var generation: UInt64 = 0
     }
 
     private let state = Mutex(State())
 
-    /// The cached key for `digest`, if it was read from the database less than `lifetime` ago.
+    /// The cached key for `digest`, if any.
     func key(for digest: String) -> APIKey? {
-        let now = ContinuousClock.now
-        return state.withLock { state in
-            guard let entry = state.entries[digest] else { return nil }
-            if entry.expires > now { return entry.key }
-            state.entries[digest] = nil
-            return nil
-        }
+        state.withLock { $0.entries[digest] }
     }
 
     /// Pass to `store` what this returned before the database read.
@@ -39,10 +26,9 @@ final class APIKeyCache: Sendable {
 
     /// Remembers `key`, unless keys were forgotten since `generation` was taken.
     func store(_ key: APIKey, for digest: String, readAt generation: UInt64) {
-        let expires = ContinuousClock.now + Self.lifetime
         state.withLock { state in
             guard state.generation == generation else { return }
-            state.entries[digest] = Entry(key: key, expires: expires)
+            state.entries[digest] = key
         }
     }
 

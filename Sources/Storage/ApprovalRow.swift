@@ -81,6 +81,7 @@ public enum StorageError: Error, CustomStringConvertible {
     case keyNameTaken(String)
     case unknownKey(String)
     case invalidKeyName(String)
+    case notMigrated(String)
 
     public var description: String {
         switch self {
@@ -88,6 +89,8 @@ public enum StorageError: Error, CustomStringConvertible {
         case .keyNameTaken(let name): "An active key named '\(name)' exists already; revoke it first or pick another name."
         case .unknownKey(let name): "No active key is named '\(name)'."
         case .invalidKeyName(let name): "'\(name)' is not a valid key name: use 1–64 letters, digits, '-', '_' or '.'."
+        case .notMigrated(let path):
+            "The database '\(path)' was made by an older version of Gatehouse; `gatehouse serve` updates it when it starts."
         }
     }
 }

@@ -49,8 +49,7 @@ extension GatehouseDatabase: KeyStore {
 
     /// The active key whose SHA-256 matches `secret`, if any.
     ///
-    /// Answers from a short-lived cache when it can (see `APIKeyCache`): a key revoked by this process
-    /// stops working at once, one revoked by another process within `APIKeyCache.lifetime`.
+    /// Answers from the cache of active keys when it can (see `APIKeyCache`); a revoked key stops working at once.
     public func authenticate(_ secret: String) async throws -> APIKey? {
         let digest = SHA256.hexDigest(of: secret)
         if let key = keyCache.key(for: digest) { return key }

@@ -47,13 +47,27 @@ public final class GatehouseDatabase: Sendable {
         try self.init(writer: pool, clock: clock)
     }
 
+    /// Opens the database file for reading only, beside a service that may be writing it: no migration, and no write
+    /// is possible. Refuses a file an older version made, which the service migrates when it starts.
+    public static func openForReading(path: String, clock: any WallClock = SystemWallClock()) throws -> GatehouseDatabase {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(5)
+        let queue = try DatabaseQueue(path: path, configuration: configuration)
+        guard try queue.read({ try Migrations.migrator.hasCompletedMigrations($0) }) else {
+            try queue.close()
+            throw StorageError.notMigrated(path)
+        }
+        return try GatehouseDatabase(writer: queue, clock: clock, migrate: false)
+    }
+
     /// An in-memory database, for tests.
     public static func inMemory(clock: any WallClock = SystemWallClock()) throws -> GatehouseDatabase {
         try GatehouseDatabase(writer: DatabaseQueue(), clock: clock)
     }
 
-    init(writer: any DatabaseWriter, clock: any WallClock) throws {
-        try Migrations.migrator.migrate(writer)
+    init(writer: any DatabaseWriter, clock: any WallClock, migrate: Bool = true) throws {
+        if migrate { try Migrations.migrator.migrate(writer) }
         self.writer = writer
         self.groupCommit = GroupCommitWriter(writer: writer)
         self.clock = clock

@@ -1,8 +1,8 @@
 import Foundation
 
 /// What applying a set of chains does to one of them.
-public struct ChainChange: Sendable, Equatable {
-    public enum Kind: String, Sendable, CaseIterable {
+public struct ChainChange: Sendable, Equatable, Codable {
+    public enum Kind: String, Sendable, CaseIterable, Codable {
         case added, changed, unchanged, deleted
     }
 

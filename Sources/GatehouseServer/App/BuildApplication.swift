@@ -64,16 +64,20 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 commands: SlackCommands(configuration: configurationService, approvals: service, messages: store)
             ).endpoints)
 
+    var services: [any Service] = [
+        EscalationService(service: service, alarm: deadlines, logger: logger),
+        OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
+        dependencies.longPolls,
+    ]
+    if let path = configuration.controlSocketPath {
+        services.append(ControlServer(path: path, store: store, logger: logger, ready: dependencies.controlSocketReady))
+    }
     return Application(
         router: router,
         // Held long-polls are answered from their connections' event loops when a decision wakes them.
         server: .http1(configuration: .init(additionalChannelHandlers: [LongPolls.channelHandler()])),
         configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: LongPolls.serverName),
-        services: [
-            EscalationService(service: service, alarm: deadlines, logger: logger),
-            OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
-            dependencies.longPolls,
-        ],
+        services: services,
         logger: logger
     )
 }

@@ -14,6 +14,9 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var publicURL: URL?
     public var webhookSecret: String?
     public var logLevel: Logger.Level = .info
+    /// Where the service listens for the command line's changes (`ControlServer`): beside the database, set by
+    /// `serve`; `nil` listens nowhere.
+    public var controlSocketPath: String?
 
     public init() {}
 

@@ -17,6 +17,8 @@ public struct GatehouseDependencies: Sendable {
     public var slackClient: (any SlackWebAPI)?
     /// Minimum seconds between two posts to the same channel (Slack allows about one a second).
     public var slackPacing: TimeInterval
+    /// Called once the control socket (`GatehouseConfiguration.controlSocketPath`) accepts connections.
+    public var controlSocketReady: @Sendable () -> Void = {}
 
     public init(
         database: any GatehouseStore, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),

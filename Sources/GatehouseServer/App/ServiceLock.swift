@@ -13,13 +13,17 @@ import Glibc
 /// the lock when the process ends, however it ends.
 public final class ServiceLock: Sendable {
     public enum Failure: Error, Equatable, CustomStringConvertible {
-        /// Another process holds the lock (its process id, when it wrote one).
-        case held(path: String, pid: Int32?)
+        /// Another process holds the lock: its process id, when it wrote one, and what it is when it is not a
+        /// service (`keys create`: the command line writing while no service runs).
+        case held(path: String, pid: Int32?, command: String? = nil)
         case unusable(path: String, reason: String)
 
         public var description: String {
             switch self {
-            case .held(let path, let pid):
+            case .held(let path, let pid, let command?):
+                "gatehouse \(command)\(pid.map { " (process \($0))" } ?? "") is changing this database (it holds \(path)); "
+                    + "it takes a moment. Try again when it has finished."
+            case .held(let path, let pid, nil):
                 "another gatehouse serve\(pid.map { " (process \($0))" } ?? "") is already using this database "
                     + "(it holds \(path)); one service owns one database file. Stop it, or pass another --db."
             case .unusable(let path, let reason):
@@ -36,19 +40,20 @@ public final class ServiceLock: Sendable {
         self.descriptor = descriptor
     }
 
-    /// Takes the lock of the database at `databasePath`, or fails at once if another process has it.
-    public static func acquire(forDatabaseAt databasePath: String) throws(Failure) -> ServiceLock {
+    /// Takes the lock of the database at `databasePath`, or fails at once if another process has it. `command` names
+    /// a command-line writer (`keys create`) holding it while no service runs; `nil` is the service.
+    public static func acquire(forDatabaseAt databasePath: String, command: String? = nil) throws(Failure) -> ServiceLock {
         let path = databasePath + "-lock"
         let descriptor = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard descriptor >= 0 else { throw .unusable(path: path, reason: String(cString: strerror(errno))) }
         guard flock(descriptor, LOCK_EX | LOCK_NB) == 0 else {
             let reason = errno
-            let pid = readPID(descriptor)
+            let (pid, holder) = readHolder(descriptor)
             close(descriptor)
-            if reason == EWOULDBLOCK { throw .held(path: path, pid: pid) }
+            if reason == EWOULDBLOCK { throw .held(path: path, pid: pid, command: holder) }
             throw .unusable(path: path, reason: String(cString: strerror(reason)))
         }
-        let text = Array("\(getpid())\n".utf8)
+        let text = Array("\(getpid())\n\(command.map { $0 + "\n" } ?? "")".utf8)
         if ftruncate(descriptor, 0) == 0 { _ = text.withUnsafeBytes { pwrite(descriptor, $0.baseAddress, $0.count, 0) } }
         return ServiceLock(path: path, descriptor: descriptor)
     }
@@ -59,10 +64,14 @@ public final class ServiceLock: Sendable {
         close(descriptor)
     }
 
-    private static func readPID(_ descriptor: Int32) -> Int32? {
-        var buffer = [UInt8](repeating: 0, count: 32)
+    /// The holder's process id and, for a command-line writer, its command: the lock file's first two lines.
+    private static func readHolder(_ descriptor: Int32) -> (pid: Int32?, command: String?) {
+        var buffer = [UInt8](repeating: 0, count: 128)
         let count = buffer.withUnsafeMutableBytes { pread(descriptor, $0.baseAddress, $0.count, 0) }
-        guard count > 0 else { return nil }
-        return Int32(String(decoding: buffer.prefix(count), as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        guard count > 0 else { return (nil, nil) }
+        let lines = String(decoding: buffer.prefix(count), as: UTF8.self).split(separator: "\n").map {
+            $0.trimmingCharacters(in: .whitespaces)
+        }
+        return (lines.first.flatMap { Int32($0) }, lines.count > 1 && !lines[1].isEmpty ? lines[1] : nil)
     }
 }

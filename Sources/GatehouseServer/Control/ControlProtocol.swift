@@ -1,0 +1,43 @@
+import ApprovalCore
+
+/// What goes over the control socket between the command line and the service: JSON, snake_case keys.
+public enum ControlProtocol {
+    public static let keys = "keys"
+    public static let revokeKey = "keys/revoke"
+    public static let chains = "chains"
+
+    /// `POST /keys` (create; `scope` defaults to `request`) and `POST /keys/revoke`.
+    public struct KeyRequest: Codable, Sendable {
+        public var name: String
+        public var scope: APIKeyScope?
+        /// The account at the terminal, for the audit log (`cli:NAME`).
+        public var user: String
+
+        public init(name: String, scope: APIKeyScope?, user: String) {
+            self.name = name
+            self.scope = scope
+            self.user = user
+        }
+    }
+
+    public struct KeyCreated: Codable, Sendable {
+        public var key: String
+
+        public init(key: String) { self.key = key }
+    }
+
+    /// `POST /chains`: a whole chains file, as `chains apply` read it.
+    public struct ChainsRequest: Codable, Sendable {
+        public var chains: [EscalationChain]
+        public var prune: Bool
+        public var dryRun: Bool
+        public var user: String
+
+        public init(chains: [EscalationChain], prune: Bool, dryRun: Bool, user: String) {
+            self.chains = chains
+            self.prune = prune
+            self.dryRun = dryRun
+            self.user = user
+        }
+    }
+}
