@@ -50,7 +50,7 @@ let package = Package(
         .target(
             name: "GatehouseServer",
             dependencies: [
-                "ApprovalCore", "Storage", "Signing", "SlackAPI", "SlackBridge",
+                "ApprovalCore", "Storage", "SlackRecords", "Signing", "SlackAPI", "SlackBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
