@@ -68,7 +68,7 @@ public struct SlackInteractions: Sendable {
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
             do {
                 let decider = try await decider(user.id, name: name, on: approval)
-                _ = try await service.decide(id, DecisionCommand(.approve, by: decider))
+                _ = try await service.decide(id, DecisionCommand(.approve, by: decider), read: approval)
             } catch let error as ApprovalError {
                 try await reply(to: user.id, in: channel, Self.refusal(error, to: user.id))
             } catch let error as SlackAPIError {
@@ -184,7 +184,8 @@ public struct SlackInteractions: Sendable {
         do {
             let approval = try await service.approval(value.approvalID)
             let decider = try await decider(user.id, name: name, on: approval)
-            _ = try await service.decide(value.approvalID, DecisionCommand(verdict, by: decider, reason: reason, reasonCode: reasonCode))
+            _ = try await service.decide(
+                value.approvalID, DecisionCommand(verdict, by: decider, reason: reason, reasonCode: reasonCode), read: approval)
             return .empty
         } catch let error as ApprovalError {
             return .json(ModalError(block: firstInput(of: callback), message: Self.plainRefusal(error, to: user.id)).responseBody)

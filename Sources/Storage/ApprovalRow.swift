@@ -9,9 +9,12 @@ enum ApprovalRow {
         created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at, chain, level_started_at,
         next_deadline
         """
+    /// The columns read back: the stored ones, and the approval's votes gathered in the same statement (read through
+    /// the vote table's index on `approval_id`), so reading an approval costs one statement, votes included.
+    static let selectColumns = columns + ", " + VoteRow.gathered
     // Built once: cached statements are looked up by their SQL text.
     static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
-    static let selectByIDSQL = "SELECT \(columns) FROM approval WHERE id = ?"
+    static let selectByIDSQL = "SELECT \(selectColumns) FROM approval WHERE id = ?"
 
     static func decode(_ row: Row) throws -> Approval {
         let payload = try JSONValue.parse(row["payload"] as String)
@@ -35,7 +38,8 @@ enum ApprovalRow {
             consumedAt: (row["consumed_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
             chain: try (row["chain"] as String?).map(ChainCoding.decode) ?? .default,
             levelStartedAt: (row["level_started_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
-            nextDeadline: (row["next_deadline"] as Int64?).map(Date.init(millisecondsSince1970:))
+            nextDeadline: (row["next_deadline"] as Int64?).map(Date.init(millisecondsSince1970:)),
+            votes: try VoteRow.decodeGathered(row["votes"])
         )
         approval.payloadSHA256 = row["payload_sha256"]
         return approval

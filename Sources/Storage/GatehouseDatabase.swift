@@ -204,21 +204,7 @@ extension GatehouseDatabase: ApprovalRepository {
     }
 
     static func fetchApproval(_ id: ApprovalID, in db: Database) throws -> Approval? {
-        guard var approval = try Row.fetchOne(db.cachedStatement(sql: ApprovalRow.selectByIDSQL), arguments: [id.rawValue])
-            .map(ApprovalRow.decode)
-        else { return nil }
-        approval.votes = try VoteRow.fetch(for: id, in: db)
-        return approval
-    }
-
-    /// `approvals` with their votes, read in one query.
-    static func withVotes(_ approvals: [Approval], in db: Database) throws -> [Approval] {
-        let votes = try VoteRow.fetch(for: approvals.map(\.id), in: db)
-        return approvals.map { approval in
-            var approval = approval
-            approval.votes = votes[approval.id] ?? []
-            return approval
-        }
+        try Row.fetchOne(db.cachedStatement(sql: ApprovalRow.selectByIDSQL), arguments: [id.rawValue]).map(ApprovalRow.decode)
     }
 
     public func commit(_ change: PlannedChange) async throws -> Bool {
@@ -263,7 +249,7 @@ extension GatehouseDatabase: ApprovalRepository {
     /// prefers `approval_by_status` and would read every pending request at every wake-up, and a missing index
     /// should be an error, not a silent scan.
     static let dueSQL = """
-        SELECT \(ApprovalRow.columns) FROM approval INDEXED BY approval_pending_next_deadline
+        SELECT \(ApprovalRow.selectColumns) FROM approval INDEXED BY approval_pending_next_deadline
         WHERE status = 'pending' AND next_deadline <= ? ORDER BY next_deadline, seq LIMIT ?
         """
     static let nextDeadlineSQL =
@@ -271,8 +257,7 @@ extension GatehouseDatabase: ApprovalRepository {
 
     public func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
         try await writer.read { db in
-            let due = try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
-            return due.isEmpty ? due : try Self.withVotes(due, in: db)
+            try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
         }
     }
 
@@ -313,12 +298,12 @@ extension GatehouseDatabase: ApprovalRepository {
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [limit + 1]
             let rows = try Row.fetchAll(
-                db, sql: "SELECT seq, \(ApprovalRow.columns) FROM approval \(whereClause) ORDER BY seq DESC LIMIT ?",
+                db, sql: "SELECT seq, \(ApprovalRow.selectColumns) FROM approval \(whereClause) ORDER BY seq DESC LIMIT ?",
                 arguments: arguments
             )
             let page = rows.prefix(limit)
             let next: Int64? = rows.count > limit ? page.last?["seq"] : nil
-            return ApprovalPage(approvals: try Self.withVotes(try page.map(ApprovalRow.decode), in: db), next: next)
+            return ApprovalPage(approvals: try page.map(ApprovalRow.decode), next: next)
         }
     }
 

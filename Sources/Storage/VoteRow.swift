@@ -12,30 +12,24 @@ enum VoteRow {
                         vote.payloadSHA256, vote.at.millisecondsSince1970])
     }
 
-    /// One approval's votes, oldest first.
-    static func fetch(for id: ApprovalID, in db: Database) throws -> [Vote] {
-        try Row.fetchAll(db.cachedStatement(sql: "SELECT \(columns) FROM vote WHERE approval_id = ? ORDER BY id"), arguments: [id.rawValue])
-            .map(decode)
-    }
+    /// An approval's votes as a column of its row: a JSON array of `[id, voter, voter_name, verdict, reason,
+    /// reason_code, payload_sha256, at]`, `[]` when there are none.
+    static let gathered = """
+        (SELECT json_group_array(json_array(id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at))
+         FROM vote WHERE vote.approval_id = approval.id) AS votes
+        """
 
-    /// The votes of several approvals at once, each approval's oldest first.
-    static func fetch(for ids: [ApprovalID], in db: Database) throws -> [ApprovalID: [Vote]] {
-        var votes: [ApprovalID: [Vote]] = [:]
-        for start in stride(from: 0, to: ids.count, by: 500) {
-            let chunk = ids[start..<min(start + 500, ids.count)]
-            let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
-            let rows = try Row.fetchAll(
-                db, sql: "SELECT \(columns) FROM vote WHERE approval_id IN (\(marks)) ORDER BY id",
-                arguments: StatementArguments(chunk.map(\.rawValue)))
-            for row in rows { votes[ApprovalID(rawValue: row["approval_id"]), default: []].append(try decode(row)) }
-        }
-        return votes
-    }
-
-    static func decode(_ row: Row) throws -> Vote {
-        guard let verdict = Vote.Verdict(rawValue: row["verdict"]) else { throw StorageError.corrupt("vote") }
-        return Vote(
-            by: row["voter"], byName: row["voter_name"], verdict: verdict, reason: row["reason"], reasonCode: row["reason_code"],
-            payloadSHA256: row["payload_sha256"], at: Date(millisecondsSince1970: row["at"]))
+    /// The votes of `gathered`, oldest first.
+    static func decodeGathered(_ text: String?) throws -> [Vote] {
+        guard let text, text != "[]" else { return [] }
+        guard case .array(let rows) = try JSONValue.parse(text) else { throw StorageError.corrupt("votes") }
+        return try rows.map { row -> (Double, Vote) in
+            guard case .array(let f) = row, f.count == 8, case .number(let id) = f[0], let voter = f[1].stringValue,
+                let verdict = f[3].stringValue.flatMap(Vote.Verdict.init), let digest = f[6].stringValue, case .number(let at) = f[7]
+            else { throw StorageError.corrupt("vote") }
+            return (id, Vote(
+                by: voter, byName: f[2].stringValue, verdict: verdict, reason: f[4].stringValue, reasonCode: f[5].stringValue,
+                payloadSHA256: digest, at: Date(millisecondsSince1970: Int64(at))))
+        }.sorted { $0.0 < $1.0 }.map(\.1)
     }
 }

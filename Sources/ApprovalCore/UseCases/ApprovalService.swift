@@ -72,10 +72,12 @@ public struct ApprovalService: Sendable {
         return try await repository.list(filter, limit: limit, before: before)
     }
 
-    /// Records a decision. Of two concurrent deciders exactly one wins; the other gets `.alreadyDecided`.
-    public func decide(_ id: ApprovalID, _ command: DecisionCommand) async throws -> Approval {
+    /// Records a decision. Of two concurrent deciders exactly one wins; the other gets `.alreadyDecided`. `read` is the
+    /// approval as the caller has just read it (to find the decider's groups, say): the first attempt starts from it
+    /// instead of reading it again, and a commit finds out if it moved on meanwhile.
+    public func decide(_ id: ApprovalID, _ command: DecisionCommand, read: Approval? = nil) async throws -> Approval {
         try await refusingAudited(.decisionRefused, id: id, actor: command.by) { () throws(ApprovalError) in try command.by.checkMayDecide() }
-        return try await change(id, as: command.by, refusal: .decisionRefused) { (approval: Approval, now: Date) throws(ApprovalError) in
+        return try await change(id, as: command.by, refusal: .decisionRefused, read: read) { (approval: Approval, now: Date) throws(ApprovalError) in
             try approval.deciding(command, at: now)
         }
     }
@@ -154,12 +156,19 @@ public struct ApprovalService: Sendable {
     /// Reads the approval as `actor` sees it, computes `transition` and commits it; a refusal is audited as `refusal`
     /// (or as a request refusal, when the actor may not do this at all).
     private func change(
-        _ id: ApprovalID, as actor: Actor, refusal: AuditEvent.Kind,
+        _ id: ApprovalID, as actor: Actor, refusal: AuditEvent.Kind, read: Approval? = nil,
         _ transition: (Approval, Date) throws(ApprovalError) -> ApprovalTransition
     ) async throws -> Approval {
         // Optimistic: a concurrent change makes the commit report `false`, and the retry sees the new state.
+        var known = read.flatMap { $0.id == id && actor.maySee($0) ? $0 : nil }
         for _ in 0..<5 {
-            let approval = try await self.approval(id, as: actor)
+            let approval: Approval
+            if let known {
+                approval = known
+            } else {
+                approval = try await self.approval(id, as: actor)
+            }
+            known = nil
             let next = try await refusingAudited(refusal, id: id, actor: actor) { () throws(ApprovalError) in try transition(approval, clock.now) }
             let change = planned(next)
             if try await repository.commit(change) {
