@@ -124,7 +124,7 @@ extension InMemoryStore: ApprovalRepository {
                 if let before, Int64(index + 1) >= before { return false }
                 if let status = filter.status, approval.status != status { return false }
                 if let gate = filter.gate, approval.gate != gate { return false }
-                if let owner = filter.ownerKey, approval.ownerKey != owner { return false }
+                if let owner = filter.ownerKeyID, approval.ownerKeyID != owner { return false }
                 return true
             }
             let page = matching.prefix(limit)

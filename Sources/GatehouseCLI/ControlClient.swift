@@ -19,8 +19,9 @@ struct ControlClient: AdministrationPort {
         var description: String { message }
     }
 
-    func createKey(name: String, scope: APIKeyScope, by actor: Actor) async throws -> String {
-        let answer = try await post(ControlProtocol.keys, ControlProtocol.KeyRequest(name: name, scope: scope, user: Self.user(actor)))
+    func createKey(name: String, scope: APIKeyScope, boundTo: String?, by actor: Actor) async throws -> String {
+        let answer = try await post(
+            ControlProtocol.keys, ControlProtocol.KeyRequest(name: name, scope: scope, boundTo: boundTo, user: Self.user(actor)))
         return try decode(ControlProtocol.KeyCreated.self, answer).key
     }
 

@@ -16,19 +16,29 @@ struct KeysCommand: AsyncParsableCommand {
             abstract: "Create a key and print it on the last line, once; only its SHA-256 is stored.",
             discussion: """
                 Scopes: request (default) files requests and sees its own; decide also reads all and decides; \
-                admin may do everything.
+                admin may do everything. --for binds a decide (or admin) key to one person: its decisions are theirs, \
+                and a decision that names someone else with `as` is refused.
 
                 Example:
                   gatehouse keys create deploy-bot --scope request
+                  gatehouse keys create alice-terminal --scope decide --for alice
                 """
         )
 
         @OptionGroup var database: DatabaseOptions
         @Argument(help: "A name for the key: letters, digits, '-', '_' or '.'.") var name: String
         @Option(help: "request, decide or admin.") var scope: String = "request"
+        @Option(name: .customLong("for"), help: "The one person a decide key decides for: a name or a Slack user ID (U…).")
+        var boundTo: String?
 
         func validate() throws {
-            guard APIKeyScope(rawValue: scope) != nil else { throw ValidationError("--scope must be request, decide or admin.") }
+            guard let parsed = APIKeyScope(rawValue: scope) else { throw ValidationError("--scope must be request, decide or admin.") }
+            if let boundTo {
+                guard parsed.canDecide else { throw ValidationError("--for binds a key that decides: add --scope decide.") }
+                guard !boundTo.trimmingCharacters(in: .whitespaces).isEmpty, boundTo.count <= 200 else {
+                    throw ValidationError("--for must name one person: 1–200 characters.")
+                }
+            }
         }
 
         func run() async throws {
@@ -39,10 +49,11 @@ struct KeysCommand: AsyncParsableCommand {
         func run(as actor: Actor, terminal: Terminal) async throws {
             guard let scope = APIKeyScope(rawValue: scope) else { throw CommandFailure("--scope must be request, decide or admin.") }
             let secret = try await DatabaseAccess.changing(database, command: "keys create", mustExist: false) { administration in
-                try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, by: actor) }
+                try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, boundTo: boundTo, by: actor) }
             }
+            let person = boundTo.map { ", deciding for \($0)," } ?? ""
             terminal.err(
-                "Created key '\(name)' with scope \(scope.rawValue) in \(database.resolvedPath). It is shown once; store it now:")
+                "Created key '\(name)' with scope \(scope.rawValue)\(person) in \(database.resolvedPath). It is shown once; store it now:")
             terminal.out(secret)
         }
     }
@@ -63,10 +74,12 @@ struct KeysCommand: AsyncParsableCommand {
                 Terminal.standard.err("No keys yet: create one with `gatehouse keys create NAME`.")
                 return
             }
-            Terminal.standard.out(pad("NAME", 24) + pad("SCOPE", 9) + pad("CREATED", 22) + "STATUS")
+            Terminal.standard.out(pad("NAME", 24) + pad("SCOPE", 9) + pad("FOR", 14) + pad("CREATED", 22) + "STATUS")
             for key in keys {
                 let status = key.revokedAt.map { "revoked \(RFC3339.string(from: $0))" } ?? "active"
-                Terminal.standard.out(pad(key.name, 24) + pad(key.scope.rawValue, 9) + pad(RFC3339.string(from: key.createdAt), 22) + status)
+                Terminal.standard.out(
+                    pad(key.name, 24) + pad(key.scope.rawValue, 9) + pad(key.boundTo ?? "-", 14) + pad(RFC3339.string(from: key.createdAt), 22)
+                        + status)
             }
         }
 

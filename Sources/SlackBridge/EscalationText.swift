@@ -43,6 +43,9 @@ public enum EscalationText {
             // A level of nobody but the requester is not "asked again": say again who still may decide.
             let asking = namesOthers(approval, level: level) ? "; asking again: " : ": "
             head = "Still no decision after \(waited) at level \(level) of \(count)\(asking)\(who)."
+        } else if level > 1, !namesOthers(approval, level: level - 1), !chain.level(level - 1).approvers.isEmpty {
+            // Left at once: nobody there may decide.
+            head = "Level \(level - 1) names only the requester, who may not decide; escalated at once to level \(level) of \(count): \(who)."
         } else {
             let previous = chain.level(level - 1).sla
             head = "No decision after \(ChainDuration.format(previous)); escalated to level \(level) of \(count): \(who)."

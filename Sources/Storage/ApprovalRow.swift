@@ -7,13 +7,13 @@ enum ApprovalRow {
     static let columns = """
         id, status, action, payload, payload_sha256, reasoning, consequences, on_reject, risk, gate, requester,
         created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at, chain, level_started_at,
-        next_deadline
+        next_deadline, owner_key_id
         """
     /// The columns read back: the stored ones, and the approval's votes gathered in the same statement (read through
     /// the vote table's index on `approval_id`), so reading an approval costs one statement, votes included.
     static let selectColumns = columns + ", " + VoteRow.gathered
     // Built once: cached statements are looked up by their SQL text.
-    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectByIDSQL = "SELECT \(selectColumns) FROM approval WHERE id = ?"
 
     static func decode(_ row: Row) throws -> Approval {
@@ -35,6 +35,7 @@ enum ApprovalRow {
             decision: try (row["decision"] as String?).map(decodeDecision),
             callbackURL: row["callback_url"],
             ownerKey: row["owner_key"],
+            ownerKeyID: row["owner_key_id"],
             consumedAt: (row["consumed_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
             chain: try (row["chain"] as String?).map(ChainCoding.decode) ?? .default,
             levelStartedAt: (row["level_started_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
@@ -52,7 +53,7 @@ enum ApprovalRow {
             a.createdAt.millisecondsSince1970, a.expiresAt.millisecondsSince1970, a.escalationLevel,
             a.decision.map(encodeDecision), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
             a.chain == .default ? nil : ChainCoding.encode(a.chain), a.levelStartedAt.millisecondsSince1970,
-            a.nextDeadline.millisecondsSince1970,
+            a.nextDeadline.millisecondsSince1970, a.ownerKeyID,
         ]
     }
 

@@ -6,7 +6,7 @@ import Signing
 extension GatehouseDatabase: KeyStore {
     /// Creates a key and returns it in plain text: the only time it exists outside its holder. `actor` is who is
     /// audited as creating it (`cli:$USER` from the command line).
-    public func createKey(name: String, scope: APIKeyScope, by actor: String = "cli") async throws -> String {
+    public func createKey(name: String, scope: APIKeyScope, boundTo: String? = nil, by actor: String = "cli") async throws -> String {
         guard APIKey.isValidName(name) else { throw StorageError.invalidKeyName(name) }
         let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
         let digest = SHA256.hexDigest(of: secret)
@@ -16,13 +16,14 @@ extension GatehouseDatabase: KeyStore {
                 throw StorageError.keyNameTaken(name)
             }
             try db.execute(
-                sql: "INSERT INTO api_key (name, scope, key_sha256, created_at) VALUES (?, ?, ?, ?)",
-                arguments: [name, scope.rawValue, digest, now.millisecondsSince1970]
+                sql: "INSERT INTO api_key (name, scope, key_sha256, created_at, bound_to) VALUES (?, ?, ?, ?, ?)",
+                arguments: [name, scope.rawValue, digest, now.millisecondsSince1970, boundTo]
             )
-            try AuditLog.append(
-                AuditEvent(.keyCreated, actor: actor, details: ["name": .string(name), "scope": .string(scope.rawValue)]),
-                at: now, in: db
-            )
+            var details: [String: JSONValue] = [
+                "name": .string(name), "scope": .string(scope.rawValue), "key_id": .number(Double(db.lastInsertedRowID)),
+            ]
+            if let boundTo { details["for"] = .string(boundTo) }
+            try AuditLog.append(AuditEvent(.keyCreated, actor: actor, details: details), at: now, in: db)
         }
         return secret
     }
@@ -66,9 +67,9 @@ extension GatehouseDatabase: KeyStore {
 
     static func key(_ row: Row) -> APIKey {
         APIKey(
-            name: row["name"], scope: APIKeyScope(rawValue: row["scope"]) ?? .request,
+            id: row["id"], name: row["name"], scope: APIKeyScope(rawValue: row["scope"]) ?? .request,
             createdAt: Date(millisecondsSince1970: row["created_at"]),
-            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:))
+            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)), boundTo: row["bound_to"]
         )
     }
 }

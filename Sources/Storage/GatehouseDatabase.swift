@@ -287,8 +287,8 @@ extension GatehouseDatabase: ApprovalRepository {
                 conditions.append("gate = ?")
                 arguments += [gate]
             }
-            if let owner = filter.ownerKey {
-                conditions.append("owner_key = ?")
+            if let owner = filter.ownerKeyID {
+                conditions.append("owner_key_id = ?")
                 arguments += [owner]
             }
             if let before {

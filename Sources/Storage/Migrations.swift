@@ -219,6 +219,30 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v7-key-identity") { db in
+            try db.execute(
+                sql: """
+                    -- A key's requests belong to its identity, not its name: a name used again after its key was revoked
+                    -- is a stranger to the old key's requests. Each request filed before is given the key of that name
+                    -- that was active when it was filed.
+                    ALTER TABLE approval ADD COLUMN owner_key_id INTEGER REFERENCES api_key(id);
+                    UPDATE approval SET owner_key_id = (
+                        SELECT k.id FROM api_key k
+                        WHERE k.name = approval.owner_key AND k.created_at <= approval.created_at
+                          AND (k.revoked_at IS NULL OR k.revoked_at >= approval.created_at)
+                        ORDER BY k.id DESC LIMIT 1)
+                    WHERE owner_key IS NOT NULL;
+                    CREATE INDEX approval_by_owner_id ON approval(owner_key_id, seq);
+                    DROP INDEX approval_by_owner;
+                    -- Idempotency keys are kept per key identity too.
+                    UPDATE idempotency_key SET scope = 'key#' || (
+                        SELECT owner_key_id FROM approval WHERE approval.id = idempotency_key.approval_id)
+                    WHERE (SELECT owner_key_id FROM approval WHERE approval.id = idempotency_key.approval_id) IS NOT NULL;
+                    -- The one person a decide key decides for, when it was created for one.
+                    ALTER TABLE api_key ADD COLUMN bound_to TEXT CHECK (bound_to IS NULL OR bound_to <> '');
+                    """
+            )
+        }
         return migrator
     }
 }

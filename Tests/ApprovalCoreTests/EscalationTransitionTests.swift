@@ -742,3 +742,52 @@ extension EscalationTransitionTests {
         }
     }
 }
+
+/// A level whose approvers are all the requester cannot decide: the request does not wait for its SLA.
+@Suite("Levels that name only the requester")
+struct RequesterOnlyLevelTests {
+    static let t0 = Fixture.now
+    static let chain = EscalationChain(
+        name: "pay",
+        levels: [.init(approvers: [.user("U0AGENT")], sla: 1_800), .init(approvers: [.user("U0LEAD")], sla: 3_600)])
+
+    static func filed(_ chain: EscalationChain = chain, requester: String = "U0AGENT") -> Approval {
+        ApprovalRequest(action: "Pay", payload: .object([:]), gate: chain.name, requester: requester, expiresIn: 86_400)
+            .approval(id: ApprovalID(rawValue: "apr_requesteronly0000000000"), ownerKey: "ci", at: t0, chain: chain)
+    }
+
+    @Test("filed at a level of only the requester, it is due at once and escalates to the next level at once, audited as a skip")
+    func firstLevelSkipped() throws {
+        let approval = Self.filed()
+        #expect(approval.nextDeadline == Self.t0)
+        let step = try #require(approval.advancing(at: Self.t0))
+        #expect(step.after.escalationLevel == 2)
+        #expect(step.after.levelStartedAt == Self.t0)
+        #expect(step.after.nextDeadline == Self.t0.addingTimeInterval(3_600))
+        #expect(step.effects.contains(.notifyApprovers(level: 2, repeated: false)))
+        let audit = try #require(step.auditEvents.first)
+        #expect(audit.kind == .escalated)
+        #expect(audit.details["skipped"] == .string("level 1 names only the requester"))
+        // Spelled another way, the requester is still the requester.
+        #expect(Self.filed(requester: " u0agent").nextDeadline == Self.t0)
+        // Someone else at level 1: the SLA is waited as usual.
+        #expect(Self.filed(requester: "agent:x").nextDeadline == Self.t0.addingTimeInterval(1_800))
+    }
+
+    @Test("a last level of only the requester ends the chain at once; a held one waits for the earlier levels until it expires")
+    func lastLevelEndsOrWaits() throws {
+        let endsInReject = EscalationChain(
+            name: "pay", levels: [.init(approvers: [.user("U0LEAD")], sla: 600), .init(approvers: [.user("U0AGENT")], sla: 600)])
+        var reached = Self.filed(endsInReject)
+        reached.escalationLevel = 2
+        reached.nextDeadline = Self.t0
+        let ended = try #require(reached.advancing(at: Self.t0))
+        #expect(ended.after.status == .expired)
+        var held = reached
+        held.chain.finalAction = .hold
+        let waiting = try #require(held.advancing(at: Self.t0))
+        #expect(waiting.after.status == .pending)
+        #expect(waiting.after.nextDeadline == held.expiresAt)
+        #expect(waiting.effects.isEmpty)
+    }
+}

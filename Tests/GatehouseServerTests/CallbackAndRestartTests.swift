@@ -114,7 +114,8 @@ struct CallbackAndRestartTests {
         // Decided while no service runs: only the outbox row remembers the delivery.
         let service = env.service
         let created = try await service.submit(
-            ApprovalRequest(action: "x", payload: .object([:]), callbackURL: url.absoluteString), by: .key(named: "agent", scope: .request))
+            ApprovalRequest(action: "x", payload: .object([:]), callbackURL: url.absoluteString),
+            by: .key(try #require(try await env.database.authenticate(env.requestKey))))
         _ = try await service.decide(created.approval.id, DecisionCommand(.approve, by: .slackUser("U1")))
         #expect(try await env.database.outboxBacklog()[CallbackOutboxPlanner.kind] == 1)
         try await env.application().test(.live) { _ in

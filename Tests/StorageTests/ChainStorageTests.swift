@@ -552,7 +552,7 @@ struct ChainStorageTests {
         }
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().suffix(2) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests"])
+        #expect(try db.appliedMigrations().suffix(3) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity"])
         let messages = try await db.slackMessages(for: approval.id)
         #expect(messages.map(\.kind) == [.channel, .thread, .dm])
         #expect(messages.map(\.followsState) == [true, false, true])

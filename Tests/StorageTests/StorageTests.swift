@@ -21,7 +21,7 @@ struct StorageTests {
         defer { dir.remove() }
         let path = dir.path("fresh.sqlite")
         let db = try GatehouseDatabase(path: path)
-        #expect(try db.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests"])
+        #expect(try db.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity"])
         let tables = try await db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
         for table in ["api_key", "approval", "audit_log", "idempotency_key", "outbox", "slack_message", "vote"] { #expect(tables.contains(table)) }
         let journal = try await db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
@@ -34,7 +34,7 @@ struct StorageTests {
         #expect(tempStore == 2)  // MEMORY
         try db.close()
         let again = try GatehouseDatabase(path: path)
-        #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests"])
+        #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity"])
         try again.close()
     }
 
@@ -313,5 +313,45 @@ struct StorageTests {
             #expect(try await db.auditEntries().suffix(2).map(\.actor) == ["cli:alice", "cli:bob"])
             #expect(!audit.map { CanonicalJSON.serialize($0.details) }.joined().contains("gh_"))
         }
+    }
+}
+
+@Suite("Migration to key identities")
+struct KeyIdentityMigrationTests {
+    @Test("v7 gives each request filed before it the key of its name that was active when it was filed, and keeps idempotency per key")
+    func backfill() async throws {
+        let dir = try TemporaryDirectory()
+        defer { dir.remove() }
+        let path = dir.path("v6.sqlite")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try Migrations.migrator.migrate(queue, upTo: "v6-slack-message-digests")
+            try await queue.write { db in
+                // `ops` made at 1,000, revoked at 5,000, made again at 6,000.
+                for (id, created, revoked) in [(1, 1_000, 5_000 as Int64?), (2, 6_000, nil)] {
+                    try db.execute(
+                        sql: "INSERT INTO api_key (id, name, scope, key_sha256, created_at, revoked_at) VALUES (?, 'ops', 'request', ?, ?, ?)",
+                        arguments: [id, String(repeating: String(id), count: 64), created, revoked])
+                }
+                for (id, created) in [("apr_old", 2_000), ("apr_new", 7_000)] {
+                    try db.execute(
+                        sql: """
+                            INSERT INTO approval (id, status, action, payload, payload_sha256, risk, gate, created_at, expires_at,
+                                owner_key, level_started_at, next_deadline)
+                            VALUES (?, 'pending', 'x', '{}', ?, 'low', 'default', ?, ?, 'ops', ?, ?)
+                            """,
+                        arguments: [id, String(repeating: "a", count: 64), created, created + 100_000, created, created + 100_000])
+                }
+                try db.execute(
+                    sql: "INSERT INTO idempotency_key (scope, key, request_digest, approval_id, created_at) VALUES ('ops', 'k1', 'd', 'apr_old', 2000)")
+            }
+            try queue.close()
+        }
+        let db = try GatehouseDatabase(path: path)
+        defer { try? db.close() }
+        #expect(try await db.approval(ApprovalID(rawValue: "apr_old"))?.ownerKeyID == 1)
+        #expect(try await db.approval(ApprovalID(rawValue: "apr_new"))?.ownerKeyID == 2)
+        let scopes = try await db.writer.read { try String.fetchAll($0, sql: "SELECT scope FROM idempotency_key") }
+        #expect(scopes == ["key#1"])
     }
 }

@@ -105,8 +105,11 @@ public struct Approval: Sendable, Equatable {
     public var escalationLevel: Int
     public var decision: Decision?
     public var callbackURL: String?
-    /// The name of the API key that filed it; a `request` key sees only its own approvals.
+    /// The name of the API key that filed it, as the audit log names it.
     public var ownerKey: String?
+    /// The identity of the API key that filed it (`APIKey.id`): the key that owns it, which a `request` key must be to
+    /// see it, and any key but `admin` to verify it.
+    public var ownerKeyID: Int64?
     /// When a `verify` with `consume` used the approval up.
     public var consumedAt: Date?
     /// The gate's chain as it was when the request was filed; later edits of the chain never change it.
@@ -134,7 +137,7 @@ public struct Approval: Sendable, Equatable {
         reasoning: String? = nil, consequences: String? = nil, onReject: String? = nil, risk: Risk = .medium,
         gate: String = "default", requester: String? = nil, createdAt: Date, expiresAt: Date,
         escalationLevel: Int = 1, decision: Decision? = nil, callbackURL: String? = nil, ownerKey: String? = nil,
-        consumedAt: Date? = nil, chain: EscalationChain = .default, levelStartedAt: Date? = nil, nextDeadline: Date? = nil,
+        ownerKeyID: Int64? = nil, consumedAt: Date? = nil, chain: EscalationChain = .default, levelStartedAt: Date? = nil, nextDeadline: Date? = nil,
         votes: [Vote] = []
     ) {
         self.id = id
@@ -154,6 +157,7 @@ public struct Approval: Sendable, Equatable {
         self.decision = decision
         self.callbackURL = callbackURL
         self.ownerKey = ownerKey
+        self.ownerKeyID = ownerKeyID
         self.consumedAt = consumedAt
         self.chain = chain
         self.levelStartedAt = levelStartedAt ?? createdAt
@@ -164,6 +168,19 @@ public struct Approval: Sendable, Equatable {
     /// Those of `approvers` who may be called on to decide: all but the requester, who never decides their own
     /// request, even when the chain names them.
     public func withoutRequester(_ approvers: [EscalationChain.Approver]) -> [EscalationChain.Approver] {
-        approvers.filter { $0 != .user(requester ?? "") }
+        guard let requester else { return approvers }
+        return approvers.filter { approver in
+            guard case .user(let id) = approver else { return true }
+            return !PersonName.same(id, requester)
+        }
+    }
+
+    /// Whether the level reached names people and every one of them is the requester: nobody there may decide, so the
+    /// request does not wait for that level's SLA (an agent naming an approver as its requester cannot hold a request
+    /// at their level).
+    public var levelNamesOnlyTheRequester: Bool {
+        guard chain != .default, !chain.levels.isEmpty else { return false }
+        let approvers = chain.level(escalationLevel).approvers
+        return !approvers.isEmpty && withoutRequester(approvers).isEmpty
     }
 }

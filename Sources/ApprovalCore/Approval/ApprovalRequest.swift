@@ -80,7 +80,9 @@ public struct ApprovalRequest: Sendable, Equatable {
     }
 
     /// The approval this request becomes, at `now`, under `chain` (a snapshot of its gate's chain).
-    public func approval(id: ApprovalID, ownerKey: String?, at now: Date, chain: EscalationChain = .default) -> Approval {
+    public func approval(
+        id: ApprovalID, ownerKey: String?, ownerKeyID: Int64? = nil, at now: Date, chain: EscalationChain = .default
+    ) -> Approval {
         let now = now.truncatedToMilliseconds
         let lifetime = expiresIn.map(TimeInterval.init) ?? Self.defaultLifetime(for: chain)
         let expiresAt = now.addingTimeInterval(lifetime)
@@ -92,8 +94,8 @@ public struct ApprovalRequest: Sendable, Equatable {
         return Approval(
             id: id, action: action, payload: payload, reasoning: reasoning, consequences: consequences,
             onReject: onReject, risk: risk, gate: gate, requester: requester, createdAt: now,
-            expiresAt: expiresAt, callbackURL: callbackURL, ownerKey: ownerKey, chain: chain, levelStartedAt: now,
-            nextDeadline: firstDeadline
-        )
+            expiresAt: expiresAt, callbackURL: callbackURL, ownerKey: ownerKey, ownerKeyID: ownerKeyID, chain: chain,
+            levelStartedAt: now, nextDeadline: firstDeadline
+        ).dueAtOnceIfOnlyTheRequester(at: now)
     }
 }

@@ -48,16 +48,26 @@ public struct DecisionCommand: Sendable, Equatable {
 }
 
 extension Actor {
-    /// Refuses an actor that may never decide, whatever the approval: an API key without the decide scope.
+    /// Refuses an actor that may never decide, whatever the approval: an API key without the decide scope, and a key
+    /// created for one person that names another with `as`.
     public func checkMayDecide() throws(ApprovalError) {
-        if case .key(let key, _) = self, !key.scope.canDecide {
-            throw .forbidden("Deciding needs a key with the decide or admin scope.")
+        guard case .key(let key, let actingFor) = self else { return }
+        if !key.scope.canDecide { throw .forbidden("Deciding needs a key with the decide or admin scope.") }
+        if let bound = key.boundTo, let actingFor, !PersonName.same(actingFor, bound) {
+            throw .forbidden("This key decides for \(bound) only; leave `as` out, or name them.")
         }
     }
 
     /// Whether this actor may see (and so act on) `approval`: a `request` key sees only the approvals it filed.
     public func maySee(_ approval: Approval) -> Bool {
         if case .key(let key, _) = self { return key.maySee(approval) }
+        return true
+    }
+
+    /// Whether this actor may verify (and consume) `approval`: only the key that filed it, or an `admin` key; to any
+    /// other key it is unknown, as to a reader that may not see it.
+    public func mayVerify(_ approval: Approval) -> Bool {
+        if case .key(let key, _) = self { return key.scope == .admin || key.filed(approval) }
         return true
     }
 }
@@ -90,10 +100,14 @@ extension Approval {
         }
     }
 
-    /// The requester never decides their own request: not by their id, their name, or the key that filed it.
+    /// The requester never decides their own request: not by their id or their name however it is spelled (see
+    /// `PersonName`), nor through the key that filed it.
     private func checkNotOwn(_ decider: Actor) throws(ApprovalError) {
-        if let requester, requester == decider.id || requester == decider.name { throw .selfApproval }
-        if let ownerKey, case .key(let key, _) = decider, key.name == ownerKey { throw .selfApproval }
+        if let requester {
+            if PersonName.same(requester, decider.id) { throw .selfApproval }
+            if let name = decider.name, PersonName.same(requester, name) { throw .selfApproval }
+        }
+        if case .key(let key, _) = decider, key.filed(self) { throw .selfApproval }
     }
 
     /// The user groups whose membership an adapter must find out before Slack user `user` (named `name`) can be
@@ -148,7 +162,7 @@ extension Approval {
     /// Slack.
     public func cancelling(by actor: Actor, reason: String? = nil, at now: Date) throws(ApprovalError) -> ApprovalTransition {
         switch actor {
-        case .key(let key, _) where key.scope != .admin && ownerKey != key.name: throw .notRequester
+        case .key(let key, _) where key.scope != .admin && !key.filed(self): throw .notRequester
         case .slackUser(let user, _, _) where requester != user: throw .notRequester
         default: break
         }
@@ -191,6 +205,12 @@ extension Approval {
     /// level fires once, in order.
     public func advancing(at now: Date) -> ApprovalTransition? {
         guard status == .pending, now >= nextDeadline else { return nil }
+        if levelNamesOnlyTheRequester, now < expiresAt { return skippingLevel(at: now) }
+        return followingChain(at: now)
+    }
+
+    /// `advancing(at:)` for a level that has people to wait for: what the chain's timing says.
+    private func followingChain(at now: Date) -> ApprovalTransition? {
         switch chain.step(level: escalationLevel, risk: risk, levelStartedAt: levelStartedAt, now: now, expiresAt: expiresAt) {
         case .wait(let until):
             // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
@@ -235,6 +255,47 @@ extension Approval {
             )
             return leaving(to: .approved, with: decision, event: .decided)
         }
+    }
+
+    /// Leaves a level that names only the requester at once: the next level starts now (announced as a skip, see
+    /// `EscalationText.head`), or after the last level the chain ends now; `nil` for a held last level, which keeps
+    /// waiting for the earlier levels' approvers until the request expires.
+    private func skippingLevel(at now: Date) -> ApprovalTransition? {
+        guard escalationLevel < chain.levels.count else {
+            switch chain.finalAction {
+            case .hold:
+                guard nextDeadline < expiresAt else { return nil }
+                var after = self
+                after.nextDeadline = expiresAt
+                return ApprovalTransition(before: self, after: after, effects: [])
+            case .reject, .approve:
+                var ended = self
+                ended.levelStartedAt = now.addingTimeInterval(-chain.level(escalationLevel).sla)
+                ended.nextDeadline = now
+                return ended.followingChain(at: now).map { ApprovalTransition(before: self, after: $0.after, effects: $0.effects) }
+            }
+        }
+        let level = escalationLevel + 1
+        var after = self
+        after.escalationLevel = level
+        after.levelStartedAt = now
+        after.nextDeadline = min(now.addingTimeInterval(chain.level(level).sla), expiresAt)
+        // A next level of only the requester is left at once too.
+        if after.levelNamesOnlyTheRequester { after.nextDeadline = now }
+        var audit = escalationAudit(to: level, repeated: false, next: after.nextDeadline)
+        if case .object(var details) = audit.details {
+            details["skipped"] = .string("level \(escalationLevel) names only the requester")
+            audit.details = .object(details)
+        }
+        return ApprovalTransition(before: self, after: after, effects: [.audit(audit), .notifyApprovers(level: level, repeated: false)])
+    }
+
+    /// Due at once when the first level names only the requester, so the scheduler moves it on without waiting an SLA.
+    func dueAtOnceIfOnlyTheRequester(at now: Date) -> Approval {
+        guard levelNamesOnlyTheRequester else { return self }
+        var due = self
+        due.nextDeadline = now
+        return due
     }
 
     /// Checks that `candidate` is what was approved; with `consume`, uses the approval up.

@@ -13,26 +13,44 @@ public enum APIKeyScope: String, Sendable, Codable, CaseIterable {
     public var seesEverything: Bool { self != .request }
 }
 
-/// A stored API key: its name and scope. The key itself is never stored, only its SHA-256.
+/// A stored API key: its identity, name and scope. The key itself is never stored, only its SHA-256.
+///
+/// The identity (`id`) owns the requests a key files: a name can be used again once its key is revoked, and the new
+/// key is a stranger to the old one's requests.
 public struct APIKey: Sendable, Equatable {
+    /// Unique, never reused.
+    public var id: Int64
     public var name: String
     public var scope: APIKeyScope
     public var createdAt: Date
     public var revokedAt: Date?
+    /// The one person a `decide` key decides for (a name or a Slack user ID), when it was created for one.
+    public var boundTo: String?
 
-    public init(name: String, scope: APIKeyScope, createdAt: Date = Date(timeIntervalSince1970: 0), revokedAt: Date? = nil) {
+    public init(
+        id: Int64 = 0, name: String, scope: APIKeyScope, createdAt: Date = Date(timeIntervalSince1970: 0),
+        revokedAt: Date? = nil, boundTo: String? = nil
+    ) {
+        self.id = id
         self.name = name
         self.scope = scope
         self.createdAt = createdAt
         self.revokedAt = revokedAt
+        self.boundTo = boundTo
     }
 
     /// How it appears as an actor: `key:<name>`.
     public var actor: String { "key:\(name)" }
 
+    /// Whether this key filed `approval`: by identity; by name only for a request filed before keys had one.
+    public func filed(_ approval: Approval) -> Bool {
+        if let owner = approval.ownerKeyID { return owner == id }
+        return approval.ownerKey == name
+    }
+
     /// Whether this key may see (and so act on) `approval`.
     public func maySee(_ approval: Approval) -> Bool {
-        scope.seesEverything || approval.ownerKey == name
+        scope.seesEverything || filed(approval)
     }
 
     public static func isValidName(_ name: String) -> Bool {

@@ -27,11 +27,12 @@ public enum Actor: Sendable, Equatable {
         }
     }
 
-    /// The name shown beside the id (`decision.by_name`): Slack's user name, or the person a key acts for.
+    /// The name shown beside the id (`decision.by_name`): Slack's user name, or the person a key acts for (the one it
+    /// was created for, when it was).
     public var name: String? {
         switch self {
         case .slackUser(_, let name, _): name
-        case .key(_, let actingFor): actingFor
+        case .key(let key, let actingFor): actingFor ?? key.boundTo
         case .cli, .policy, .system: nil
         }
     }

@@ -35,13 +35,13 @@ public enum InsertResult: Sendable, Equatable {
 public struct ApprovalFilter: Sendable, Equatable {
     public var status: ApprovalStatus?
     public var gate: String?
-    /// Only those filed by this key.
-    public var ownerKey: String?
+    /// Only those filed by the key with this identity.
+    public var ownerKeyID: Int64?
 
-    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKey: String? = nil) {
+    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKeyID: Int64? = nil) {
         self.status = status
         self.gate = gate
-        self.ownerKey = ownerKey
+        self.ownerKeyID = ownerKeyID
     }
 }
 

@@ -33,9 +33,9 @@ public struct ApprovalService: Sendable {
         try request.validate()
         let now = clock.now
         let id = ApprovalID.random(at: now)
-        let ownerKey: String? = if case .key(let key, _) = actor { key.name } else { nil }
+        let key: APIKey? = if case .key(let key, _) = actor { key } else { nil }
         let result = try await repository.insert(gate: request.gate, idempotency: idempotency) { [self] chain in
-            planned(request.approval(id: id, ownerKey: ownerKey, at: now, chain: chain).submitted())
+            planned(request.approval(id: id, ownerKey: key?.name, ownerKeyID: key?.id, at: now, chain: chain).submitted())
         }
         switch result {
         case .created(let transition):
@@ -55,7 +55,15 @@ public struct ApprovalService: Sendable {
     /// The approval if `actor` may see it. An unknown id and one the actor may not see look the same (`.notFound`),
     /// and both are audited.
     public func approval(_ id: ApprovalID, as actor: Actor) async throws -> Approval {
-        if id.rawValue.count <= 64, let approval = try await repository.approval(id), actor.maySee(approval) {
+        try await approval(id, as: actor, visible: actor.maySee)
+    }
+
+    /// The approval if `visible` says `actor` may act on it; otherwise audited and `.notFound`, as an unknown id.
+    private func approval(
+        _ id: ApprovalID, as actor: Actor, visible: (Approval) -> Bool, known: Approval? = nil
+    ) async throws -> Approval {
+        if let known, known.id == id, visible(known) { return known }
+        if id.rawValue.count <= 64, let approval = try await repository.approval(id), visible(approval) {
             return approval
         }
         try await repository.append(
@@ -68,7 +76,7 @@ public struct ApprovalService: Sendable {
     /// A page of the approvals `actor` may see, newest first: a `request` key sees only those it filed.
     public func list(_ filter: ApprovalFilter, limit: Int, before: Int64? = nil, as actor: Actor) async throws -> ApprovalPage {
         var filter = filter
-        if case .key(let key, _) = actor, !key.scope.seesEverything { filter.ownerKey = key.name }
+        if case .key(let key, _) = actor, !key.scope.seesEverything { filter.ownerKeyID = key.id }
         return try await repository.list(filter, limit: limit, before: before)
     }
 
@@ -99,9 +107,10 @@ public struct ApprovalService: Sendable {
         }
     }
 
-    /// Checks a payload against the approved digest; refusals are audited too.
+    /// Checks a payload against the approved digest; refusals are audited too. Only the key that filed the request (or
+    /// an `admin` key) may: to another it is unknown.
     public func verify(_ id: ApprovalID, payload: JSONValue, consume: Bool, by actor: Actor) async throws -> Approval {
-        try await change(id, as: actor, refusal: .verifyRefused) { (approval: Approval, now: Date) throws(ApprovalError) in
+        try await change(id, as: actor, refusal: .verifyRefused, visible: actor.mayVerify) { (approval: Approval, now: Date) throws(ApprovalError) in
             try approval.verifying(payload, consume: consume, by: actor, at: now)
         }
     }
@@ -157,17 +166,12 @@ public struct ApprovalService: Sendable {
     /// (or as a request refusal, when the actor may not do this at all).
     private func change(
         _ id: ApprovalID, as actor: Actor, refusal: AuditEvent.Kind, read: Approval? = nil,
-        _ transition: (Approval, Date) throws(ApprovalError) -> ApprovalTransition
+        visible: ((Approval) -> Bool)? = nil, _ transition: (Approval, Date) throws(ApprovalError) -> ApprovalTransition
     ) async throws -> Approval {
         // Optimistic: a concurrent change makes the commit report `false`, and the retry sees the new state.
-        var known = read.flatMap { $0.id == id && actor.maySee($0) ? $0 : nil }
+        var known = read
         for _ in 0..<5 {
-            let approval: Approval
-            if let known {
-                approval = known
-            } else {
-                approval = try await self.approval(id, as: actor)
-            }
+            let approval = try await self.approval(id, as: actor, visible: visible ?? actor.maySee, known: known)
             known = nil
             let next = try await refusingAudited(refusal, id: id, actor: actor) { () throws(ApprovalError) in try transition(approval, clock.now) }
             let change = planned(next)

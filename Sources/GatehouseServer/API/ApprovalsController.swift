@@ -61,7 +61,8 @@ struct ApprovalsController {
         }
 
         var outcome: Outcome
-        var actingAs: String
+        /// Who decides: required for a key created for nobody; a key created for one person decides for them.
+        var actingAs: String?
         var reason: String?
 
         enum CodingKeys: String, CodingKey {
@@ -69,9 +70,10 @@ struct ApprovalsController {
             case actingAs = "as"
         }
 
-        /// The decision asked for, as `key`; `as` must name someone, and the reason fit.
+        /// The decision asked for, as `key`: `as` must name someone unless the key was created for one person (whose
+        /// use case checks that `as` names them); the reason must fit.
         func command(by key: APIKey) throws -> DecisionCommand {
-            guard !actingAs.trimmingCharacters(in: .whitespaces).isEmpty else {
+            if key.boundTo == nil, actingAs.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true {
                 throw APIError.invalid("as", "`as` must name the person deciding.")
             }
             if let reason, reason.count > ApprovalRequest.textLimit { throw APIError.invalid("reason", "`reason` is too long.") }
@@ -97,7 +99,7 @@ struct ApprovalsController {
             guard (1...255).contains(header.count) else {
                 throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1–255 characters.")
             }
-            idempotency = IdempotencyKey(scope: context.key.name, key: header, requestDigest: CanonicalJSON.sha256(of: json))
+            idempotency = IdempotencyKey(scope: "key#\(context.key.id)", key: header, requestDigest: CanonicalJSON.sha256(of: json))
         }
         let (approval, created) = try await service.submit(body.request, by: context.caller, idempotency: idempotency)
         return try await respond(approval, status: created ? .created : .ok)

@@ -12,8 +12,9 @@ public struct Administration: Sendable {
         self.store = store
     }
 
-    public func createKey(name: String, scope: APIKeyScope, by actor: Actor) async throws -> String {
-        try await store.createKey(name: name, scope: scope, by: actor.id)
+    /// Creates a key; `boundTo` names the one person a decide key decides for.
+    public func createKey(name: String, scope: APIKeyScope, boundTo: String? = nil, by actor: Actor) async throws -> String {
+        try await store.createKey(name: name, scope: scope, boundTo: boundTo, by: actor.id)
     }
 
     public func revokeKey(name: String, by actor: Actor) async throws {

@@ -15,7 +15,8 @@ struct ControlController {
         routes.post(RouterPath(ControlProtocol.keys)) { request, context in
             let body = try await Self.decode(ControlProtocol.KeyRequest.self, request)
             let secret = try await Self.refusing {
-                try await administration.createKey(name: body.name, scope: body.scope ?? .request, by: .cli(body.user))
+                try await administration.createKey(
+                    name: body.name, scope: body.scope ?? .request, boundTo: body.boundTo, by: .cli(body.user))
             }
             return try Self.json(ControlProtocol.KeyCreated(key: secret), status: .created)
         }

@@ -10,12 +10,15 @@ public enum ControlProtocol {
     public struct KeyRequest: Codable, Sendable {
         public var name: String
         public var scope: APIKeyScope?
+        /// The person a decide key decides for.
+        public var boundTo: String?
         /// The account at the terminal, for the audit log (`cli:NAME`).
         public var user: String
 
-        public init(name: String, scope: APIKeyScope?, user: String) {
+        public init(name: String, scope: APIKeyScope?, boundTo: String? = nil, user: String) {
             self.name = name
             self.scope = scope
+            self.boundTo = boundTo
             self.user = user
         }
     }
