@@ -17,6 +17,7 @@ public final class InMemoryStore: Sendable {
         var audit: [AuditEvent] = []
         var outbox: [NewOutboxItem] = []
         var messages: [SlackMessageRecord] = []
+        var signatures: [String: Date] = [:]
         var commitCalls = 0
         var rejectedCommits: [ApprovalID] = []
         /// Stored right after the next `pendingDue` read: a concurrent change.
@@ -242,6 +243,21 @@ extension InMemoryStore: SlackMessageStore {
                 if let permalink { state.messages[index].permalink = permalink }
                 if let shownSHA256 { state.messages[index].shownSHA256 = shownSHA256 }
             }
+        }
+    }
+}
+
+extension InMemoryStore: SlackSignatureStore {
+    public func acceptedSlackSignatures(at now: Date) async throws -> [String: Date] {
+        state.withLock { $0.signatures.filter { $0.value >= now } }
+    }
+
+    public func recordSlackSignature(_ signature: String, expiresAt: Date, now: Date) async throws -> Bool {
+        state.withLock { state in
+            state.signatures = state.signatures.filter { $0.value >= now }
+            guard state.signatures[signature] == nil else { return false }
+            state.signatures[signature] = expiresAt
+            return true
         }
     }
 }

@@ -86,6 +86,22 @@ public final class TestEnvironment: Sendable {
         ConfigurationService(store: database, audit: database, configuredAdmins: admins)
     }
 
+    /// How many refusals of `kind` the audit log counts: refusals of unauthenticated callers are written summarised,
+    /// an entry per source and reason with its `count`.
+    public func refusalCount(_ kind: String) async throws -> Int {
+        try await database.auditEntries().filter { $0.kind == kind }.reduce(0) { total, entry in
+            if case .number(let count)? = entry.details["count"] { return total + Int(count) }
+            return total + 1
+        }
+    }
+
+    /// Moves the clock past the minute, so that the refusals counted so far are written, and waits until the audit log
+    /// counts `expected` refusals of `kind`.
+    public func flushRefusals(_ kind: String, expecting expected: Int) async throws {
+        clock.advance(by: 60)
+        try await withTimeout { try await waitUntil([self.database.commits]) { try await self.refusalCount(kind) >= expected } }
+    }
+
     /// Opens the same file again, as a restarted process would.
     public func reopenDatabase() throws -> GatehouseDatabase {
         try GatehouseDatabase(path: databasePath, clock: clock)

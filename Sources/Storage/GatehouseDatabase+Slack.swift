@@ -69,3 +69,26 @@ extension GatehouseDatabase: SlackMessageStore {
         }
     }
 }
+
+extension GatehouseDatabase: SlackSignatureStore {
+    public func acceptedSlackSignatures(at now: Date) async throws -> [String: Date] {
+        try await writer.read { db in
+            var accepted: [String: Date] = [:]
+            for row in try Row.fetchAll(
+                db, sql: "SELECT signature, expires_at FROM slack_signature WHERE expires_at >= ?", arguments: [now.millisecondsSince1970])
+            {
+                accepted[row["signature"]] = Date(millisecondsSince1970: row["expires_at"])
+            }
+            return accepted
+        }
+    }
+
+    public func recordSlackSignature(_ signature: String, expiresAt: Date, now: Date) async throws -> Bool {
+        try await write { db in
+            try db.cachedStatement(sql: "DELETE FROM slack_signature WHERE expires_at < ?").execute(arguments: [now.millisecondsSince1970])
+            try db.cachedStatement(sql: "INSERT INTO slack_signature (signature, expires_at) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                .execute(arguments: [signature, expiresAt.millisecondsSince1970])
+            return db.changesCount == 1
+        }
+    }
+}

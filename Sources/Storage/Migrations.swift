@@ -243,6 +243,18 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v8-slack-signatures") { db in
+            try db.execute(
+                sql: """
+                    -- Slack signatures accepted and still within Slack's window: a request sent again is a replay.
+                    CREATE TABLE slack_signature (
+                        signature TEXT PRIMARY KEY CHECK (signature <> ''),
+                        expires_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    CREATE INDEX slack_signature_by_expiry ON slack_signature(expires_at);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -17,7 +17,7 @@ extension SlackDriver {
             ("token", "deprecated-verification-token"), ("team_id", "T1"), ("team_domain", "acme"),
             ("channel_id", "C1"), ("channel_name", "ops"), ("user_id", user), ("user_name", "someone"),
             ("command", name), ("text", text), ("api_app_id", "A1"), ("is_enterprise_install", "false"),
-            ("response_url", "https://hooks.slack.com/commands/T1/1/abc"), ("trigger_id", "1.2.3"),
+            ("response_url", "https://hooks.slack.com/commands/T1/1/abc"), ("trigger_id", SlackDriver.nextTrigger()),
         ])
     }
 
@@ -503,7 +503,8 @@ struct SlackCommandTests {
             }
             #expect(try await Configuration(env) == before)
             #expect(try await env.database.chains().isEmpty)
-            #expect(try await env.database.auditEntries().filter { $0.kind == "signature_refused" }.count == 4)
+            try await env.flushRefusals("signature_refused", expecting: 4)
+            #expect(try await env.refusalCount("signature_refused") == 4)
             // The same body, signed properly, is obeyed: the refusal above was the signature's doing.
             #expect(try await slack.command(Self.issueText, by: Self.admin).hasPrefix("Saved"))
         }

@@ -37,6 +37,15 @@ public struct APIError: HTTPResponseError, Sendable {
         APIError(.unprocessableContent, code: "invalid_field", message: message)
     }
 
+    /// Too many failed attempts from one source: try again in `retryAfter` seconds.
+    static func rateLimited(retryAfter seconds: Int) -> APIError {
+        var error = APIError(
+            .tooManyRequests, code: "rate_limited",
+            message: "Too many failed attempts from this address; try again in \(seconds) s.")
+        error.headers[.retryAfter] = String(seconds)
+        return error
+    }
+
     static let notFound = APIError(.notFound, code: "not_found", message: "No approval with that id.")
 
     static let tooLarge = APIError(

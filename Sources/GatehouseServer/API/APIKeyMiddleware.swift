@@ -3,23 +3,24 @@ import Foundation
 import Hummingbird
 import Signing
 
-/// Authenticates `Authorization: Bearer KEY` or `X-Api-Key: KEY`; a missing, unknown or revoked key gets 401,
-/// an audit entry, and nothing else.
+/// Authenticates `Authorization: Bearer KEY` or `X-Api-Key: KEY`; a missing, unknown or revoked key gets 401 and
+/// nothing else, and is counted for the audit log (see `RefusalLedger`); a source that keeps failing gets 429.
 struct APIKeyMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
     let keys: any KeyStore
-    let audit: any AuditTrail
+    let refusals: RefusalLedger
+    let sources: ClientSources
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let presented = Self.presentedKey(request)
         guard let presented else {
-            try await refuse(request, context: context, reason: "missing", fingerprint: nil)
+            try refuse(request, context: context, reason: "missing", fingerprint: nil)
             throw APIError.unauthorized("Send an API key as 'Authorization: Bearer KEY' or 'X-Api-Key: KEY'.")
         }
         guard let key = try await keys.authenticate(presented) else {
             // A fingerprint lets an admin tell which key it was without the key itself reaching the log.
             let fingerprint = String(SHA256.hexDigest(of: presented).prefix(12))
-            try await refuse(request, context: context, reason: "unknown_or_revoked", fingerprint: fingerprint)
+            try refuse(request, context: context, reason: "unknown_or_revoked", fingerprint: fingerprint)
             throw APIError.unauthorized("The API key is unknown or revoked.")
         }
         var context = context
@@ -56,11 +57,11 @@ struct APIKeyMiddleware: RouterMiddleware {
     /// Printable ASCII other than space: not white space under any definition.
     private static func isPlainASCII(_ byte: UInt8) -> Bool { byte > 0x20 && byte < 0x7F }
 
-    private func refuse(_ request: Request, context: Context, reason: String, fingerprint: String?) async throws {
-        var details: [String: JSONValue] = [
-            "reason": .string(reason), "method": .string(request.method.rawValue), "path": .string(String(request.uri.path.prefix(200))),
-        ]
-        if let fingerprint { details["key_sha256_prefix"] = .string(fingerprint) }
-        try await audit.append(AuditEvent(.authRefused, actor: "anonymous", details: details))
+    /// Counts the refusal; a source past its limit is answered 429 instead of 401.
+    private func refuse(_ request: Request, context: Context, reason: String, fingerprint: String?) throws {
+        let source = sources.source(of: request, context: context)
+        if let seconds = refusals.retryAfter(source: source) { throw APIError.rateLimited(retryAfter: seconds) }
+        refusals.refused(
+            source: source, kind: .authRefused, reason: reason, path: String(request.uri.path.prefix(200)), fingerprint: fingerprint)
     }
 }

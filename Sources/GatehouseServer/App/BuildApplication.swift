@@ -44,19 +44,21 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
             service: service, slack: slack, audit: store, outbox: store, logger: logger, groups: groups, onError: reporter.report)
     }
     logStartupNotes(configuration, logger: logger)
+    let refusals = RefusalLedger(audit: store, clock: clock, limitPerMinute: configuration.failedAuthLimit)
+    let sources = ClientSources(trustForwardedFor: configuration.trustForwardedFor)
 
     let router = Router(context: GatehouseRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(store: store, metrics: metrics).endpoints)
     router.group("v1/approvals")
-        .add(middleware: APIKeyMiddleware(keys: store, audit: store))
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
         .group(context: APIRequestContext.self)
         .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks()).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },
-            audit: store))
+            replays: SlackReplayGuard(store: store), refusals: refusals, sources: sources, clock: clock))
         .group(context: SlackRequestContext.self)
         .addRoutes(
             SlackController(
@@ -68,6 +70,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         EscalationService(service: service, alarm: deadlines, logger: logger),
         OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
         dependencies.longPolls,
+        refusals,
     ]
     if let path = configuration.controlSocketPath {
         services.append(ControlServer(path: path, store: store, logger: logger, ready: dependencies.controlSocketReady))

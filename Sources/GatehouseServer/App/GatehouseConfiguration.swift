@@ -17,6 +17,10 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     /// Where the service listens for the command line's changes (`ControlServer`): beside the database, set by
     /// `serve`; `nil` listens nowhere.
     public var controlSocketPath: String?
+    /// Failed authentications one source may make within a minute before it is answered 429.
+    public var failedAuthLimit = 30
+    /// Whether the last `X-Forwarded-For` address names the client (behind a reverse proxy that sets it).
+    public var trustForwardedFor = false
 
     public init() {}
 
@@ -83,6 +87,15 @@ extension GatehouseConfiguration {
             }
             c.webhookSecret = v
         },
+        Setting(key: "failed_auth_limit", environment: "GATEHOUSE_FAILED_AUTH_LIMIT", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let limit = Int(v), (1...100_000).contains(limit) else {
+                throw ConfigurationError(setting: "failed_auth_limit", problem: "'\(v)' is not a whole number from 1 to 100000")
+            }
+            c.failedAuthLimit = limit
+        },
+        Setting(key: "trust_forwarded_for", environment: "GATEHOUSE_TRUST_FORWARDED_FOR", isSecret: false) { c, v throws(ConfigurationError) in
+            c.trustForwardedFor = try boolean(v, setting: "trust_forwarded_for")
+        },
         Setting(key: "log_level", environment: "GATEHOUSE_LOG_LEVEL", isSecret: false) { c, v throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw ConfigurationError(
@@ -91,6 +104,14 @@ extension GatehouseConfiguration {
             c.logLevel = level
         },
     ]
+
+    private static func boolean(_ text: String, setting: String) throws(ConfigurationError) -> Bool {
+        switch text.lowercased() {
+        case "true", "yes", "on", "1": return true
+        case "false", "no", "off", "0": return false
+        default: throw ConfigurationError(setting: setting, problem: "'\(text)' is not true or false")
+        }
+    }
 
     private static func httpURL(_ text: String, setting: String, directory: Bool) throws(ConfigurationError) -> URL {
         guard let url = URL(string: text), let scheme = url.scheme?.lowercased(), scheme == "http" || scheme == "https",
