@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import Hummingbird
 import Synchronization
 
@@ -21,8 +22,8 @@ public final class CallbackReceiver: Sendable {
 
     public init() {}
 
-    /// Starts listening; each delivery is answered with the next scripted status, then 200.
-    public func start(statuses: [Int] = []) async throws -> URL {
+    /// Starts listening; each delivery is answered with the next scripted status, then 200, and `headers`.
+    public func start(statuses: [Int] = [], headers answerHeaders: [String: String] = [:]) async throws -> URL {
         state.withLock { $0.statuses = statuses }
         let router = Router()
         router.post("hook") { request, _ -> Response in
@@ -33,7 +34,9 @@ public final class CallbackReceiver: Sendable {
             var headers: [String: String] = [:]
             for field in request.headers { headers[field.name.canonicalName] = field.value }
             let status = self.record(Delivery(headers: headers, body: Data(buffer.readableBytesView)))
-            return Response(status: .init(code: status))
+            var fields = HTTPFields()
+            for (name, value) in answerHeaders { fields[HTTPField.Name(name)!] = value }
+            return Response(status: .init(code: status), headers: fields)
         }
         let server = try await LocalHTTPServer.start(router: router)
         self.server.withLock { $0 = server }

@@ -60,10 +60,15 @@ public final class TestEnvironment: Sendable {
         return configuration
     }
 
+    /// The application over this environment's database and clock. Callbacks go to loopback only, and nowhere else,
+    /// unless `callbacks` says otherwise (`nil`: as `configuration` has it).
     public func application(
         configuration: GatehouseConfiguration = GatehouseConfiguration(), database: GatehouseDatabase? = nil,
-        poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5)
+        poster: any HTTPPoster = URLSessionHTTPPoster(timeout: 5, followRedirects: false),
+        callbacks: CallbackTargets? = .loopbackOnly
     ) -> GatehouseApplication {
+        var configuration = configuration
+        if let callbacks { configuration.callbackTargets = callbacks }
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = .error
         var dependencies = GatehouseDependencies(
@@ -79,7 +84,7 @@ public final class TestEnvironment: Sendable {
     }
 
     /// The use cases over this environment's database, telling nobody of their commits (as the command line does).
-    public var service: ApprovalService { ApprovalService(repository: database, clock: clock) }
+    public var service: ApprovalService { ApprovalService(repository: database, clock: clock, callbackTargets: .loopbackOnly) }
 
     /// The configuration use cases over this environment's database, with `admins` as `GATEHOUSE_ADMINS`.
     public func configuration(admins: [String] = []) -> ConfigurationService {

@@ -76,7 +76,9 @@ struct DeliveryStopTests {
         let url = try await receiver.start(statuses: [204])
         let slowReceiver = receiver.hold()
         defer { slowReceiver.release() }
-        let delivery = CallbackDelivery(approvals: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil)
+        let delivery = CallbackDelivery(
+            approvals: env.database, poster: URLSessionHTTPPoster(timeout: 5), clock: env.clock, secret: nil, targets: .loopbackOnly,
+            resolver: SystemResolver())
         let approval = try await Self.fileApproval(env)
         let item = try await Self.claim(
             NewOutboxItem(

@@ -9,15 +9,18 @@ public struct ApprovalService: Sendable {
     /// Turn each committed transition into the outbox rows that go with it (callbacks, Slack messages).
     let planners: [any OutboxPlanner]
     let observer: any ApprovalObserver
+    /// Where callbacks may go: an address in `callback_url` is checked when the request is filed.
+    let callbackTargets: CallbackTargets
 
     public init(
         repository: any ApprovalRepository, clock: any WallClock, planners: [any OutboxPlanner] = [CallbackOutboxPlanner()],
-        observer: any ApprovalObserver = NoApprovalObserver()
+        observer: any ApprovalObserver = NoApprovalObserver(), callbackTargets: CallbackTargets = .publicOnly
     ) {
         self.repository = repository
         self.clock = clock
         self.planners = planners
         self.observer = observer
+        self.callbackTargets = callbackTargets
     }
 
     /// The transition with the outbox rows the planners ask for.
@@ -31,6 +34,9 @@ public struct ApprovalService: Sendable {
         _ request: ApprovalRequest, by actor: Actor, idempotency: IdempotencyKey? = nil
     ) async throws -> (approval: Approval, created: Bool) {
         try request.validate()
+        if let url = request.callbackURL, let refusal = callbackTargets.refusal(ofURL: url) {
+            throw ApprovalError.invalidField("callback_url", "`callback_url` is refused: \(refusal).")
+        }
         let now = clock.now
         let id = ApprovalID.random(at: now)
         let key: APIKey? = if case .key(let key, _) = actor { key } else { nil }

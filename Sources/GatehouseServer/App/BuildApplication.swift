@@ -25,11 +25,14 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let service = ApprovalService(
         repository: store, clock: clock,
         planners: [CallbackOutboxPlanner()] + (slack == nil ? [] : [SlackOutboxPlanner()]),
-        observer: ServerObserver(longPolls: dependencies.longPolls, links: links, metrics: metrics, deadlines: deadlines))
+        observer: ServerObserver(longPolls: dependencies.longPolls, links: links, metrics: metrics, deadlines: deadlines),
+        callbackTargets: configuration.callbackTargets)
     let configurationService = ConfigurationService(store: store, audit: store, configuredAdmins: configuration.admins)
 
     var handlers: [any OutboxHandler] = [
-        CallbackDelivery(approvals: store, poster: dependencies.httpPoster, clock: clock, secret: configuration.webhookSecret)
+        CallbackDelivery(
+            approvals: store, poster: dependencies.httpPoster, clock: clock, secret: configuration.webhookSecret,
+            targets: configuration.callbackTargets, resolver: dependencies.resolver)
     ]
     var interactions: SlackInteractions?
     if let slack {

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Foundation
 import Logging
 
@@ -21,6 +22,8 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var failedAuthLimit = 30
     /// Whether the last `X-Forwarded-For` address names the client (behind a reverse proxy that sets it).
     public var trustForwardedFor = false
+    /// Where callbacks may go (`callback_allow`, `callback_targets`).
+    public var callbackTargets = CallbackTargets.publicOnly
 
     public init() {}
 
@@ -95,6 +98,20 @@ extension GatehouseConfiguration {
         },
         Setting(key: "trust_forwarded_for", environment: "GATEHOUSE_TRUST_FORWARDED_FOR", isSecret: false) { c, v throws(ConfigurationError) in
             c.trustForwardedFor = try boolean(v, setting: "trust_forwarded_for")
+        },
+        Setting(key: "callback_allow", environment: "GATEHOUSE_CALLBACK_ALLOW", isSecret: false) { c, v throws(ConfigurationError) in
+            do throws(CallbackTargetError) {
+                (c.callbackTargets.networks, c.callbackTargets.hosts) = try CallbackTargets.allowList(v)
+            } catch {
+                throw ConfigurationError(setting: "callback_allow", problem: error.description)
+            }
+        },
+        Setting(key: "callback_targets", environment: "GATEHOUSE_CALLBACK_TARGETS", isSecret: false) { c, v throws(ConfigurationError) in
+            switch v.lowercased() {
+            case "public": c.callbackTargets.allowlistOnly = false
+            case "allowlist": c.callbackTargets.allowlistOnly = true
+            default: throw ConfigurationError(setting: "callback_targets", problem: "'\(v)' is not public or allowlist")
+            }
         },
         Setting(key: "log_level", environment: "GATEHOUSE_LOG_LEVEL", isSecret: false) { c, v throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: v.lowercased()) else {

@@ -10,7 +10,10 @@ public struct GatehouseDependencies: Sendable {
     public var clock: any WallClock
     public var logger: Logger
     public var metrics: GatehouseMetrics
+    /// Sends callbacks; it must not follow redirects.
     public var httpPoster: any HTTPPoster
+    /// Resolves a callback's host to the addresses checked before it is delivered.
+    public var resolver: any HostResolver
     /// The held long-polls; tests keep a reference to see how many are waiting.
     public var longPolls: LongPolls
     /// The Slack Web API; by default a `URLSessionSlackClient` on the configured base URL.
@@ -22,7 +25,8 @@ public struct GatehouseDependencies: Sendable {
 
     public init(
         database: any GatehouseStore, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),
-        metrics: GatehouseMetrics = GatehouseMetrics(), httpPoster: any HTTPPoster = URLSessionHTTPPoster(),
+        metrics: GatehouseMetrics = GatehouseMetrics(),
+        httpPoster: any HTTPPoster = URLSessionHTTPPoster(followRedirects: false), resolver: any HostResolver = SystemResolver(),
         longPolls: LongPolls? = nil, slackClient: (any SlackWebAPI)? = nil, slackPacing: TimeInterval = 1
     ) {
         self.database = database
@@ -30,6 +34,7 @@ public struct GatehouseDependencies: Sendable {
         self.logger = logger
         self.metrics = metrics
         self.httpPoster = httpPoster
+        self.resolver = resolver
         self.longPolls = longPolls ?? LongPolls(clock: clock)
         self.slackClient = slackClient
         self.slackPacing = slackPacing

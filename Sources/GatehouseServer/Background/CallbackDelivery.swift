@@ -12,6 +12,9 @@ struct CallbackDelivery: OutboxHandler {
     let poster: any HTTPPoster
     let clock: any WallClock
     let secret: String?
+    /// Where deliveries may go; checked on the addresses the host resolves to now, not only when it was filed.
+    let targets: CallbackTargets
+    let resolver: any HostResolver
 
     var kinds: [String] { [CallbackOutboxPlanner.kind] }
 
@@ -29,6 +32,7 @@ struct CallbackDelivery: OutboxHandler {
         guard let approval = try await OutboxFailure.retryingDatabase({ try await approvals.approval(id) }) else {
             throw .permanent("the approval is gone")
         }
+        try await checkTarget(url)
         let body = Data(ApprovalJSON.utf8(approval))
         var request = URLRequest(url: url)
         request.httpMethod = "POST"
@@ -51,6 +55,26 @@ struct CallbackDelivery: OutboxHandler {
         } catch {
             throw .retry("request failed: \(error.localizedDescription)")
         }
+        if (300..<400).contains(status) {
+            throw .permanent("the receiver answered HTTP \(status), a redirect; callbacks do not follow redirects")
+        }
         guard (200..<300).contains(status) else { throw .retry("the receiver answered HTTP \(status)") }
+    }
+
+    /// Refuses (for good) a URL whose host is, or resolves to, an address the targets do not allow; a name that does
+    /// not resolve now is tried again later.
+    private func checkTarget(_ url: URL) async throws(OutboxFailure) {
+        guard let host = url.host, !host.isEmpty else { throw .permanent("the callback URL names no host") }
+        if targets.allows(host: host) { return }
+        let addresses: [IPAddress]
+        do {
+            addresses = try await resolver.addresses(of: host)
+        } catch {
+            throw .retry("\(error)")
+        }
+        guard !addresses.isEmpty else { throw .retry("\(host) resolves to no address") }
+        for address in addresses {
+            if let refusal = targets.refusal(of: address) { throw .permanent("callback to \(host) refused: \(refusal)") }
+        }
     }
 }
