@@ -60,6 +60,23 @@ public final class RawHTTPConnection: Sendable {
         try await channel.outbound.write(ByteBuffer(string: text))
     }
 
+    /// Sends `text` as it is: a request broken on purpose, or part of one.
+    public func send(_ text: String) async throws {
+        try await channel.outbound.write(ByteBuffer(string: text))
+    }
+
+    /// Closes the sending side, so the server reads the end of the stream after what was sent.
+    public func finishSending() async throws {
+        try await channel.channel.close(mode: .output)
+    }
+
+    /// Everything the server sends from now until it closes the connection.
+    public func readUntilClosed() async throws -> String {
+        while var more = try await reader.iterator.next() { reader.pending.writeBuffer(&more) }
+        defer { reader.pending.clear() }
+        return String(buffer: reader.pending)
+    }
+
     /// Reads the next whole answer (head and a `Content-Length` body).
     public func readAnswer() async throws -> Answer {
         while true {

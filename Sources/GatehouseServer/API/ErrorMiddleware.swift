@@ -1,5 +1,6 @@
 import ApprovalCore
 import Hummingbird
+import NIOHTTP1
 
 /// Turns every error escaping a route into the contract's error shape and status.
 struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
@@ -17,6 +18,13 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "That method is not allowed here.")
             default: throw APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
             }
+        } catch let error as HTTPParserError {
+            // The client's framing is broken (a bad chunk size, a body shorter than its length): its fault, not ours.
+            context.logger.warning("request framing broken", metadata: ["parser_error": "\(error)"])
+            var refusal = APIError(
+                .badRequest, code: "malformed_request", message: "The request's HTTP framing is broken (\(error)); nothing was done.")
+            refusal.headers[.connection] = "close"
+            throw refusal
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
             throw APIError(.internalServerError, code: "internal_error", message: "The request failed on the server; see its log.")

@@ -78,12 +78,21 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     if let path = configuration.controlSocketPath {
         services.append(ControlServer(path: path, store: store, logger: logger, ready: dependencies.controlSocketReady))
     }
+    let watch = ConnectionWatch(metrics: metrics, logger: logger)
+    let timeouts = configuration.timeouts
     return Application(
         router: router,
-        // Held long-polls are answered from their connections' event loops when a decision wakes them.
-        server: .http1(configuration: .init(additionalChannelHandlers: [LongPolls.channelHandler()])),
-        configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: LongPolls.serverName),
+        // Held long-polls are answered from their connections' event loops when a decision wakes them; slow or idle
+        // connections are closed.
+        server: .http1(
+            configuration: .init(additionalChannelHandlers: [
+                LongPolls.channelHandler(), ConnectionTimeoutsHandler(timeouts: timeouts, timedOut: watch.timedOut),
+            ])),
+        configuration: .init(
+            address: .hostname(configuration.host, port: configuration.port), serverName: LongPolls.serverName,
+            availableConnectionsDelegate: ConnectionLimit(maximum: configuration.maxConnections ?? ConnectionLimit.fitting(), watch: watch)),
         services: services,
+        onServerRunning: { [serverRunning = dependencies.serverRunning] channel in serverRunning(channel.localAddress?.port) },
         logger: logger
     )
 }

@@ -24,6 +24,10 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var trustForwardedFor = false
     /// Where callbacks may go (`callback_allow`, `callback_targets`).
     public var callbackTargets = CallbackTargets.publicOnly
+    /// How long a connection may take over each part of a request.
+    public var timeouts = ConnectionTimeouts()
+    /// The most connections open at once; `nil`: what the file-descriptor limit allows (see `ConnectionLimit`).
+    public var maxConnections: Int?
 
     public init() {}
 
@@ -113,6 +117,21 @@ extension GatehouseConfiguration {
             default: throw ConfigurationError(setting: "callback_targets", problem: "'\(v)' is not public or allowlist")
             }
         },
+        Setting(key: "header_timeout", environment: "GATEHOUSE_HEADER_TIMEOUT", isSecret: false) { c, v throws(ConfigurationError) in
+            c.timeouts.header = try seconds(v, setting: "header_timeout")
+        },
+        Setting(key: "body_timeout", environment: "GATEHOUSE_BODY_TIMEOUT", isSecret: false) { c, v throws(ConfigurationError) in
+            c.timeouts.body = try seconds(v, setting: "body_timeout")
+        },
+        Setting(key: "idle_timeout", environment: "GATEHOUSE_IDLE_TIMEOUT", isSecret: false) { c, v throws(ConfigurationError) in
+            c.timeouts.idle = try seconds(v, setting: "idle_timeout")
+        },
+        Setting(key: "max_connections", environment: "GATEHOUSE_MAX_CONNECTIONS", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let count = Int(v), (1...1_000_000).contains(count) else {
+                throw ConfigurationError(setting: "max_connections", problem: "'\(v)' is not a whole number from 1 to 1000000")
+            }
+            c.maxConnections = count
+        },
         Setting(key: "log_level", environment: "GATEHOUSE_LOG_LEVEL", isSecret: false) { c, v throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: v.lowercased()) else {
                 throw ConfigurationError(
@@ -121,6 +140,24 @@ extension GatehouseConfiguration {
             c.logLevel = level
         },
     ]
+
+    /// Whole seconds (`30`) or a duration (`30s`, `2m`), from 1 second to a day.
+    private static func seconds(_ text: String, setting: String) throws(ConfigurationError) -> TimeInterval {
+        let value: TimeInterval
+        if let whole = Int(text) {
+            value = TimeInterval(whole)
+        } else {
+            do throws(ChainDurationError) {
+                value = try ChainDuration.parse(text)
+            } catch {
+                throw ConfigurationError(setting: setting, problem: "'\(text)' is not whole seconds or a duration like 30s")
+            }
+        }
+        guard (1...86_400).contains(value) else {
+            throw ConfigurationError(setting: setting, problem: "'\(text)' must be from 1 second to a day")
+        }
+        return value
+    }
 
     private static func boolean(_ text: String, setting: String) throws(ConfigurationError) -> Bool {
         switch text.lowercased() {

@@ -22,6 +22,8 @@ public struct GatehouseDependencies: Sendable {
     public var slackPacing: TimeInterval
     /// Called once the control socket (`GatehouseConfiguration.controlSocketPath`) accepts connections.
     public var controlSocketReady: @Sendable () -> Void = {}
+    /// Called once the HTTP server accepts connections, with the port it listens on (useful with port 0).
+    public var serverRunning: @Sendable (Int?) -> Void = { _ in }
 
     public init(
         database: any GatehouseStore, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),

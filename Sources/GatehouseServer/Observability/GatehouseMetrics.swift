@@ -93,5 +93,9 @@ public final class GatehouseMetrics: Sendable {
         registry.makeCounter(name: name, labels: labels, help: help)
     }
 
+    public func gauge(_ name: String, labels: [(String, String)] = [], help: String) -> Gauge {
+        registry.makeGauge(name: name, labels: labels, help: help)
+    }
+
     func render() -> String { registry.emitToString() }
 }
