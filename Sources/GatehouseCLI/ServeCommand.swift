@@ -74,7 +74,12 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.standard.err("gatehouse: \(Self.listenFailure(error, host: configuration.host, port: configuration.port))")
             throw ExitCode(1)
         }
-        try database.close()
+        do {
+            try database.close()
+        } catch {
+            // Nothing is lost: the WAL stays beside the file and is applied when it is next opened.
+            logger.error("checkpoint at stop failed", metadata: ["error": "\(error)", "db": .string(configuration.databasePath)])
+        }
         logger.info("gatehouse stopped")
     }
 

@@ -87,6 +87,7 @@ public enum StorageError: Error, CustomStringConvertible {
     case unknownKey(String)
     case invalidKeyName(String)
     case notMigrated(String)
+    case checkpointFailed(String)
 
     public var description: String {
         switch self {
@@ -96,6 +97,8 @@ public enum StorageError: Error, CustomStringConvertible {
         case .invalidKeyName(let name): "'\(name)' is not a valid key name: use 1–64 letters, digits, '-', '_' or '.'."
         case .notMigrated(let path):
             "The database '\(path)' was made by an older version of Gatehouse; `gatehouse serve` updates it when it starts."
+        case .checkpointFailed(let why):
+            "The WAL could not be folded into the database file (\(why)); it is kept beside it and applied at the next open."
         }
     }
 }

@@ -38,13 +38,15 @@ public final class GatehouseDatabase: Sendable {
         try pool.barrierWriteWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
             // Neither changes what is durable (every commit still syncs the WAL). Checkpoints run inside a
-            // commit and stall every writer behind it: fewer, larger ones write each hot page once per
-            // checkpoint instead of once per 1,000 frames. The larger cache keeps the index pages that
-            // random ids and hashes land on in memory.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = 10000")
+            // commit and stall the writers behind it: fewer, larger ones write each hot page once per checkpoint
+            // rather than once per 1,000 frames, but the WAL must stay small (it is read on every open, and on a
+            // nearly full disk it is what grows): about 8 MB between checkpoints, and cut back to 4 MB after one.
+            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+            try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
+            // The larger cache keeps the index pages that random ids and hashes land on in memory.
             try db.execute(sql: "PRAGMA cache_size = -32000")
         }
-        try self.init(writer: pool, clock: clock)
+        try self.init(writer: pool, path: path, clock: clock)
     }
 
     /// Opens the database file for reading only, beside a service that may be writing it: no migration, and no write
@@ -58,27 +60,55 @@ public final class GatehouseDatabase: Sendable {
             try queue.close()
             throw StorageError.notMigrated(path)
         }
-        return try GatehouseDatabase(writer: queue, clock: clock, migrate: false)
+        return try GatehouseDatabase(writer: queue, path: path, clock: clock, migrate: false)
     }
 
     /// An in-memory database, for tests.
     public static func inMemory(clock: any WallClock = SystemWallClock()) throws -> GatehouseDatabase {
-        try GatehouseDatabase(writer: DatabaseQueue(), clock: clock)
+        try GatehouseDatabase(writer: DatabaseQueue(), path: nil, clock: clock)
     }
 
-    init(writer: any DatabaseWriter, clock: any WallClock, migrate: Bool = true) throws {
+    /// Pages (of 4 KiB) the WAL may hold before a commit folds it into the database file.
+    static let walCheckpointPages = 2000
+    /// Bytes of WAL file kept after a checkpoint; the rest is truncated.
+    static let walSizeLimit = 4 << 20
+
+    init(writer: any DatabaseWriter, path: String?, clock: any WallClock, migrate: Bool = true) throws {
         if migrate { try Migrations.migrator.migrate(writer) }
         self.writer = writer
-        self.groupCommit = GroupCommitWriter(writer: writer)
+        self.groupCommit = GroupCommitWriter(writer: writer, failures: WriteFailures(databasePath: path, clock: clock))
         self.clock = clock
     }
 
-    /// Closes the file; later calls fail.
+    /// Closes the file; later calls fail. See ``close(checkpointWait:)``: this waits up to 2 s for readers.
     public func close() throws {
+        try close(checkpointWait: .seconds(2))
+    }
+
+    /// Closes the file; later calls fail.
+    ///
+    /// First folds the WAL into the main file, so a copy of the .sqlite file alone is a complete backup, waiting at
+    /// most `checkpointWait` for readers (a command line reading beside the service) to finish. The file is closed
+    /// either way; when that checkpoint could not finish, this then throws ``StorageError/checkpointFailed(_:)``:
+    /// nothing is lost (the WAL stays beside the file and is applied when it is next opened), but the caller should
+    /// say so.
+    public func close(checkpointWait: Duration) throws {
         if let pool = writer as? DatabasePool {
-            // Fold the WAL into the main file, so a copy of the .sqlite file alone is a complete backup.
-            try? pool.barrierWriteWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
+            var unfinished: String?
+            do {
+                let busy = try pool.barrierWriteWithoutTransaction { db -> Bool in
+                    let milliseconds = checkpointWait.components.seconds * 1000
+                        + checkpointWait.components.attoseconds / 1_000_000_000_000_000
+                    try db.execute(sql: "PRAGMA busy_timeout = \(milliseconds)")
+                    let row = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(TRUNCATE)")
+                    return (row?[0] as Int?) != 0
+                }
+                if busy { unfinished = "readers still held the WAL after \(checkpointWait)" }
+            } catch {
+                unfinished = "\(error)"
+            }
             try pool.close()
+            if let unfinished { throw StorageError.checkpointFailed(unfinished) }
         }
         if let queue = writer as? DatabaseQueue { try queue.close() }
     }

@@ -34,13 +34,16 @@ final class GroupCommitWriter: Sendable {
     }
 
     let writer: any DatabaseWriter
+    /// Names writes that fail for lack of space, and knows whether the last ones did.
+    let failures: WriteFailures
     /// Counts the transactions that committed.
     let commits = ChangeCounter()
     private let pending = Mutex(Pending())
     private let queue = DispatchQueue(label: "gatehouse.group-commit", qos: .userInitiated)
 
-    init(writer: any DatabaseWriter) {
+    init(writer: any DatabaseWriter, failures: WriteFailures) {
         self.writer = writer
+        self.failures = failures
     }
 
     /// Runs `work` in a write transaction (shared with other writers) and returns once it is durable.
@@ -87,7 +90,8 @@ final class GroupCommitWriter: Sendable {
     }
 
     private func commit(_ jobs: [Job]) {
-        var failures = [(any Error)?](repeating: nil, count: jobs.count)
+        var outcomes = [(any Error)?](repeating: nil, count: jobs.count)
+        var committed = false
         do {
             try writer.write { db in
                 if jobs.count == 1 {
@@ -96,16 +100,19 @@ final class GroupCommitWriter: Sendable {
                     return
                 }
                 for (index, job) in jobs.enumerated() {
-                    failures[index] = try Self.inSavepoint(db, job.run)
+                    outcomes[index] = try Self.inSavepoint(db, job.run)
                 }
             }
+            committed = true
             commits.increment()
         } catch {
             // The transaction did not commit: nobody's work is stored.
-            for index in failures.indices { failures[index] = error }
+            for index in outcomes.indices { outcomes[index] = error }
         }
+        let errors = outcomes.map { $0.map(failures.classify) }
+        if committed && !errors.contains(where: { $0 is StorageFull }) { failures.committed() }
         for (index, job) in jobs.enumerated() {
-            job.finish(failures[index])
+            job.finish(errors[index])
         }
     }
 

@@ -255,6 +255,10 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v9-storage-probe") { db in
+            // Written to and emptied again while writes fail for lack of space, to notice when they succeed.
+            try db.execute(sql: "CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL)")
+        }
         return migrator
     }
 }

@@ -46,6 +46,15 @@ public struct APIError: HTTPResponseError, Sendable {
         return error
     }
 
+    /// A write the disk had no room for: nothing was stored; the client may try again later.
+    static var storageFull: APIError {
+        var error = APIError(
+            .serviceUnavailable, code: "storage_full",
+            message: "The service's disk is full: nothing was stored. Try again once its operator has freed space.")
+        error.headers[.retryAfter] = "30"
+        return error
+    }
+
     static let notFound = APIError(.notFound, code: "not_found", message: "No approval with that id.")
 
     static let tooLarge = APIError(

@@ -18,6 +18,9 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .methodNotAllowed: throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "That method is not allowed here.")
             default: throw APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)
             }
+        } catch let error as StorageFull {
+            context.logger.error("write failed: disk full", metadata: StorageFull.metadata(error))
+            throw APIError.storageFull
         } catch let error as HTTPParserError {
             // The client's framing is broken (a bad chunk size, a body shorter than its length): its fault, not ours.
             context.logger.warning("request framing broken", metadata: ["parser_error": "\(error)"])

@@ -5,7 +5,8 @@ import Storage
 /// Everything the service keeps, as the ports it uses: approvals, the audit log, the outbox, keys, configuration and
 /// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite.
 public protocol GatehouseStore:
-    ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore
+    ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore,
+    WriteHealthProbe
 {
     /// Closes the store when the service stops; later calls fail.
     func close() throws
