@@ -1,3 +1,4 @@
+import ApprovalCore
 import ArgumentParser
 import Foundation
 import GatehouseServer
@@ -48,6 +49,12 @@ struct ServeCommand: AsyncParsableCommand {
         var logger = Logger(label: "gatehouse")
         logger.logLevel = level
 
+        // Deadlines are wall-clock times: a step of the system clock fires what it made due within 2 s, and is logged.
+        let clock = SystemWallClock(onJump: { [logger] seconds in
+            logger.warning(
+                "the wall clock jumped", metadata: ["by_seconds": .stringConvertible(Int(seconds.rounded())),
+                "effect": .string(seconds > 0 ? "deadlines now past fire at once" : "deadlines wait for the clock to catch up")])
+        })
         let lock: ServiceLock
         do {
             lock = try ServiceLock.acquire(forDatabaseAt: configuration.databasePath)
@@ -58,12 +65,12 @@ struct ServeCommand: AsyncParsableCommand {
         defer { lock.release() }
         let database: GatehouseDatabase
         do {
-            database = try GatehouseDatabase(path: configuration.databasePath)
+            database = try GatehouseDatabase(path: configuration.databasePath, clock: clock)
         } catch {
             Terminal.standard.err("gatehouse: configuration error: db: cannot open '\(configuration.databasePath)': \(error)")
             throw ExitCode(ConfigurationError.exitCode)
         }
-        let app = buildApplication(configuration: configuration, dependencies: GatehouseDependencies(database: database, logger: logger))
+        let app = buildApplication(configuration: configuration, dependencies: GatehouseDependencies(database: database, clock: clock, logger: logger))
         logger.info(
             "gatehouse starting",
             metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(configuration.databasePath)])

@@ -364,15 +364,21 @@ extension GatehouseDatabase: AuditArchive {
         }
     }
 
-    /// Entries in order, optionally from a time on.
+    /// Entries in order, optionally from a time on: from the first entry written at or after `since` to the end of the
+    /// chain, one unbroken tail even when the clock was stepped back and later entries carry earlier times.
     public func auditEntries(since: Date? = nil, approvalID: ApprovalID? = nil) async throws -> [AuditEntry] {
         try await writer.read { db in
-            var sql = "SELECT * FROM audit_log WHERE at >= ?"
-            var arguments: StatementArguments = [since?.millisecondsSince1970 ?? Int64.min]
+            var conditions: [String] = []
+            var arguments: StatementArguments = []
+            if let since {
+                conditions.append("seq >= (SELECT MIN(seq) FROM audit_log WHERE at >= ?)")
+                arguments += [since.millisecondsSince1970]
+            }
             if let approvalID {
-                sql += " AND approval_id = ?"
+                conditions.append("approval_id = ?")
                 arguments += [approvalID.rawValue]
             }
+            let sql = "SELECT * FROM audit_log" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
             return try Row.fetchAll(db, sql: sql + " ORDER BY seq", arguments: arguments).map(AuditLog.entry)
         }
     }
