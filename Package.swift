@@ -86,6 +86,11 @@ let package = Package(
             ],
             swiftSettings: swiftSettings
         ),
+        // The fuzzing targets, one libFuzzer program for every parser of outside input; built by scripts/fuzz.
+        .executableTarget(
+            name: "gatehouse-fuzz", dependencies: ["ApprovalCore", "SlackAPI", "SlackBridge", "CFuzzer"],
+            swiftSettings: swiftSettings),
+        .target(name: "CFuzzer"),
         // Test support, from the inside out: the domain's (a test clock, fixtures, every storage port in memory), the
         // HTTP stand-ins (Slack's Web API, a callback receiver), and an application over a temporary database.
         .target(name: "DomainTestSupport", dependencies: ["ApprovalCore", "SlackRecords"], swiftSettings: swiftSettings),

@@ -45,4 +45,13 @@ struct CallbackTargetsTests {
         // A name is checked when the callback is delivered, on what it resolves to then.
         #expect(CallbackTargets.publicOnly.refusal(ofURL: "http://localhost/hook") == nil)
     }
+
+    @Test("an empty network, or one with nothing before or after its slash, is refused rather than a crash (found by fuzzing)")
+    func emptyNetwork() throws {
+        for text in ["", "/", "/8", "10.0.0.0/", "//", "10.0.0.0/8/8"] {
+            #expect(IPNetwork(text) == nil, "\(text)")
+        }
+        #expect(IPNetwork("10.0.0.0/8")?.prefix == 8)
+        #expect(throws: CallbackTargetError.self) { try CallbackTargets.allowList("10.0.0.0/8,/8") }
+    }
 }
