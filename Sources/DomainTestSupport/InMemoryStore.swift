@@ -13,6 +13,8 @@ public final class InMemoryStore: Sendable {
         var order: [ApprovalID] = []
         var idempotency: [String: (digest: String, id: ApprovalID)] = [:]
         var chains: [String: EscalationChain] = [:]
+        var policies = PolicySet.empty
+        var breakGlass: [BreakGlassRecord] = []
         var admins: [String] = []
         var audit: [AuditEvent] = []
         var outbox: [NewOutboxItem] = []
@@ -58,14 +60,14 @@ public final class InMemoryStore: Sendable {
 
 extension InMemoryStore: ApprovalRepository {
     public func insert(
-        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> PlannedChange
+        idempotency: IdempotencyKey?, build: @escaping @Sendable (any SubmitSnapshot) -> PlannedChange
     ) async throws -> InsertResult {
         let result = try state.withLock { state -> InsertResult in
             if let idempotency, let earlier = state.idempotency[idempotency.scope + "\u{0}" + idempotency.key] {
                 guard earlier.digest == idempotency.requestDigest else { throw ApprovalError.idempotencyConflict }
                 return .existing(state.approvals[earlier.id]!)
             }
-            let change = build(state.chains[gate] ?? state.chains[EscalationChain.default.name] ?? .default)
+            let change = build(Snapshot(state: state))
             let approval = change.transition.after
             state.approvals[approval.id] = approval
             state.order.append(approval.id)
@@ -90,7 +92,14 @@ extension InMemoryStore: ApprovalRepository {
                 state.rejectedCommits.append(transition.after.id)
                 return false
             }
-            state.approvals[before.id] = transition.after
+            let after = transition.after
+            state.approvals[before.id] = after
+            if before.status == .pending, let decision = after.decision, decision.breakGlass {
+                let event = transition.auditEvents.first { $0.kind == .breakGlass }
+                state.breakGlass.insert(BreakGlassRecord(
+                    approvalID: after.id, action: after.action, by: decision.by, byName: decision.byName, at: decision.at,
+                    reason: decision.reason ?? "", overLimit: event?.details["over_limit"] == .bool(true)), at: 0)
+            }
             state.audit += transition.auditEvents
             state.outbox += change.outbox
             return true
@@ -258,6 +267,79 @@ extension InMemoryStore: SlackSignatureStore {
             guard state.signatures[signature] == nil else { return false }
             state.signatures[signature] = expiresAt
             return true
+        }
+    }
+}
+
+extension InMemoryStore {
+    /// A create's reads, from the state as it is inside the lock.
+    private struct Snapshot: SubmitSnapshot {
+        let state: State
+        var policies: PolicySet { state.policies }
+
+        func chain(named name: String) -> EscalationChain {
+            state.chains[name] ?? state.chains[EscalationChain.default.name] ?? .default
+        }
+
+        func everApproved(gate: String, action: String) -> Bool {
+            state.approvals.values.contains { $0.gate == gate && $0.action == action && $0.status.isApproved }
+        }
+    }
+
+    /// Configures the policy set directly.
+    public func setPolicies(_ policies: PolicySet) { state.withLock { $0.policies = policies } }
+}
+
+extension InMemoryStore: PolicyStore {
+    public func policies() async throws -> PolicySet { state.withLock { $0.policies } }
+
+    public func everApproved(gate: String, action: String) async throws -> Bool {
+        state.withLock { Snapshot(state: $0).everApproved(gate: gate, action: action) }
+    }
+
+    public func changePolicies(
+        by actor: String, _ change: @escaping @Sendable (PolicySet) throws -> PolicySet
+    ) async throws -> (before: PolicySet, after: PolicySet) {
+        try state.withLock { state in
+            let before = state.policies
+            let after = try change(before)
+            if after != before {
+                state.policies = after
+                state.audit.append(AuditEvent(.configChanged, actor: actor, details: ["what": .string("policies")]))
+            }
+            return (before, after)
+        }
+    }
+}
+
+extension InMemoryStore: BreakGlassStore {
+    public func breakGlassUses(unreviewedOnly: Bool) async throws -> [BreakGlassRecord] {
+        state.withLock { state in state.breakGlass.filter { !unreviewedOnly || $0.reviewedAt == nil } }
+    }
+
+    public func breakGlassCount(by actor: String, since: Date) async throws -> Int {
+        state.withLock { state in state.breakGlass.filter { $0.by == actor && $0.at >= since }.count }
+    }
+
+    public func markBreakGlassReviewed(
+        _ id: ApprovalID, by actor: String, at now: Date, audit: AuditEvent, outbox: [NewOutboxItem]
+    ) async throws -> Bool {
+        state.withLock { state in
+            guard let index = state.breakGlass.firstIndex(where: { $0.approvalID == id && $0.reviewedAt == nil }) else { return false }
+            state.breakGlass[index].reviewedBy = actor
+            state.breakGlass[index].reviewedAt = now
+            state.audit.append(audit)
+            state.outbox += outbox
+            return true
+        }
+    }
+
+    public func markBreakGlassReminded(_ ids: [ApprovalID], at now: Date, outbox: [NewOutboxItem]) async throws {
+        state.withLock { state in
+            for index in state.breakGlass.indices where ids.contains(state.breakGlass[index].approvalID) {
+                state.breakGlass[index].remindedAt = now
+            }
+            state.outbox += outbox
         }
     }
 }

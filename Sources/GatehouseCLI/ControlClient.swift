@@ -19,9 +19,10 @@ struct ControlClient: AdministrationPort {
         var description: String { message }
     }
 
-    func createKey(name: String, scope: APIKeyScope, boundTo: String?, by actor: Actor) async throws -> String {
+    func createKey(name: String, scope: APIKeyScope, boundTo: String?, breakGlass: Bool, by actor: Actor) async throws -> String {
         let answer = try await post(
-            ControlProtocol.keys, ControlProtocol.KeyRequest(name: name, scope: scope, boundTo: boundTo, user: Self.user(actor)))
+            ControlProtocol.keys,
+            ControlProtocol.KeyRequest(name: name, scope: scope, boundTo: boundTo, breakGlass: breakGlass, user: Self.user(actor)))
         return try decode(ControlProtocol.KeyCreated.self, answer).key
     }
 

@@ -6,7 +6,7 @@ import Storage
 /// What a command that changes the database asks for; the running service does it (`ControlClient`), or, when none
 /// runs, the command line itself (`Administration` on the file, the service's lock held meanwhile).
 protocol AdministrationPort: Sendable {
-    func createKey(name: String, scope: APIKeyScope, boundTo: String?, by actor: Actor) async throws -> String
+    func createKey(name: String, scope: APIKeyScope, boundTo: String?, breakGlass: Bool, by actor: Actor) async throws -> String
     func revokeKey(name: String, by actor: Actor) async throws
     func applyChains(_ chains: [EscalationChain], pruning: Bool, dryRun: Bool, by actor: Actor) async throws -> Administration.ChainsApplied
 }

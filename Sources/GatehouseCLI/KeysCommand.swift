@@ -22,6 +22,10 @@ struct KeysCommand: AsyncParsableCommand {
                 Example:
                   gatehouse keys create deploy-bot --scope request
                   gatehouse keys create alice-terminal --scope decide --for alice
+                  gatehouse keys create oncall-pager --scope decide --for U0ONCALL1 --break-glass
+
+                --break-glass lets a decide key approve a pending request at once in an emergency \
+                (POST /v1/approvals/{id}/break-glass); each use is posted loudly and must be reviewed by an admin.
                 """
         )
 
@@ -30,9 +34,12 @@ struct KeysCommand: AsyncParsableCommand {
         @Option(help: "request, decide or admin.") var scope: String = "request"
         @Option(name: .customLong("for"), help: "The one person a decide key decides for: a name or a Slack user ID (U…).")
         var boundTo: String?
+        @Flag(name: .customLong("break-glass"), help: "The key may break the glass: approve at once in an emergency, loudly and audited.")
+        var breakGlass = false
 
         func validate() throws {
             guard let parsed = APIKeyScope(rawValue: scope) else { throw ValidationError("--scope must be request, decide or admin.") }
+            if breakGlass && !parsed.canDecide { throw ValidationError("--break-glass is for a key that decides: add --scope decide.") }
             if let boundTo {
                 guard parsed.canDecide else { throw ValidationError("--for binds a key that decides: add --scope decide.") }
                 guard !boundTo.trimmingCharacters(in: .whitespaces).isEmpty, boundTo.count <= 200 else {
@@ -49,9 +56,9 @@ struct KeysCommand: AsyncParsableCommand {
         func run(as actor: Actor, terminal: Terminal) async throws {
             guard let scope = APIKeyScope(rawValue: scope) else { throw CommandFailure("--scope must be request, decide or admin.") }
             let secret = try await DatabaseAccess.changing(database, command: "keys create", mustExist: false) { administration in
-                try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, boundTo: boundTo, by: actor) }
+                try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, boundTo: boundTo, breakGlass: breakGlass, by: actor) }
             }
-            let person = boundTo.map { ", deciding for \($0)," } ?? ""
+            let person = (boundTo.map { ", deciding for \($0)," } ?? "") + (breakGlass ? " able to break the glass," : "")
             terminal.err(
                 "Created key '\(name)' with scope \(scope.rawValue)\(person) in \(database.resolvedPath). It is shown once; store it now:")
             terminal.out(secret)

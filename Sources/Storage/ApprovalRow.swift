@@ -7,13 +7,13 @@ enum ApprovalRow {
     static let columns = """
         id, status, action, payload, payload_sha256, reasoning, consequences, on_reject, risk, gate, requester,
         created_at, expires_at, escalation_level, decision, callback_url, owner_key, consumed_at, chain, level_started_at,
-        next_deadline, owner_key_id
+        next_deadline, owner_key_id, policy, amended_payload, revision
         """
     /// The columns read back: the stored ones, and the approval's votes gathered in the same statement (read through
     /// the vote table's index on `approval_id`), so reading an approval costs one statement, votes included.
     static let selectColumns = columns + ", " + VoteRow.gathered
     // Built once: cached statements are looked up by their SQL text.
-    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+    static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectByIDSQL = "SELECT \(selectColumns) FROM approval WHERE id = ?"
 
     static func decode(_ row: Row) throws -> Approval {
@@ -40,7 +40,10 @@ enum ApprovalRow {
             chain: try (row["chain"] as String?).map(ChainCoding.decode) ?? .default,
             levelStartedAt: (row["level_started_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
             nextDeadline: (row["next_deadline"] as Int64?).map(Date.init(millisecondsSince1970:)),
-            votes: try VoteRow.decodeGathered(row["votes"])
+            votes: try VoteRow.decodeGathered(row["votes"]),
+            policy: try (row["policy"] as String?).map(PolicyCoding.decodeApplied),
+            amendedPayload: try (row["amended_payload"] as String?).map { try JSONValue.parse($0) },
+            revision: row["revision"]
         )
         approval.payloadSHA256 = row["payload_sha256"]
         return approval
@@ -53,7 +56,8 @@ enum ApprovalRow {
             a.createdAt.millisecondsSince1970, a.expiresAt.millisecondsSince1970, a.escalationLevel,
             a.decision.map(encodeDecision), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
             a.chain == .default ? nil : ChainCoding.encode(a.chain), a.levelStartedAt.millisecondsSince1970,
-            a.nextDeadline.millisecondsSince1970, a.ownerKeyID,
+            a.nextDeadline.millisecondsSince1970, a.ownerKeyID, a.policy.map(PolicyCoding.encode),
+            a.amendedPayload.map(CanonicalJSON.serialize), a.revision,
         ]
     }
 
@@ -65,6 +69,7 @@ enum ApprovalRow {
         if let v = d.byName { members["by_name"] = .string(v) }
         if let v = d.reason { members["reason"] = .string(v) }
         if let v = d.reasonCode { members["reason_code"] = .string(v) }
+        if d.breakGlass { members["break_glass"] = .bool(true) }
         return CanonicalJSON.serialize(.object(members))
     }
 
@@ -76,7 +81,7 @@ enum ApprovalRow {
         return Decision(
             outcome: outcome, by: by, byName: json["by_name"]?.stringValue, at: Date(millisecondsSince1970: Int64(at)),
             reason: json["reason"]?.stringValue, reasonCode: json["reason_code"]?.stringValue, payload: payload,
-            payloadSHA256: digest
+            payloadSHA256: digest, breakGlass: json["break_glass"] == .bool(true)
         )
     }
 }

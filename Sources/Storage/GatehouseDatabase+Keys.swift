@@ -6,7 +6,9 @@ import Signing
 extension GatehouseDatabase: KeyStore {
     /// Creates a key and returns it in plain text: the only time it exists outside its holder. `actor` is who is
     /// audited as creating it (`cli:$USER` from the command line).
-    public func createKey(name: String, scope: APIKeyScope, boundTo: String? = nil, by actor: String = "cli") async throws -> String {
+    public func createKey(
+        name: String, scope: APIKeyScope, boundTo: String? = nil, breakGlass: Bool = false, by actor: String = "cli"
+    ) async throws -> String {
         guard APIKey.isValidName(name) else { throw StorageError.invalidKeyName(name) }
         let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
         let digest = SHA256.hexDigest(of: secret)
@@ -16,13 +18,14 @@ extension GatehouseDatabase: KeyStore {
                 throw StorageError.keyNameTaken(name)
             }
             try db.execute(
-                sql: "INSERT INTO api_key (name, scope, key_sha256, created_at, bound_to) VALUES (?, ?, ?, ?, ?)",
-                arguments: [name, scope.rawValue, digest, now.millisecondsSince1970, boundTo]
+                sql: "INSERT INTO api_key (name, scope, key_sha256, created_at, bound_to, break_glass) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [name, scope.rawValue, digest, now.millisecondsSince1970, boundTo, breakGlass]
             )
             var details: [String: JSONValue] = [
                 "name": .string(name), "scope": .string(scope.rawValue), "key_id": .number(Double(db.lastInsertedRowID)),
             ]
             if let boundTo { details["for"] = .string(boundTo) }
+            if breakGlass { details["break_glass"] = .bool(true) }
             try AuditLog.append(AuditEvent(.keyCreated, actor: actor, details: details), at: now, in: db)
         }
         return secret
@@ -69,7 +72,8 @@ extension GatehouseDatabase: KeyStore {
         APIKey(
             id: row["id"], name: row["name"], scope: APIKeyScope(rawValue: row["scope"]) ?? .request,
             createdAt: Date(millisecondsSince1970: row["created_at"]),
-            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)), boundTo: row["bound_to"]
+            revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)), boundTo: row["bound_to"],
+            breakGlass: row["break_glass"] ?? false
         )
     }
 }

@@ -16,6 +16,7 @@ public final class GatehouseDatabase: Sendable {
     let clock: any WallClock
     let keyCache = APIKeyCache()
     let chainSnapshots = ChainSnapshots()
+    let policySnapshots = PolicySnapshots()
     /// Signalled after every commit that added outbox items.
     public let outboxEnqueued = Wakeup()
     /// Counts every write transaction this process committed: something to wait on for whoever watches the data
@@ -166,14 +167,15 @@ public final class GatehouseDatabase: Sendable {
 
 extension GatehouseDatabase: ApprovalRepository {
     public func insert(
-        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> PlannedChange
+        idempotency: IdempotencyKey?, build: @escaping @Sendable (any SubmitSnapshot) -> PlannedChange
     ) async throws -> InsertResult {
         let now = clock.now
-        // Built here, from the chain this process saw last (the payload serialised), so the writer thread only
-        // binds and steps; the writer rebuilds it if the stored chain is not that one.
-        let guess = chainSnapshots.guess(gate)
-        let prepared = PreparedCreate(build(guess.chain))
+        // Built here, from the policies and chains this process saw last (the payload serialised), so the writer
+        // thread only binds and steps; the writer builds it again if what it read is not what is stored.
+        let guess = GuessedSubmitSnapshot(chains: chainSnapshots, policies: policySnapshots)
+        let prepared = PreparedCreate(build(guess))
         let snapshots = chainSnapshots
+        let policies = policySnapshots
         let result: InsertResult = try await write { db in
             if let idempotency {
                 if let row = try Row.fetchOne(
@@ -188,16 +190,29 @@ extension GatehouseDatabase: ApprovalRepository {
                     return .existing(earlier)
                 }
             }
-            // The gate's own chain, else a chain an admin named `default`, else (no row) the built-in default.
-            let definition = try String.fetchOne(
-                db.cachedStatement(
-                    sql: "SELECT definition FROM chain WHERE name IN (?, 'default') ORDER BY name = 'default' LIMIT 1"),
-                arguments: [gate])
+            // A chain by name, else a chain an admin named `default`, else (no row) the built-in default.
+            let definition = { (name: String) throws -> String? in
+                try String.fetchOne(
+                    db.cachedStatement(
+                        sql: "SELECT definition FROM chain WHERE name IN (?, 'default') ORDER BY name = 'default' LIMIT 1"),
+                    arguments: [name])
+            }
             var create = prepared
-            if definition != guess.definition {
-                let chain = try definition.map(ChainCoding.decode) ?? .default
-                snapshots.remember(gate, .init(definition: definition, chain: chain))
-                create = PreparedCreate(build(chain))
+            if try !guess.holds(in: db, policies: policies, chainDefinition: definition) {
+                var failure: (any Error)?
+                let live = LiveSubmitSnapshot(db: db, policies: try policies.read(in: db).set, policyCache: policies) { name in
+                    do {
+                        let text = try definition(name)
+                        let chain = try text.map(ChainCoding.decode) ?? .default
+                        snapshots.remember(name, .init(definition: text, chain: chain))
+                        return chain
+                    } catch {
+                        failure = error
+                        return .default
+                    }
+                }
+                create = PreparedCreate(build(live))
+                if let failure { throw failure }
             }
             let approval = create.transition.after
             try db.cachedStatement(sql: ApprovalRow.insertSQL).execute(arguments: create.row)
@@ -244,30 +259,35 @@ extension GatehouseDatabase: ApprovalRepository {
         let now = clock.now
         let effects = Effects(change)
         let newVotes = after.votes.count > before.votes.count ? Array(after.votes[before.votes.count...]) : []
+        let withdrawn = zip(before.votes, after.votes).filter { $0.withdrawnAt == nil && $1.withdrawnAt != nil }.map(\.1)
         let decision = after.decision.map(ApprovalRow.encodeDecision)
+        let amended = after.amendedPayload.map(CanonicalJSON.serialize)
+        let breakGlass = before.status == .pending ? BreakGlassRow(after, effects: transition.effects) : nil
         let committed = try await write { db in
-            // Optimistic concurrency: apply only if nobody changed it since `before` was read. These are the columns
-            // that ever change; the others are written once, and a decision never changes again (the approval_final
-            // trigger), so matching them is matching the whole row, without reading and decoding it here, on the
-            // writer every commit waits for.
+            // Optimistic concurrency: apply only if nobody changed it since `before` was read: every commit moves
+            // `revision` on (a vote that leaves it pending too), and a decision never changes again (the
+            // approval_final trigger). Matching it is matching the whole row, without reading and decoding it here, on
+            // the writer every commit waits for.
             try db.cachedStatement(
                 sql: """
                     UPDATE approval SET status = ?, decision = ?, escalation_level = ?, consumed_at = ?, expires_at = ?,
-                        level_started_at = ?, next_deadline = ?
-                    WHERE id = ? AND status = ? AND escalation_level = ? AND consumed_at IS ? AND expires_at = ?
-                        AND level_started_at IS ? AND next_deadline IS ?
+                        level_started_at = ?, next_deadline = ?, amended_payload = ?, revision = ?
+                    WHERE id = ? AND revision = ? AND status = ? AND escalation_level = ? AND consumed_at IS ?
+                        AND expires_at = ? AND level_started_at IS ? AND next_deadline IS ?
                     """
             ).execute(
                 arguments: [after.status.rawValue, decision, after.escalationLevel,
                             after.consumedAt?.millisecondsSince1970, after.expiresAt.millisecondsSince1970,
-                            after.levelStartedAt.millisecondsSince1970, after.nextDeadline.millisecondsSince1970,
-                            after.id.rawValue, before.status.rawValue, before.escalationLevel,
+                            after.levelStartedAt.millisecondsSince1970, after.nextDeadline.millisecondsSince1970, amended, after.revision,
+                            after.id.rawValue, before.revision, before.status.rawValue, before.escalationLevel,
                             before.consumedAt?.millisecondsSince1970, before.expiresAt.millisecondsSince1970,
                             before.levelStartedAt.millisecondsSince1970, before.nextDeadline.millisecondsSince1970]
             )
             guard db.changesCount == 1 else { return false }
-            // UNIQUE (approval_id, voter): a second vote by the same person cannot slip in beside a concurrent one.
+            for vote in withdrawn { try VoteRow.withdraw(vote, approvalID: after.id, in: db) }
+            // One live vote per person (vote_live): a second vote cannot slip in beside a concurrent one.
             for vote in newVotes { try VoteRow.insert(vote, approvalID: after.id, in: db) }
+            try breakGlass?.insert(in: db)
             try Self.record(effects, at: now, in: db)
             return true
         }

@@ -259,6 +259,76 @@ enum Migrations {
             // Written to and emptied again while writes fail for lack of space, to notice when they succeed.
             try db.execute(sql: "CREATE TABLE storage_probe (id INTEGER PRIMARY KEY, filler BLOB NOT NULL)")
         }
+        migrator.registerMigration("v10-policies-quorum-break-glass") { db in
+            try db.execute(
+                sql: """
+                    -- The policy rule a request matched at submit (NULL: none), the payload a Modify put to the vote
+                    -- under a quorum, and a counter of committed changes (a vote that leaves it pending moves it too).
+                    ALTER TABLE approval ADD COLUMN policy TEXT CHECK (policy IS NULL OR json_valid(policy));
+                    ALTER TABLE approval ADD COLUMN amended_payload TEXT
+                        CHECK (amended_payload IS NULL OR (json_valid(amended_payload) AND json_type(amended_payload) = 'object'));
+                    ALTER TABLE approval ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    -- `new_action`: was this action ever approved on this gate?
+                    CREATE INDEX approval_approved_actions ON approval(gate, action) WHERE status IN ('approved', 'modified');
+
+                    -- Votes carry the roles the voter held; a Modify withdraws earlier approvals, after which the same
+                    -- person may vote again, so one live vote per person rather than one row.
+                    CREATE TABLE vote_v10 (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        approval_id TEXT NOT NULL REFERENCES approval(id),
+                        voter TEXT NOT NULL,
+                        voter_name TEXT,
+                        verdict TEXT NOT NULL CHECK (verdict IN ('approve', 'reject', 'modify')),
+                        reason TEXT,
+                        reason_code TEXT,
+                        payload_sha256 TEXT NOT NULL,
+                        at INTEGER NOT NULL,
+                        roles TEXT CHECK (roles IS NULL OR json_valid(roles)),
+                        withdrawn_at INTEGER
+                    );
+                    INSERT INTO vote_v10 (id, approval_id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at)
+                        SELECT id, approval_id, voter, voter_name, verdict, reason, reason_code, payload_sha256, at FROM vote;
+                    DROP TABLE vote;
+                    ALTER TABLE vote_v10 RENAME TO vote;
+                    CREATE INDEX vote_by_approval ON vote(approval_id);
+                    CREATE UNIQUE INDEX vote_live ON vote(approval_id, voter) WHERE withdrawn_at IS NULL;
+                    CREATE TRIGGER vote_final BEFORE UPDATE ON vote
+                    WHEN OLD.withdrawn_at IS NOT NULL OR NEW.verdict IS NOT OLD.verdict OR NEW.voter IS NOT OLD.voter
+                        OR NEW.payload_sha256 IS NOT OLD.payload_sha256
+                    BEGIN SELECT RAISE(ABORT, 'a vote is only ever withdrawn'); END;
+                    CREATE TRIGGER vote_no_delete BEFORE DELETE ON vote
+                    BEGIN SELECT RAISE(ABORT, 'votes are never deleted'); END;
+
+                    -- The policy set (roles, rules, break_glass) as one JSON document; `version` moves on each change.
+                    CREATE TABLE policy_set (
+                        id INTEGER PRIMARY KEY CHECK (id = 1),
+                        definition TEXT NOT NULL CHECK (json_valid(definition)),
+                        version INTEGER NOT NULL,
+                        updated_at INTEGER NOT NULL,
+                        updated_by TEXT NOT NULL
+                    );
+
+                    ALTER TABLE api_key ADD COLUMN break_glass INTEGER NOT NULL DEFAULT 0 CHECK (break_glass IN (0, 1));
+
+                    -- Each break-glass approval, its loud post, and its review by an admin.
+                    CREATE TABLE break_glass (
+                        approval_id TEXT PRIMARY KEY REFERENCES approval(id),
+                        by_actor TEXT NOT NULL,
+                        by_name TEXT,
+                        at INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        over_limit INTEGER NOT NULL CHECK (over_limit IN (0, 1)),
+                        reviewed_by TEXT,
+                        reviewed_at INTEGER,
+                        reminded_at INTEGER,
+                        post_channel TEXT,
+                        post_ts TEXT
+                    );
+                    CREATE INDEX break_glass_by_actor ON break_glass(by_actor, at);
+                    CREATE INDEX break_glass_unreviewed ON break_glass(at) WHERE reviewed_at IS NULL;
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -88,6 +88,8 @@ struct ApprovalTransitionTests {
         after.status = approval.status
         after.decision = approval.decision
         after.votes = approval.votes
+        #expect(after.revision == approval.revision + 1)
+        after.revision = approval.revision
         #expect(after == approval)
     }
 
@@ -336,7 +338,9 @@ struct ApprovalTransitionTests {
         let at = Fixture.now.addingTimeInterval(5)
         let transition = try approved.verifying(sameFacts, consume: false, by: .key(named: "ci"), at: at)
         #expect(transition.before == approved)
-        #expect(transition.after == approved)
+        var unchanged = approved
+        unchanged.revision += 1
+        #expect(transition.after == unchanged)
         #expect(transition.after.consumedAt == nil)
         let event = AuditEvent(.verified, approvalID: approval.id, actor: "key:ci", details: ["payload_sha256": .string(Fixture.payloadDigest)])
         #expect(transition.effects == [.audit(event)])

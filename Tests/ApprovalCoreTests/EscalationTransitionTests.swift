@@ -183,6 +183,7 @@ struct EscalationTransitionTests {
         expected.escalationLevel = 2
         expected.levelStartedAt = Self.at(30 * minute)
         expected.nextDeadline = Self.at(90 * minute)
+        expected.revision += 1
         #expect(step.after == expected)
         let event = AuditEvent(
             .escalated, approvalID: Self.id, actor: "system:escalation",
@@ -291,6 +292,7 @@ struct EscalationTransitionTests {
         let step = try Self.advanced(last, at: Self.chainEnd)
         var expected = last
         expected.nextDeadline = Self.at(5.5 * Self.hour)
+        expected.revision += 1
         #expect(step.after == expected)
         let event = AuditEvent(
             .escalated, approvalID: Self.id, actor: "system:escalation",
@@ -416,6 +418,7 @@ struct EscalationTransitionTests {
         #expect(step.effects.isEmpty)
         var expected = approval
         expected.nextDeadline = Self.at(30 * minute)
+        expected.revision += 1
         #expect(step.after == expected)
         #expect(step.after.advancing(at: Self.at(10 * minute)) == nil)
     }

@@ -115,7 +115,7 @@ struct SingleWriterTests {
             } catch {
                 #expect(error.description.hasPrefix("gatehouse keys create (process \(getpid())) is changing this database"))
             }
-            return try await administration.createKey(name: "direct", scope: .request, boundTo: nil, by: .cli("tester"))
+            return try await administration.createKey(name: "direct", scope: .request, boundTo: nil, breakGlass: false, by: .cli("tester"))
         }
         #expect(holding.hasPrefix("gh_"))
         #expect(try await env.database.authenticate(holding)?.name == "direct")
@@ -131,7 +131,7 @@ struct SingleWriterTests {
         defer { lock.release() }
         do {
             _ = try await DatabaseAccess.changing(try Self.database(env), command: "keys create") { administration in
-                try await administration.createKey(name: "ops", scope: .request, boundTo: nil, by: .cli("tester"))
+                try await administration.createKey(name: "ops", scope: .request, boundTo: nil, breakGlass: false, by: .cli("tester"))
             }
             Issue.record("the change was not refused")
         } catch let failure as CommandFailure {

@@ -99,7 +99,7 @@ struct DeliveryStopTests {
     /// A pending request in the database, with nothing planned for it.
     static func fileApproval(_ env: TestEnvironment) async throws -> Approval {
         let approval = ApprovalRequest(action: "Deploy api", payload: .object([:])).approval(id: .random(), ownerKey: "agent", at: env.clock.now)
-        _ = try await env.database.insert(gate: approval.gate, idempotency: nil) { _ in PlannedChange(approval.submitted()) }
+        _ = try await env.database.insert(idempotency: nil) { _ in PlannedChange(approval.submitted()) }
         return approval
     }
 

@@ -63,11 +63,11 @@ struct ChainStorageTests {
     static func file(
         _ db: GatehouseDatabase, gate: String, clock: TestClock, expiresIn: Int? = nil
     ) async throws -> Approval {
-        let result = try await db.insert(gate: gate, idempotency: nil) { chain in
+        let result = try await db.insert(idempotency: nil) { snapshot in
             ApprovalRequest(
                 action: "Deploy api", payload: .object(["service": .string("api")]), gate: gate, requester: "agent:test",
                 expiresIn: expiresIn
-            ).approval(id: .random(), ownerKey: nil, at: clock.now, chain: chain).submitted().planned()
+            ).approval(id: .random(), ownerKey: nil, at: clock.now, chain: snapshot.chain(named: gate)).submitted().planned()
         }
         guard case .created(let transition) = result else { throw NotCreated() }
         return transition.after
@@ -552,7 +552,7 @@ struct ChainStorageTests {
         }
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().suffix(5) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe"])
+        #expect(try db.appliedMigrations().suffix(6) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass"])
         let messages = try await db.slackMessages(for: approval.id)
         #expect(messages.map(\.kind) == [.channel, .thread, .dm])
         #expect(messages.map(\.followsState) == [true, false, true])

@@ -27,7 +27,7 @@ extension ApprovalTransition {
 extension GatehouseDatabase {
     /// Stores an approval built beforehand, whatever chain its gate has.
     func insert(_ transition: ApprovalTransition, idempotency: IdempotencyKey?) async throws -> InsertResult {
-        try await insert(gate: transition.after.gate, idempotency: idempotency) { _ in transition.planned() }
+        try await insert(idempotency: idempotency) { _ in transition.planned() }
     }
 
     /// Commits `transition` with the outbox rows the service would plan for it.

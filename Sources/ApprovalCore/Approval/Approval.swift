@@ -71,11 +71,14 @@ public struct Decision: Sendable, Equatable, Codable {
     /// The payload the decision covers: the original one, or the edited one for `modified`.
     public var payload: JSONValue
     public var payloadSHA256: String
+    /// Approved at once by someone breaking the glass (CONTRACT.md §7), to be reviewed by an admin.
+    public var breakGlass: Bool
 
     public init(
         outcome: Outcome, by: String, byName: String? = nil, at: Date, reason: String? = nil,
-        reasonCode: String? = nil, payload: JSONValue, payloadSHA256: String
+        reasonCode: String? = nil, payload: JSONValue, payloadSHA256: String, breakGlass: Bool = false
     ) {
+        self.breakGlass = breakGlass
         self.outcome = outcome
         self.by = by
         self.byName = byName
@@ -120,6 +123,16 @@ public struct Approval: Sendable, Equatable {
     public var nextDeadline: Date
     /// Every say on it so far, oldest first: one row per person (see `Vote`).
     public var votes: [Vote]
+    /// The policy rule it matched at submit, with its parameters then; `nil`: one approval from the chain.
+    public var policy: AppliedPolicy?
+    /// Under a quorum, the payload a Modify put to the vote in place of the original (which stays as filed).
+    public var amendedPayload: JSONValue?
+    /// How many changes were committed to it: a vote that leaves it pending still moves it on, so two concurrent
+    /// votes cannot both count on the state before them. Kept by the repository.
+    public var revision: Int
+
+    /// The payload being decided on now: the amended one, else the original.
+    public var currentPayload: JSONValue { amendedPayload ?? payload }
 
     /// When it stops waiting if nobody decides: the end of its chain (`then reject` or `then approve`) or
     /// `expires_at`, whichever comes first; `expires_at` for the default chain and `then hold`.
@@ -138,8 +151,11 @@ public struct Approval: Sendable, Equatable {
         gate: String = "default", requester: String? = nil, createdAt: Date, expiresAt: Date,
         escalationLevel: Int = 1, decision: Decision? = nil, callbackURL: String? = nil, ownerKey: String? = nil,
         ownerKeyID: Int64? = nil, consumedAt: Date? = nil, chain: EscalationChain = .default, levelStartedAt: Date? = nil, nextDeadline: Date? = nil,
-        votes: [Vote] = []
+        votes: [Vote] = [], policy: AppliedPolicy? = nil, amendedPayload: JSONValue? = nil, revision: Int = 0
     ) {
+        self.policy = policy
+        self.amendedPayload = amendedPayload
+        self.revision = revision
         self.id = id
         self.status = status
         self.action = action

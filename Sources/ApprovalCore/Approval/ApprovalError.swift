@@ -26,6 +26,10 @@ public enum ApprovalError: Error, Sendable, Equatable {
     case alreadyConsumed(Date)
     /// The same idempotency key came with a different body.
     case idempotencyConflict
+    /// Under a quorum, this person's vote is counted already.
+    case alreadyVoted(Vote)
+    /// Only members of the break-glass roles, and keys created with `--break-glass`, may break the glass.
+    case notBreakGlass(String)
     /// A field of a new request is missing or wrong.
     case invalidField(String, String)
 }

@@ -81,7 +81,8 @@ public struct ApprovalRequest: Sendable, Equatable {
 
     /// The approval this request becomes, at `now`, under `chain` (a snapshot of its gate's chain).
     public func approval(
-        id: ApprovalID, ownerKey: String?, ownerKeyID: Int64? = nil, at now: Date, chain: EscalationChain = .default
+        id: ApprovalID, ownerKey: String?, ownerKeyID: Int64? = nil, at now: Date, chain: EscalationChain = .default,
+        policy: AppliedPolicy? = nil
     ) -> Approval {
         let now = now.truncatedToMilliseconds
         let lifetime = expiresIn.map(TimeInterval.init) ?? Self.defaultLifetime(for: chain)
@@ -91,11 +92,13 @@ public struct ApprovalRequest: Sendable, Equatable {
         case .wait(let until): firstDeadline = until
         default: firstDeadline = expiresAt
         }
+        // A `notify` request approves itself at the end of its window, unless it expires first.
+        let windowEnd = policy?.notifyWindow.map { min(now.addingTimeInterval($0), expiresAt) }
         return Approval(
             id: id, action: action, payload: payload, reasoning: reasoning, consequences: consequences,
             onReject: onReject, risk: risk, gate: gate, requester: requester, createdAt: now,
             expiresAt: expiresAt, callbackURL: callbackURL, ownerKey: ownerKey, ownerKeyID: ownerKeyID, chain: chain,
-            levelStartedAt: now, nextDeadline: firstDeadline
+            levelStartedAt: now, nextDeadline: windowEnd.map { min($0, firstDeadline) } ?? firstDeadline, policy: policy
         ).dueAtOnceIfOnlyTheRequester(at: now)
     }
 }

@@ -19,6 +19,15 @@ public struct ApprovalTransition: Sendable, Equatable {
     public var after: Approval
     public var effects: [ApprovalEffect]
 
+    /// `after` is one revision on from `before` (see `Approval.revision`).
+    public init(before: Approval?, after: Approval, effects: [ApprovalEffect]) {
+        var after = after
+        if let before { after.revision = before.revision + 1 }
+        self.before = before
+        self.after = after
+        self.effects = effects
+    }
+
     public var auditEvents: [AuditEvent] {
         effects.compactMap { if case .audit(let event) = $0 { event } else { nil } }
     }
@@ -94,9 +103,21 @@ extension Approval {
         try requirePending(at: now)
         try checkNotOwn(decider)
         if case .slackUser(let user, _, let groups) = decider,
-            !chain.mayDecide(user: user, atLevel: escalationLevel, memberOf: groups)
+            !chain.mayDecide(user: user, atLevel: escalationLevel, memberOf: groups), roles(of: decider).isEmpty
         {
-            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: withoutRequester(chain.approvers(upTo: escalationLevel)))
+            var seen: Set<EscalationChain.Approver> = []
+            let approvers = (chain.approvers(upTo: escalationLevel) + roleMembers).filter { seen.insert($0).inserted }
+            throw .notApprover(level: escalationLevel, of: chain.levels.count, approvers: withoutRequester(approvers))
+        }
+    }
+
+    /// Under a quorum, each person approves or rejects once; a Modify is allowed after their approval (it withdraws
+    /// it, and counts as their approval of the edited payload).
+    public func checkSecondVote(_ command: DecisionCommand) throws(ApprovalError) {
+        guard policy?.isQuorum == true else { return }
+        if case .modify = command.verdict { return }
+        if let earlier = votes.last(where: { $0.withdrawnAt == nil && PersonName.same($0.by, command.by.id) }) {
+            throw .alreadyVoted(earlier)
         }
     }
 
@@ -122,13 +143,20 @@ extension Approval {
         } catch {
             return []
         }
-        return chain.groupsToCheck(for: user, atLevel: escalationLevel)
+        let chainGroups = chain.groupsToCheck(for: user, atLevel: escalationLevel)
+        let roleGroups = policy?.roles.flatMap(\.groups) ?? []
+        var seen: Set<String> = []
+        return (chainGroups + roleGroups).filter { seen.insert($0).inserted }
     }
 
-    /// Records a decision: the decider's vote, and the decision it completes. One approval (or one rejection)
-    /// decides today; votes are rows so that a quorum can read several.
+    /// Records a decision: the decider's vote, and the decision it completes. Without a quorum one approval (or one
+    /// rejection) decides; under one (see `voting`) an approval may only add a vote.
     public func deciding(_ command: DecisionCommand, at now: Date) throws(ApprovalError) -> ApprovalTransition {
         try checkDecider(command.by, at: now)
+        if let policy, policy.isQuorum {
+            try checkSecondVote(command)
+            return try voting(command, at: now)
+        }
         let verdict: Vote.Verdict
         var decidedPayload = payload
         switch command.verdict {
@@ -156,6 +184,85 @@ extension Approval {
             payload: decidedPayload, payloadSHA256: digest
         )
         return voted.leaving(to: ApprovalStatus(rawValue: outcome.rawValue)!, with: decision, event: .decided, from: self)
+    }
+
+    /// A vote under a quorum: a rejection vetoes (decides at once); an approval counts, and decides when the quorum
+    /// is met; a Modify puts an edited payload to the vote, withdraws the approvals given so far (each audited) and
+    /// counts as the modifier's approval of it.
+    private func voting(_ command: DecisionCommand, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        var voted = self
+        var effects: [ApprovalEffect] = []
+        let verdict: Vote.Verdict
+        switch command.verdict {
+        case .approve:
+            verdict = .approve
+        case .reject:
+            verdict = .reject
+        case .modify(let edited):
+            guard edited.objectValue != nil else { throw .invalidField("payload", "The edited payload must be a JSON object.") }
+            verdict = .modify
+            for index in voted.votes.indices where voted.votes[index].countsAsApproval {
+                voted.votes[index].withdrawnAt = now
+                let withdrawn = voted.votes[index]
+                effects.append(.audit(AuditEvent(.voteWithdrawn, approvalID: id, actor: command.by.id, details: [
+                    "voter": .string(withdrawn.by), "payload_sha256": .string(withdrawn.payloadSHA256),
+                    "reason": .string("the payload was modified"),
+                ])))
+            }
+            voted.amendedPayload = edited == payload ? nil : edited
+        }
+        let digest = voted.amendedPayload.map(CanonicalJSON.sha256(of:)) ?? payloadSHA256
+        let vote = Vote(
+            by: command.by.id, byName: command.by.name, verdict: verdict, reason: command.reason, reasonCode: command.reasonCode,
+            payloadSHA256: digest, at: now, roles: roles(of: command.by))
+        voted.votes.append(vote)
+        let quorum = voted.quorum
+        var details: [String: JSONValue] = [
+            "verdict": .string(verdict.rawValue), "payload_sha256": .string(digest), "quorum": quorum.json,
+            "roles": .array(vote.roles.map(JSONValue.string)),
+        ]
+        if let name = vote.byName { details["by_name"] = .string(name) }
+        effects.append(.audit(AuditEvent(.voted, approvalID: id, actor: vote.by, details: details)))
+        guard verdict == .reject || quorum.isMet else {
+            return ApprovalTransition(before: self, after: voted, effects: effects)
+        }
+        let outcome: Decision.Outcome = verdict == .reject ? .rejected : voted.amendedPayload == nil ? .approved : .modified
+        let decision = Decision(
+            outcome: outcome, by: vote.by, byName: vote.byName, at: now, reason: vote.reason, reasonCode: vote.reasonCode,
+            payload: voted.currentPayload, payloadSHA256: digest)
+        let left = voted.leaving(to: ApprovalStatus(rawValue: outcome.rawValue)!, with: decision, event: .decided, from: self)
+        return ApprovalTransition(before: self, after: left.after, effects: effects + left.effects)
+    }
+
+    /// Approves it at once, as someone breaking the glass: whoever filed it and whatever quorum its rule needs. Who
+    /// may is decided by the use case (the break-glass roles, a key created for it); `overLimit` when they used it
+    /// more often than the policy allows in 30 days (it still works: it is an emergency).
+    public func breakingGlass(by actor: Actor, reason: String, overLimit: Bool, at now: Date) throws(ApprovalError) -> ApprovalTransition {
+        try requirePending(at: now)
+        let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !reason.isEmpty else { throw .invalidField("reason", "Breaking the glass needs a reason.") }
+        let outcome: Decision.Outcome = amendedPayload == nil ? .approved : .modified
+        let digest = amendedPayload.map(CanonicalJSON.sha256(of:)) ?? payloadSHA256
+        let decision = Decision(
+            outcome: outcome, by: actor.id, byName: actor.name, at: now, reason: reason, reasonCode: "break_glass",
+            payload: currentPayload, payloadSHA256: digest, breakGlass: true)
+        var left = leaving(to: ApprovalStatus(rawValue: outcome.rawValue)!, with: decision, event: .decided)
+        var details: [String: JSONValue] = ["reason": .string(reason), "payload_sha256": .string(digest), "over_limit": .bool(overLimit)]
+        if let name = actor.name { details["by_name"] = .string(name) }
+        left.effects.insert(.audit(AuditEvent(.breakGlass, approvalID: id, actor: actor.id, details: details)), at: 1)
+        return left
+    }
+
+    /// When a `notify` request approves itself: `window` after it was filed.
+    public var notifyEndsAt: Date? { policy?.notifyWindow.map { createdAt.addingTimeInterval($0) } }
+
+    /// A `then: auto` request's approval at submit, by `policy:NAME`, in the same transition as its creation.
+    func approvedByPolicy(_ creation: ApprovalTransition, rule: String, at now: Date) -> ApprovalTransition {
+        let decision = Decision(
+            outcome: .approved, by: "policy:\(rule)", at: now, reason: "Approved by the policy rule `\(rule)` (then: auto).",
+            payload: payload, payloadSHA256: payloadSHA256)
+        let left = leaving(to: .approved, with: decision, event: .decided)
+        return ApprovalTransition(before: nil, after: left.after, effects: creation.effects + left.effects)
     }
 
     /// The requester withdraws it: the key that filed it (or an `admin` key), the command line, or the requester in
@@ -205,6 +312,13 @@ extension Approval {
     /// level fires once, in order.
     public func advancing(at now: Date) -> ApprovalTransition? {
         guard status == .pending, now >= nextDeadline else { return nil }
+        if let notifyEndsAt, let policy, now >= notifyEndsAt, notifyEndsAt < expiresAt {
+            let decision = Decision(
+                outcome: .approved, by: "policy:\(policy.name)", at: notifyEndsAt,
+                reason: "Nobody rejected it within the \(ChainDuration.format(policy.notifyWindow ?? 0)) window of the policy rule `\(policy.name)`.",
+                payload: payload, payloadSHA256: payloadSHA256)
+            return leaving(to: .approved, with: decision, event: .decided)
+        }
         if levelNamesOnlyTheRequester, now < expiresAt { return skippingLevel(at: now) }
         return followingChain(at: now)
     }
@@ -216,20 +330,20 @@ extension Approval {
             // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
             guard until > now else { return nil }
             var after = self
-            after.nextDeadline = until
+            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, until) : until } ?? until
             return ApprovalTransition(before: self, after: after, effects: [])
         case .escalate(let level, let next):
             var after = self
             after.escalationLevel = level
             after.levelStartedAt = chain.deadline(ofLevel: escalationLevel, startedAt: levelStartedAt)
-            after.nextDeadline = next
+            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, next) : next } ?? next
             return ApprovalTransition(
                 before: self, after: after,
                 effects: [.audit(escalationAudit(to: level, repeated: false, next: next)),
                           .notifyApprovers(level: level, repeated: false)])
         case .repingLast(let next):
             var after = self
-            after.nextDeadline = next
+            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, next) : next } ?? next
             return ApprovalTransition(
                 before: self, after: after,
                 effects: [.audit(escalationAudit(to: escalationLevel, repeated: true, next: next)),
@@ -328,7 +442,7 @@ extension Approval {
     }
 
     /// This approval, left `pending` for `status`; `before` is the approval as read (when this one carries a new vote).
-    private func leaving(
+    func leaving(
         to status: ApprovalStatus, with decision: Decision, event: AuditEvent.Kind, from before: Approval? = nil
     ) -> ApprovalTransition {
         var after = self
@@ -340,6 +454,9 @@ extension Approval {
         if let name = decision.byName { details["by_name"] = .string(name) }
         if let reason = decision.reason { details["reason"] = .string(reason) }
         if let code = decision.reasonCode { details["reason_code"] = .string(code) }
+        if let policy { details["policy"] = .string(policy.name) }
+        if policy?.isQuorum == true { details["quorum"] = quorum.json }
+        if decision.breakGlass { details["break_glass"] = .bool(true) }
         var effects: [ApprovalEffect] = [.audit(AuditEvent(event, approvalID: id, actor: decision.by, details: details))]
         effects.append(.wakeWaiters)
         if let callbackURL { effects.append(.deliverCallback(url: callbackURL)) }

@@ -16,11 +16,17 @@ public struct Vote: Sendable, Equatable {
     /// The digest of the payload voted on: the edited one for `modify`.
     public var payloadSHA256: String
     public var at: Date
+    /// The roles of the request's rule the voter held when voting (see `AppliedPolicy`).
+    public var roles: [String]
+    /// When a Modify replaced the payload this approval was for: it no longer counts.
+    public var withdrawnAt: Date?
 
     public init(
         by: String, byName: String? = nil, verdict: Verdict, reason: String? = nil, reasonCode: String? = nil,
-        payloadSHA256: String, at: Date
+        payloadSHA256: String, at: Date, roles: [String] = [], withdrawnAt: Date? = nil
     ) {
+        self.roles = roles
+        self.withdrawnAt = withdrawnAt
         self.by = by
         self.byName = byName
         self.verdict = verdict
@@ -29,4 +35,7 @@ public struct Vote: Sendable, Equatable {
         self.payloadSHA256 = payloadSHA256
         self.at = at
     }
+
+    /// Whether it counts towards a quorum: an approval (or a Modify) not withdrawn since.
+    public var countsAsApproval: Bool { withdrawnAt == nil && verdict != .reject }
 }

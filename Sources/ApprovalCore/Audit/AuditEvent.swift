@@ -15,6 +15,10 @@ public struct AuditEvent: Sendable, Equatable {
         case signatureRefused = "signature_refused"
         case configChanged = "config_changed"
         case deliveryFailed = "delivery_failed"
+        case voted
+        case voteWithdrawn = "vote_withdrawn"
+        case breakGlass = "break_glass"
+        case breakGlassReviewed = "break_glass_reviewed"
     }
 
     public var kind: Kind

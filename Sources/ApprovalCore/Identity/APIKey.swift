@@ -26,11 +26,14 @@ public struct APIKey: Sendable, Equatable {
     public var revokedAt: Date?
     /// The one person a `decide` key decides for (a name or a Slack user ID), when it was created for one.
     public var boundTo: String?
+    /// Created with `--break-glass`: it may approve at once in an emergency (CONTRACT.md §7).
+    public var breakGlass: Bool
 
     public init(
         id: Int64 = 0, name: String, scope: APIKeyScope, createdAt: Date = Date(timeIntervalSince1970: 0),
-        revokedAt: Date? = nil, boundTo: String? = nil
+        revokedAt: Date? = nil, boundTo: String? = nil, breakGlass: Bool = false
     ) {
+        self.breakGlass = breakGlass
         self.id = id
         self.name = name
         self.scope = scope

@@ -64,11 +64,11 @@ public protocol AuditTrail: Sendable {
 /// Durable storage of approvals. Each method is one transaction: a change, its audit entries and its outbox rows
 /// commit together or not at all.
 public protocol ApprovalRepository: AuditTrail {
-    /// Stores a new approval: `build` makes its creation from the gate's chain (`.default` when the gate has none),
-    /// read in the same transaction, so the snapshot is the chain as it was at that instant. Throws
-    /// `.idempotencyConflict` when the key was used with another body.
+    /// Stores a new approval: `build` makes its creation from the policies and chains read in the same transaction
+    /// (see `SubmitSnapshot`), so the request keeps them as they were at that instant. `build` is pure and may be
+    /// called more than once. Throws `.idempotencyConflict` when the key was used with another body.
     func insert(
-        gate: String, idempotency: IdempotencyKey?, build: @escaping @Sendable (EscalationChain) -> PlannedChange
+        idempotency: IdempotencyKey?, build: @escaping @Sendable (any SubmitSnapshot) -> PlannedChange
     ) async throws -> InsertResult
     /// The approval with its votes, or `nil`.
     func approval(_ id: ApprovalID) async throws -> Approval?

@@ -25,7 +25,7 @@ public protocol ConfigurationStore: Sendable {
 /// API keys: only their SHA-256 is kept.
 public protocol KeyStore: Sendable {
     /// Creates a key and returns it in plain text: the only time it exists outside its holder.
-    func createKey(name: String, scope: APIKeyScope, boundTo: String?, by actor: String) async throws -> String
+    func createKey(name: String, scope: APIKeyScope, boundTo: String?, breakGlass: Bool, by actor: String) async throws -> String
     func listKeys() async throws -> [APIKey]
     func revokeKey(name: String, by actor: String) async throws
     /// The active key whose SHA-256 matches `secret`, if any.

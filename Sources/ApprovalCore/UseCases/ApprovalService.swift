@@ -11,11 +11,17 @@ public struct ApprovalService: Sendable {
     let observer: any ApprovalObserver
     /// Where callbacks may go: an address in `callback_url` is checked when the request is filed.
     let callbackTargets: CallbackTargets
+    /// The policy set, for `evaluate` and break-glass (a create reads it in its own transaction).
+    let policyStore: (any PolicyStore)?
+    let breakGlassStore: (any BreakGlassStore)?
 
     public init(
         repository: any ApprovalRepository, clock: any WallClock, planners: [any OutboxPlanner] = [CallbackOutboxPlanner()],
-        observer: any ApprovalObserver = NoApprovalObserver(), callbackTargets: CallbackTargets = .publicOnly
+        observer: any ApprovalObserver = NoApprovalObserver(), callbackTargets: CallbackTargets = .publicOnly,
+        policyStore: (any PolicyStore)? = nil, breakGlassStore: (any BreakGlassStore)? = nil
     ) {
+        self.policyStore = policyStore
+        self.breakGlassStore = breakGlassStore
         self.repository = repository
         self.clock = clock
         self.planners = planners
@@ -40,8 +46,16 @@ public struct ApprovalService: Sendable {
         let now = clock.now
         let id = ApprovalID.random(at: now)
         let key: APIKey? = if case .key(let key, _) = actor { key } else { nil }
-        let result = try await repository.insert(gate: request.gate, idempotency: idempotency) { [self] chain in
-            planned(request.approval(id: id, ownerKey: key?.name, ownerKeyID: key?.id, at: now, chain: chain).submitted())
+        let result = try await repository.insert(idempotency: idempotency) { [self] snapshot in
+            let applied = Self.evaluation(of: request, in: snapshot).applied
+            let approval = request.approval(
+                id: id, ownerKey: key?.name, ownerKeyID: key?.id, at: now, chain: snapshot.chain(named: applied?.chainName ?? request.gate),
+                policy: applied)
+            let creation = approval.submitted()
+            if let applied, case .auto = applied.then {
+                return planned(approval.approvedByPolicy(creation, rule: applied.name, at: approval.createdAt))
+            }
+            return planned(creation)
         }
         switch result {
         case .created(let transition):
@@ -49,6 +63,62 @@ public struct ApprovalService: Sendable {
             return (transition.after, true)
         case .existing(let earlier):
             return (earlier, false)
+        }
+    }
+
+    static func evaluation(of request: ApprovalRequest, in snapshot: any SubmitSnapshot) -> PolicyEvaluation {
+        snapshot.policies.evaluate(request) { snapshot.everApproved(gate: request.gate, action: request.action) }
+    }
+
+    /// What `request` would get from the policies now, storing nothing (`POST /v1/policy/evaluate`, `policies test`).
+    public func evaluate(_ request: ApprovalRequest) async throws -> PolicyEvaluation {
+        try request.validate()
+        guard let policyStore else { return PolicyEvaluation(applied: nil, steps: []) }
+        let policies = try await policyStore.policies()
+        let approvedBefore = policies.usesNewAction ? try await policyStore.everApproved(gate: request.gate, action: request.action) : false
+        return policies.evaluate(request) { approvedBefore }
+    }
+
+    /// The user groups that break-glass roles name: an adapter finds out which of them a Slack user is in first.
+    public func breakGlassGroups() async throws -> [String] {
+        guard let policies = try await policyStore?.policies(), let rules = policies.breakGlass else { return [] }
+        return rules.roles.compactMap(policies.role(named:)).flatMap(\.groups)
+    }
+
+    /// Approves a pending request at once, in an emergency: for members of the break-glass roles (in Slack) and keys
+    /// created with `--break-glass`, whoever filed it and whatever quorum it needs. Audited loudly; see
+    /// `Approval.breakingGlass`. Refusals are audited.
+    public func breakGlass(_ id: ApprovalID, reason: String, by actor: Actor) async throws -> Approval {
+        let policies = try await policyStore?.policies() ?? .empty
+        try await refusingAudited(.decisionRefused, id: id, actor: actor) { () throws(ApprovalError) in
+            try Self.checkMayBreakGlass(actor, policies: policies)
+        }
+        let now = clock.now
+        let rules = policies.breakGlass ?? BreakGlassPolicy(roles: [])
+        let earlier = try await breakGlassStore?.breakGlassCount(by: actor.id, since: now.addingTimeInterval(-30 * 86_400)) ?? 0
+        return try await change(id, as: actor, refusal: .decisionRefused) { (approval: Approval, now: Date) throws(ApprovalError) in
+            try approval.breakingGlass(by: actor, reason: reason, overLimit: earlier + 1 > rules.maxPer30Days, at: now)
+        }
+    }
+
+    static func checkMayBreakGlass(_ actor: Actor, policies: PolicySet) throws(ApprovalError) {
+        switch actor {
+        case .key(let key, _):
+            try actor.checkMayDecide()
+            guard key.breakGlass else {
+                throw .notBreakGlass("This key may not break the glass; create one with `gatehouse keys create NAME --scope decide --break-glass`.")
+            }
+        case .slackUser(let user, _, let groups):
+            guard let rules = policies.breakGlass else {
+                throw .notBreakGlass("Break-glass is not set up: the policies have no `break_glass` section.")
+            }
+            let roles = rules.roles.compactMap(policies.role(named:))
+            guard roles.contains(where: { $0.contains(user, memberOf: groups) }) else {
+                let names = rules.roles.map { "`\($0)`" }.joined(separator: ", ")
+                throw .notBreakGlass("Only members of the break-glass roles (\(names)) may break the glass.")
+            }
+        case .cli, .policy, .system:
+            throw .notBreakGlass("Break-glass is for people in Slack and keys created with --break-glass.")
         }
     }
 
@@ -103,6 +173,7 @@ public struct ApprovalService: Sendable {
         let approval = try await approval(id, as: command.by)
         try await refusingAudited(.decisionRefused, id: id, actor: command.by) { () throws(ApprovalError) in
             try approval.checkDecider(command.by, at: clock.now)
+            try approval.checkSecondVote(command)
         }
         return approval
     }
@@ -227,6 +298,8 @@ extension ApprovalError {
         case .alreadyConsumed: "already_consumed"
         case .idempotencyConflict: "idempotency_conflict"
         case .invalidField: "invalid_field"
+        case .alreadyVoted: "already_voted"
+        case .notBreakGlass: "forbidden"
         }
     }
 }

@@ -101,6 +101,12 @@ public struct APIError: HTTPResponseError, Sendable {
                 message: "This Idempotency-Key was used before with a different body.")
         case .invalidField(let field, let message):
             self = .invalid(field, message)
+        case .alreadyVoted(let vote):
+            self.init(
+                .conflict, code: error.code,
+                message: "\(vote.by) already voted (\(vote.verdict.rawValue)) at \(RFC3339.string(from: vote.at)); each person votes once.")
+        case .notBreakGlass(let message):
+            self.init(.forbidden, code: error.code, message: message)
         }
     }
 }

@@ -13,8 +13,10 @@ public struct Administration: Sendable {
     }
 
     /// Creates a key; `boundTo` names the one person a decide key decides for.
-    public func createKey(name: String, scope: APIKeyScope, boundTo: String? = nil, by actor: Actor) async throws -> String {
-        try await store.createKey(name: name, scope: scope, boundTo: boundTo, by: actor.id)
+    public func createKey(
+        name: String, scope: APIKeyScope, boundTo: String? = nil, breakGlass: Bool = false, by actor: Actor
+    ) async throws -> String {
+        try await store.createKey(name: name, scope: scope, boundTo: boundTo, breakGlass: breakGlass, by: actor.id)
     }
 
     public func revokeKey(name: String, by actor: Actor) async throws {

@@ -16,7 +16,8 @@ struct ControlController {
             let body = try await Self.decode(ControlProtocol.KeyRequest.self, request)
             let secret = try await Self.refusing {
                 try await administration.createKey(
-                    name: body.name, scope: body.scope ?? .request, boundTo: body.boundTo, by: .cli(body.user))
+                    name: body.name, scope: body.scope ?? .request, boundTo: body.boundTo, breakGlass: body.breakGlass ?? false,
+                    by: .cli(body.user))
             }
             return try Self.json(ControlProtocol.KeyCreated(key: secret), status: .created)
         }

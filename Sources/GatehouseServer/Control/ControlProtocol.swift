@@ -12,10 +12,13 @@ public enum ControlProtocol {
         public var scope: APIKeyScope?
         /// The person a decide key decides for.
         public var boundTo: String?
+        /// Whether the key may break the glass.
+        public var breakGlass: Bool?
         /// The account at the terminal, for the audit log (`cli:NAME`).
         public var user: String
 
-        public init(name: String, scope: APIKeyScope?, boundTo: String? = nil, user: String) {
+        public init(name: String, scope: APIKeyScope?, boundTo: String? = nil, breakGlass: Bool? = nil, user: String) {
+            self.breakGlass = breakGlass
             self.name = name
             self.scope = scope
             self.boundTo = boundTo

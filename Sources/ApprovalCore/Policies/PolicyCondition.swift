@@ -1,0 +1,210 @@
+import Foundation
+
+/// When a rule applies: every condition given must hold (CONTRACT.md §7).
+public struct PolicyCondition: Sendable, Equatable, Codable {
+    public var gate: String?
+    public var risk: [Risk]?
+    /// Globs with `*`, matching the whole string.
+    public var action: String?
+    public var requester: String?
+    /// Dotted path → tests, all of which must hold.
+    public var payload: [PayloadCondition]
+    /// Only when no request with this gate and action was ever approved.
+    public var newAction: Bool?
+
+    public init(
+        gate: String? = nil, risk: [Risk]? = nil, action: String? = nil, requester: String? = nil,
+        payload: [PayloadCondition] = [], newAction: Bool? = nil
+    ) {
+        self.gate = gate
+        self.risk = risk
+        self.action = action
+        self.requester = requester
+        self.payload = payload
+        self.newAction = newAction
+    }
+
+    enum CodingKeys: String, CodingKey {
+        case gate, risk, action, requester, payload
+        case newAction = "new_action"
+    }
+
+    /// Whether `request` meets every condition, and if not, the first that failed (for `policies test`).
+    /// `everApproved` is asked only when the rule has `new_action`.
+    public func mismatch(_ request: ApprovalRequest, everApproved: () -> Bool) -> String? {
+        if let gate, gate != request.gate { return "gate is `\(request.gate)`, not `\(gate)`" }
+        if let risk, !risk.contains(request.risk) {
+            return "risk is \(request.risk.rawValue), not \(risk.map(\.rawValue).joined(separator: " or "))"
+        }
+        if let action, !Glob.matches(action, request.action) { return "action `\(request.action)` does not match `\(action)`" }
+        if let requester {
+            guard let who = request.requester else { return "the request names no requester (rule wants `\(requester)`)" }
+            if !Glob.matches(requester, who) { return "requester `\(who)` does not match `\(requester)`" }
+        }
+        for condition in payload {
+            if let why = condition.mismatch(in: request.payload) { return why }
+        }
+        if let newAction {
+            let approvedBefore = everApproved()
+            if newAction && approvedBefore { return "`\(request.action)` was approved before on gate `\(request.gate)`" }
+            if !newAction && !approvedBefore { return "`\(request.action)` was never approved on gate `\(request.gate)`" }
+        }
+        return nil
+    }
+}
+
+/// One payload condition: the value at a dotted path, and the tests it must pass.
+public struct PayloadCondition: Sendable, Equatable, Codable {
+    public var path: String
+    public var tests: [Test]
+
+    public enum Test: Sendable, Equatable, Codable {
+        case eq(JSONValue), ne(JSONValue), `in`([JSONValue])
+        case gt(Double), gte(Double), lt(Double), lte(Double)
+        case exists(Bool)
+
+        public var name: String {
+            switch self {
+            case .eq: "eq"
+            case .ne: "ne"
+            case .in: "in"
+            case .gt: "gt"
+            case .gte: "gte"
+            case .lt: "lt"
+            case .lte: "lte"
+            case .exists: "exists"
+            }
+        }
+
+        /// Whether `value` (`nil`: the path is missing) passes. A missing value fails every test but
+        /// `exists: false`; an order test on something that is not a number fails.
+        public func holds(for value: JSONValue?) -> Bool {
+            if case .exists(let wanted) = self { return (value != nil) == wanted }
+            guard let value else { return false }
+            switch self {
+            case .eq(let expected): return value == expected
+            case .ne(let unexpected): return value != unexpected
+            case .in(let choices): return choices.contains(value)
+            case .gt(let bound): return number(value).map { $0 > bound } ?? false
+            case .gte(let bound): return number(value).map { $0 >= bound } ?? false
+            case .lt(let bound): return number(value).map { $0 < bound } ?? false
+            case .lte(let bound): return number(value).map { $0 <= bound } ?? false
+            case .exists: return true
+            }
+        }
+
+        private func number(_ value: JSONValue) -> Double? {
+            if case .number(let number) = value { return number }
+            return nil
+        }
+    }
+
+    public init(path: String, _ tests: [Test]) {
+        self.path = path
+        self.tests = tests
+    }
+
+    /// The value at `path` in `payload`: object members by name, array elements by index (`items.0.sku`).
+    public static func value(at path: String, in payload: JSONValue) -> JSONValue? {
+        var current = payload
+        for part in path.split(separator: ".", omittingEmptySubsequences: false) {
+            switch current {
+            case .object(let members):
+                guard let next = members[String(part)] else { return nil }
+                current = next
+            case .array(let items):
+                guard let index = Int(part), items.indices.contains(index) else { return nil }
+                current = items[index]
+            default:
+                return nil
+            }
+        }
+        return current
+    }
+
+    func mismatch(in payload: JSONValue) -> String? {
+        let value = Self.value(at: path, in: payload)
+        for test in tests where !test.holds(for: value) {
+            let shown = value.map { CanonicalJSON.serialize($0) } ?? "missing"
+            return "payload.\(path) is \(shown.prefix(80)), which fails `\(test.name)`"
+        }
+        return nil
+    }
+}
+
+/// Globs with `*` (any run of characters, also none), matching the whole string.
+public enum Glob {
+    public static func matches(_ pattern: String, _ text: String) -> Bool {
+        let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(Array.init)
+        let text = Array(text)
+        if parts.count == 1 { return parts[0] == text }
+        guard text.starts(with: parts[0]) else { return false }
+        var position = parts[0].count
+        for part in parts.dropFirst().dropLast() where !part.isEmpty {
+            guard let found = firstIndex(of: part, in: text, from: position) else { return false }
+            position = found + part.count
+        }
+        let last = parts[parts.count - 1]
+        return text.count - position >= last.count && text.suffix(last.count).elementsEqual(last)
+    }
+
+    private static func firstIndex(of part: [Character], in text: [Character], from start: Int) -> Int? {
+        guard part.count <= text.count - start else { return nil }
+        for index in start...(text.count - part.count) where text[index..<(index + part.count)].elementsEqual(part) {
+            return index
+        }
+        return nil
+    }
+}
+
+/// What the policies make of a request: the rule it matched (or none: one approval from the gate's chain), and the
+/// rules tried on the way, with why each did not apply.
+public struct PolicyEvaluation: Sendable, Equatable {
+    public struct Step: Sendable, Equatable {
+        public var rule: String
+        /// `nil`: it matched. Otherwise why not (a condition, or the tier it may not apply to).
+        public var skipped: String?
+    }
+
+    public var applied: AppliedPolicy?
+    public var steps: [Step]
+
+    /// `auto`, `notify` or `require`.
+    public var outcome: String { applied?.then.kind ?? "require" }
+}
+
+extension PolicySet {
+    /// The first rule whose conditions hold and whose tier allows the request's risk; `everApproved` answers
+    /// `new_action` and is asked at most once.
+    public func evaluate(_ request: ApprovalRequest, everApproved: () -> Bool) -> PolicyEvaluation {
+        var cached: Bool?
+        let lookup = {
+            if let cached { return cached }
+            let answer = everApproved()
+            cached = answer
+            return answer
+        }
+        var steps: [PolicyEvaluation.Step] = []
+        for rule in rules {
+            if let why = rule.when.mismatch(request, everApproved: lookup) {
+                steps.append(.init(rule: rule.name, skipped: why))
+                continue
+            }
+            let highest = rule.then.highestRisk
+            if Risk.allCases.firstIndex(of: request.risk)! > Risk.allCases.firstIndex(of: highest)! {
+                let allowed = highest == .low ? "low risk only" : "low and medium risk only"
+                steps.append(.init(
+                    rule: rule.name,
+                    skipped: "matches, but `\(rule.then.kind)` applies to \(allowed) and this is \(request.risk.rawValue) risk"))
+                continue
+            }
+            steps.append(.init(rule: rule.name, skipped: nil))
+            let roles = rule.requiredRoles.compactMap(role(named:))
+            return PolicyEvaluation(applied: AppliedPolicy(name: rule.name, then: rule.then, roles: roles), steps: steps)
+        }
+        return PolicyEvaluation(applied: nil, steps: steps)
+    }
+
+    /// Whether the rules ask whether an action is new at all (so the lookup is needed).
+    public var usesNewAction: Bool { rules.contains { $0.when.newAction != nil } }
+}

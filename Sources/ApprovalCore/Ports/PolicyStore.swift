@@ -1,0 +1,63 @@
+import Foundation
+
+/// What a create reads inside its transaction, so the request is filed under the policies and chain of that instant:
+/// the policy set, a chain by name, and whether an action was ever approved (`new_action`).
+public protocol SubmitSnapshot {
+    var policies: PolicySet { get }
+    /// The chain named `name`, else the chain an admin named `default`, else the built-in default.
+    func chain(named name: String) -> EscalationChain
+    func everApproved(gate: String, action: String) -> Bool
+}
+
+/// Where the policy set lives. Each change is one transaction with its `config_changed` audit entry.
+public protocol PolicyStore: Sendable {
+    func policies() async throws -> PolicySet
+    func everApproved(gate: String, action: String) async throws -> Bool
+    /// In one transaction: reads the stored set, asks `change` (pure) for the new one, stores it (unless equal) with
+    /// its audit entry by `actor`; returns the sets before and after. Nothing is written if `change` throws.
+    func changePolicies(
+        by actor: String, _ change: @escaping @Sendable (PolicySet) throws -> PolicySet
+    ) async throws -> (before: PolicySet, after: PolicySet)
+}
+
+/// One use of break-glass, and its review.
+public struct BreakGlassRecord: Sendable, Equatable {
+    public var approvalID: ApprovalID
+    public var action: String
+    public var by: String
+    public var byName: String?
+    public var at: Date
+    public var reason: String
+    public var overLimit: Bool
+    public var reviewedBy: String?
+    public var reviewedAt: Date?
+    public var remindedAt: Date?
+
+    public init(
+        approvalID: ApprovalID, action: String, by: String, byName: String?, at: Date, reason: String, overLimit: Bool,
+        reviewedBy: String? = nil, reviewedAt: Date? = nil, remindedAt: Date? = nil
+    ) {
+        self.approvalID = approvalID
+        self.action = action
+        self.by = by
+        self.byName = byName
+        self.at = at
+        self.reason = reason
+        self.overLimit = overLimit
+        self.reviewedBy = reviewedBy
+        self.reviewedAt = reviewedAt
+        self.remindedAt = remindedAt
+    }
+}
+
+/// Break-glass uses, written with the decision they made (see `GatehouseDatabase.commit`).
+public protocol BreakGlassStore: Sendable {
+    /// Newest first; only those not reviewed yet with `unreviewedOnly`.
+    func breakGlassUses(unreviewedOnly: Bool) async throws -> [BreakGlassRecord]
+    /// How many times `actor` broke the glass since `since`.
+    func breakGlassCount(by actor: String, since: Date) async throws -> Int
+    /// Marks it reviewed, with its audit entry, when it was not yet; `false` when it was (or is unknown).
+    func markBreakGlassReviewed(_ id: ApprovalID, by actor: String, at now: Date, audit: AuditEvent, outbox: [NewOutboxItem]) async throws -> Bool
+    /// Records that admins were reminded of it now, with the reminders to send.
+    func markBreakGlassReminded(_ ids: [ApprovalID], at now: Date, outbox: [NewOutboxItem]) async throws
+}
