@@ -8,7 +8,7 @@ struct AuditCommand: AsyncParsableCommand {
         commandName: "audit",
         abstract: "Check and export the hash-chained audit log.",
         discussion: "Example:\n  gatehouse audit verify && gatehouse audit export --since 7d",
-        subcommands: [Verify.self, Export.self]
+        subcommands: [Verify.self, Export.self, BreakGlass.self]
     )
 
     struct Verify: AsyncParsableCommand {
@@ -150,5 +150,46 @@ public enum AuditExport {
         default: return nil
         }
         return now.addingTimeInterval(-seconds)
+    }
+}
+
+extension AuditCommand {
+    /// `gatehouse audit break-glass [--unreviewed]`: every break-glass use, newest first, with its review.
+    struct BreakGlass: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "break-glass",
+            abstract: "List the break-glass approvals, newest first, and who reviewed each.",
+            discussion: "Example:\n  gatehouse audit break-glass --unreviewed")
+
+        @OptionGroup var database: DatabaseOptions
+        @Flag(help: "Only those no admin has reviewed yet.") var unreviewed = false
+
+        func run() async throws {
+            let code = await Self.run(database: database, unreviewed: unreviewed, terminal: .standard)
+            if code != 0 { throw ExitCode(code) }
+        }
+
+        static func run(database: DatabaseOptions, unreviewed: Bool, terminal: Terminal) async -> Int32 {
+            do {
+                let db = try DatabaseAccess.reading(database)
+                defer { try? db.close() }
+                let uses = try await db.breakGlassUses(unreviewedOnly: unreviewed)
+                if uses.isEmpty {
+                    terminal.out(unreviewed ? "No unreviewed break-glass approvals." : "No break-glass approvals.")
+                    return 0
+                }
+                for use in uses {
+                    let who = use.byName.map { "\(use.by) (\($0))" } ?? use.by
+                    let review = use.reviewedAt.map { "reviewed by \(use.reviewedBy ?? "?") at \(RFC3339.string(from: $0))" } ?? "NOT REVIEWED"
+                    let limit = use.overLimit ? " · over the 30-day limit" : ""
+                    terminal.out("\(RFC3339.string(from: use.at))  \(use.approvalID)  \(who)  \(review)\(limit)")
+                    terminal.out("    \(use.action) — \(use.reason)")
+                }
+                return 0
+            } catch {
+                terminal.err("gatehouse: \(error)")
+                return 1
+            }
+        }
     }
 }

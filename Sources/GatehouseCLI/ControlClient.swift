@@ -35,6 +35,11 @@ struct ControlClient: AdministrationPort {
         return try decode(Administration.ChainsApplied.self, answer)
     }
 
+    func applyPolicies(_ set: PolicySet, dryRun: Bool, by actor: Actor) async throws -> Administration.PoliciesApplied {
+        let answer = try await post(ControlProtocol.policies, ControlProtocol.PoliciesRequest(policies: set, dryRun: dryRun, user: Self.user(actor)))
+        return try decode(Administration.PoliciesApplied.self, answer)
+    }
+
     /// The account the service records the change as `cli:NAME` for.
     private static func user(_ actor: Actor) -> String {
         if case .cli(let name) = actor { return name }

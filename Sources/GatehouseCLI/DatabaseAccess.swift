@@ -9,6 +9,7 @@ protocol AdministrationPort: Sendable {
     func createKey(name: String, scope: APIKeyScope, boundTo: String?, breakGlass: Bool, by actor: Actor) async throws -> String
     func revokeKey(name: String, by actor: Actor) async throws
     func applyChains(_ chains: [EscalationChain], pruning: Bool, dryRun: Bool, by actor: Actor) async throws -> Administration.ChainsApplied
+    func applyPolicies(_ set: PolicySet, dryRun: Bool, by actor: Actor) async throws -> Administration.PoliciesApplied
 }
 
 extension Administration: AdministrationPort {}

@@ -20,7 +20,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
-            AuditCommand.self, ChainsCommand.self,
+            AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,
         ]
     )
 

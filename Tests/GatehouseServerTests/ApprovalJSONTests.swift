@@ -24,10 +24,24 @@ struct ApprovalJSONTests {
                 .object([
                     "outcome": .string(d.outcome.rawValue), "by": .string(d.by), "by_name": optional(d.byName),
                     "at": .string(RFC3339.string(from: d.at)), "reason": optional(d.reason), "reason_code": optional(d.reasonCode),
-                    "payload": d.payload, "payload_sha256": .string(d.payloadSHA256),
+                    "payload": d.payload, "payload_sha256": .string(d.payloadSHA256), "break_glass": .bool(d.breakGlass),
                 ])
             } ?? .null,
             "links": .object(slackLink.map { ["slack": .string($0)] } ?? [:]),
+            "policy": optional(a.policy?.name),
+            "quorum": .object([
+                "required": .number(Double(a.policy?.requiredApprovals ?? 1)),
+                "roles": .array((a.policy?.roles ?? []).map { .string($0.name) }),
+                "approvals": .number(Double(Set(a.votes.filter { $0.withdrawnAt == nil && $0.verdict != .reject }.map(\.by)).count)),
+                "missing_roles": .array(a.quorum.missingRoles.map(JSONValue.string)),
+            ]),
+            "votes": .array(a.votes.map { v in
+                .object([
+                    "by": .string(v.by), "by_name": optional(v.byName), "outcome": .string(v.verdict.rawValue),
+                    "at": .string(RFC3339.string(from: v.at)), "roles": .array(v.roles.map(JSONValue.string)),
+                    "withdrawn_at": v.withdrawnAt.map { .string(RFC3339.string(from: $0)) } ?? .null,
+                ])
+            }),
         ]
         if a.status == .pending { members["deadline"] = .string(RFC3339.string(from: a.nextDeadline)) }
         return .object(members)
@@ -49,8 +63,16 @@ struct ApprovalJSONTests {
         let approved = try full.deciding(DecisionCommand(.approve, by: .key(named: "lead", actingFor: "alice"), reason: "ok"), at: Fixture.now).after
         var consumed = approved
         consumed.consumedAt = Fixture.now.addingTimeInterval(5)
+        var quorum = full
+        quorum.policy = AppliedPolicy(
+            name: "big-spend", then: .require(approvals: 2, roles: ["lead", "director"], chain: nil),
+            roles: [Role(name: "lead", users: ["U1"]), Role(name: "director", users: ["U2"])])
+        let oneVote = try quorum.deciding(DecisionCommand(.approve, by: .slackUser("U1", name: "bob")), at: Fixture.now).after
+        let withdrawn = try oneVote.deciding(
+            DecisionCommand(.modify(.object(["x": .number(1)])), by: .slackUser("U2")), at: Fixture.now.addingTimeInterval(1)).after
+        let broken = try quorum.breakingGlass(by: .slackUser("U9", name: "oncall"), reason: "outage", overLimit: false, at: Fixture.now).after
         return [
-            bare, full, approved, consumed,
+            bare, full, approved, consumed, oneVote, withdrawn, broken,
             try full.deciding(DecisionCommand(.modify(.object(["x": .string("é")])), by: .slackUser("U1", name: "bob")), at: Fixture.now).after,
             try full.deciding(DecisionCommand(.reject, by: .slackUser("U2"), reason: "no", reasonCode: "unsafe"), at: Fixture.now).after,
             try #require(full.expiring(at: full.expiresAt)).after,

@@ -8,8 +8,13 @@ public struct ConfigurationService: Sendable {
     let audit: any AuditTrail
     /// Admins from `GATEHOUSE_ADMINS`, each once, in the configured order; those added from Slack are stored.
     public let configuredAdmins: [String]
+    /// Policies and roles (CONTRACT.md §7).
+    let policyStore: (any PolicyStore)?
 
-    public init(store: any ConfigurationStore, audit: any AuditTrail, configuredAdmins: [String] = []) {
+    public init(
+        store: any ConfigurationStore, audit: any AuditTrail, configuredAdmins: [String] = [], policies: (any PolicyStore)? = nil
+    ) {
+        self.policyStore = policies
         self.store = store
         self.audit = audit
         var seen: Set<String> = []

@@ -56,6 +56,7 @@ public enum ApprovalJSON {
         if let d = a.decision {
             out.raw(#"{"at":"#)
             out.string(RFC3339.string(from: d.at))
+            out.raw(d.breakGlass ? #","break_glass":true"# : #","break_glass":false"#)
             out.raw(#","by":"#)
             out.string(d.by)
             out.raw(#","by_name":"#)
@@ -98,6 +99,10 @@ public enum ApprovalJSON {
         out.value(a.payload)
         out.raw(#","payload_sha256":"#)
         out.string(a.payloadSHA256)
+        out.raw(#","policy":"#)
+        out.string(a.policy?.name)
+        out.raw(#","quorum":"#)
+        out.value(a.quorum.json)
         out.raw(#","reasoning":"#)
         out.string(a.reasoning)
         out.raw(#","requester":"#)
@@ -106,6 +111,20 @@ public enum ApprovalJSON {
         out.string(a.risk.rawValue)
         out.raw(#","status":"#)
         out.string(a.status.rawValue)
-        out.raw("}")
+        out.raw(#","votes":["#)
+        for (index, vote) in a.votes.enumerated() {
+            if index > 0 { out.raw(",") }
+            out.value(voteJSON(vote))
+        }
+        out.raw("]}")
+    }
+
+    /// One vote as the approval object lists it: `{"at", "by", "by_name", "outcome", "roles", "withdrawn_at"}`.
+    public static func voteJSON(_ vote: Vote) -> JSONValue {
+        .object([
+            "at": .string(RFC3339.string(from: vote.at)), "by": .string(vote.by), "by_name": vote.byName.map(JSONValue.string) ?? .null,
+            "outcome": .string(vote.verdict.rawValue), "roles": .array(vote.roles.map(JSONValue.string)),
+            "withdrawn_at": vote.withdrawnAt.map { .string(RFC3339.string(from: $0)) } ?? .null,
+        ])
     }
 }

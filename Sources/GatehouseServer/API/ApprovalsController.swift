@@ -22,6 +22,7 @@ struct ApprovalsController {
         routes.post(":id/cancel", use: cancel)
         routes.post(":id/decision", use: decide)
         routes.post(":id/verify", use: verify)
+        routes.post(":id/break-glass", use: breakGlass)
         return routes
     }
 
@@ -78,6 +79,17 @@ struct ApprovalsController {
             }
             if let reason, reason.count > ApprovalRequest.textLimit { throw APIError.invalid("reason", "`reason` is too long.") }
             return DecisionCommand(outcome == .approve ? .approve : .reject, by: .key(key, actingFor: actingAs), reason: reason)
+        }
+    }
+
+    /// `POST /v1/approvals/{id}/break-glass`: `{"reason": "…", "as": "…"}`.
+    struct BreakGlassBody: Decodable {
+        var reason: String
+        var actingAs: String?
+
+        enum CodingKeys: String, CodingKey {
+            case reason
+            case actingAs = "as"
         }
     }
 
@@ -186,6 +198,17 @@ struct ApprovalsController {
         let verified = try await service.verify(id, payload: body.payload, consume: body.consume ?? false, by: context.caller)
         return Self.json(
             ByteBuffer(bytes: ApprovalJSON.verified(verified, slackLink: try await links.link(for: verified.id))), status: .ok)
+    }
+
+    @Sendable func breakGlass(_ request: Request, context: Context) async throws -> Response {
+        let id = try approvalID(context)
+        let body = try await RequestBody.decode(BreakGlassBody.self, from: request).value
+        if context.key.boundTo == nil, body.actingAs.map({ $0.trimmingCharacters(in: .whitespaces).isEmpty }) ?? true {
+            throw APIError.invalid("as", "`as` must name the person breaking the glass.")
+        }
+        if body.reason.count > ApprovalRequest.textLimit { throw APIError.invalid("reason", "`reason` is too long.") }
+        let approval = try await service.breakGlass(id, reason: body.reason, by: .key(context.key, actingFor: body.actingAs))
+        return try await respond(approval, status: .ok)
     }
 
     private func approvalID(_ context: Context) throws -> ApprovalID {

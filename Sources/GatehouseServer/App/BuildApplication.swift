@@ -26,7 +26,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         repository: store, clock: clock,
         planners: [CallbackOutboxPlanner()] + (slack == nil ? [] : [SlackOutboxPlanner()]),
         observer: ServerObserver(longPolls: dependencies.longPolls, links: links, metrics: metrics, deadlines: deadlines),
-        callbackTargets: configuration.callbackTargets)
+        callbackTargets: configuration.callbackTargets, policyStore: store, breakGlassStore: store)
     let configurationService = ConfigurationService(store: store, audit: store, configuredAdmins: configuration.admins)
 
     var handlers: [any OutboxHandler] = [
@@ -58,6 +58,10 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
         .group(context: APIRequestContext.self)
         .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks()).endpoints)
+    router.group("v1/policy")
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
+        .group(context: APIRequestContext.self)
+        .addRoutes(PolicyController(service: service).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },

@@ -31,6 +31,18 @@ public struct Administration: Sendable {
         public var existing: [String]
     }
 
+    /// What applying a policy file did (or would do): the set before and after.
+    public struct PoliciesApplied: Sendable, Codable, Equatable {
+        public var before: PolicySet
+        public var after: PolicySet
+    }
+
+    public func applyPolicies(_ set: PolicySet, dryRun: Bool, by actor: Actor) async throws -> PoliciesApplied {
+        let configuration = ConfigurationService(store: store, audit: store, policies: store)
+        let change = try await configuration.applyPolicies(set, dryRun: dryRun, by: actor)
+        return PoliciesApplied(before: change.before, after: change.after)
+    }
+
     public func applyChains(_ chains: [EscalationChain], pruning: Bool, dryRun: Bool, by actor: Actor) async throws -> ChainsApplied {
         let configuration = ConfigurationService(store: store, audit: store)
         let existing = try await configuration.chains().map(\.name)

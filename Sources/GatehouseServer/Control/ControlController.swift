@@ -33,6 +33,13 @@ struct ControlController {
             }
             return try Self.json(applied, status: .ok)
         }
+        routes.post(RouterPath(ControlProtocol.policies)) { request, context in
+            let body = try await Self.decode(ControlProtocol.PoliciesRequest.self, request)
+            let applied = try await Self.refusing {
+                try await administration.applyPolicies(body.policies, dryRun: body.dryRun, by: .cli(body.user))
+            }
+            return try Self.json(applied, status: .ok)
+        }
         return routes
     }
 
@@ -47,6 +54,8 @@ struct ControlController {
             throw APIError(.unprocessableContent, code: "invalid_chain", message: error.description)
         } catch let error as ChainApplyError {
             throw APIError(.unprocessableContent, code: "invalid_chain", message: error.description)
+        } catch let error as PolicyProblems {
+            throw APIError(.unprocessableContent, code: "invalid_policies", message: error.description)
         }
     }
 

@@ -5,6 +5,20 @@ public enum ControlProtocol {
     public static let keys = "keys"
     public static let revokeKey = "keys/revoke"
     public static let chains = "chains"
+    public static let policies = "policies"
+
+    /// `POST /policies`: a whole policies file, as `policies apply` read it.
+    public struct PoliciesRequest: Codable, Sendable {
+        public var policies: PolicySet
+        public var dryRun: Bool
+        public var user: String
+
+        public init(policies: PolicySet, dryRun: Bool, user: String) {
+            self.policies = policies
+            self.dryRun = dryRun
+            self.user = user
+        }
+    }
 
     /// `POST /keys` (create; `scope` defaults to `request`) and `POST /keys/revoke`.
     public struct KeyRequest: Codable, Sendable {
