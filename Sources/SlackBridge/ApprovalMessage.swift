@@ -29,8 +29,15 @@ public enum ApprovalMessage {
             blocks.append(.section(text: .mrkdwn(SlackText.fit("*\(label)*\n" + Mrkdwn.escape(text), BlockKitLimits.sectionText))))
         }
 
-        let (payloadText, shortened) = payloadBlock(approval.payload, label: approval.status == .modified ? "Original payload" : "Payload")
+        let (payloadText, shortened) = payloadBlock(approval.payload, label: approval.status == .modified || approval.amendedPayload != nil ? "Original payload" : "Payload")
         blocks.append(.section(text: .mrkdwn(payloadText)))
+        if approval.status == .pending, let amended = approval.amendedPayload {
+            let (text, _) = payloadBlock(amended, label: "Payload now put to the vote (modified; earlier approvals were withdrawn)")
+            blocks.append(.section(text: .mrkdwn(text)))
+        }
+        if let policy = policyText(approval) {
+            blocks.append(.section(text: .mrkdwn(SlackText.fit(policy, BlockKitLimits.sectionText))))
+        }
 
         if let escalation, approval.status == .pending {
             blocks.append(.context(elements: [.text(.mrkdwn(SlackText.fit(escalation.text, 2_000)))]))
@@ -86,8 +93,56 @@ public enum ApprovalMessage {
         return ("*\(label)* (shortened; *Details* shows all of it)\n```\(cut)```", true)
     }
 
+    /// The rule a request matched and, under a quorum, the votes so far and what is still missing; for a `notify`
+    /// request, when it goes ahead. `nil` when no rule matched.
+    static func policyText(_ approval: Approval) -> String? {
+        guard let policy = approval.policy else { return nil }
+        var lines: [String] = []
+        switch policy.then {
+        case .auto:
+            lines.append("*Policy* `\(policy.name)`: approved automatically (low risk)")
+        case .notify(let window):
+            if approval.status == .pending, let end = approval.notifyEndsAt {
+                lines.append("*Policy* `\(policy.name)`: goes ahead by itself \(SlackText.date(end)) unless someone rejects it (\(ChainDuration.format(window)) window)")
+            } else {
+                lines.append("*Policy* `\(policy.name)`: goes ahead unless rejected within \(ChainDuration.format(window))")
+            }
+        case .require(let approvals, let roles, _):
+            let quorum = approval.quorum
+            let who = roles.isEmpty ? "" : ", including one from each of " + roles.map { "_\($0)_" }.joined(separator: ", ")
+            lines.append("*Policy* `\(policy.name)`: needs \(max(approvals, roles.count)) approval\(max(approvals, roles.count) == 1 ? "" : "s")\(who)")
+            for vote in approval.votes {
+                let icon = vote.withdrawnAt != nil ? ":leftwards_arrow_with_hook:" : vote.verdict == .reject ? ":no_entry:" : ":white_check_mark:"
+                let verb = vote.verdict == .modify ? "modified and approved" : vote.verdict == .reject ? "rejected" : "approved"
+                let roleText = vote.roles.isEmpty ? "" : " as " + vote.roles.map { "_\($0)_" }.joined(separator: ", ")
+                let withdrawn = vote.withdrawnAt.map { " · withdrawn \(SlackText.date($0)) when the payload was modified" } ?? ""
+                lines.append("\(icon) \(SlackText.who(vote.by, name: vote.byName)) \(verb)\(roleText) · \(SlackText.date(vote.at))\(withdrawn)")
+            }
+            if approval.status == .pending {
+                var missing: [String] = []
+                let people = quorum.required - quorum.approvals
+                if people > 0 { missing.append("\(people) more approval\(people == 1 ? "" : "s")") }
+                if !quorum.missingRoles.isEmpty { missing.append("one from " + quorum.missingRoles.map { "_\($0)_" }.joined(separator: ", ")) }
+                if !missing.isEmpty { lines.append("Still needed: " + missing.joined(separator: ", ")) }
+            }
+        }
+        if approval.decision?.breakGlass == true {
+            lines.append(":rotating_light: *Break-glass*: approved at once in an emergency, to be reviewed by an admin")
+        }
+        return lines.joined(separator: "\n")
+    }
+
     static func buttons(for approval: Approval, withDetails: Bool) -> [BlockElement] {
         let value = ButtonValue(approvalID: approval.id).encoded
+        if approval.policy?.notifyWindow != nil {
+            // A notify request goes ahead by itself: the buttons are to stop it, or to let it go now.
+            var elements: [BlockElement] = [
+                .button(ButtonElement(actionID: SlackActionID.reject.rawValue, text: .plainText("Reject"), value: value, style: .danger)),
+                .button(ButtonElement(actionID: SlackActionID.approve.rawValue, text: .plainText("Approve now"), value: value)),
+            ]
+            if withDetails { elements.append(detailsButton(approval)) }
+            return elements
+        }
         var confirm: ConfirmDialog?
         if approval.risk == .high || approval.risk == .critical {
             confirm = ConfirmDialog(
@@ -115,6 +170,7 @@ public enum ApprovalMessage {
         let when = SlackText.date(decision.at)
         var text: String
         switch decision.outcome {
+        case .approved where decision.breakGlass: text = ":rotating_light: *Approved by breaking the glass* by \(who) · \(when)"
         case .approved: text = ":white_check_mark: *Approved* by \(who) · \(when)"
         case .modified: text = ":pencil2: *Approved with changes* by \(who) · \(when) — run the changed payload, not the original"
         case .rejected: text = ":no_entry: *Rejected* by \(who) · \(when)"

@@ -22,6 +22,14 @@ public enum ChainCommand: Sendable, Equatable {
     case adminRemove([String])
     /// `admin list`.
     case adminList
+    /// `roles`, `role set NAME @people @groups`, `role delete NAME`, `policies`.
+    case roles
+    case roleSet(Role)
+    case roleDelete(String)
+    case policies
+    /// `break-glass ID REASON…` and `break-glass list`.
+    case breakGlass(ApprovalID, reason: String)
+    case breakGlassList
 }
 
 /// Why the slash command text was refused, in one sentence that quotes the word at fault and says how to fix it.
@@ -82,7 +90,20 @@ public enum ChainCommandGrammar {
     /// The command `text` means, or the first mistake in it. `command` is the command's name (`/gatehouse`), used in
     /// the examples that messages give.
     public static func parse(_ text: String, command: String = "/gatehouse") throws(ChainCommandError) -> ChainCommand {
-        try Parser(tokens: tokenize(text), command: command.isEmpty ? "/gatehouse" : command).parse()
+        let name = command.isEmpty ? "/gatehouse" : command
+        // The reason of a break-glass is free text, kept as typed.
+        let trimmed = text.trimmingCharacters(in: .whitespacesAndNewlines)
+        let parts = trimmed.split(maxSplits: 2, omittingEmptySubsequences: true, whereSeparator: \.isWhitespace)
+        if let first = parts.first, first.lowercased() == "break-glass" || first.lowercased() == "breakglass" {
+            if parts.count == 2, parts[1].lowercased() == "list" { return .breakGlassList }
+            guard parts.count == 3, parts[1].hasPrefix("apr_") else {
+                throw ChainCommandError(
+                    .missingWord, word: nil,
+                    "`break-glass` needs a request id and a reason, like `\(name) break-glass apr_… the database is down`, or `list`.")
+            }
+            return .breakGlass(ApprovalID(rawValue: String(parts[1])), reason: String(parts[2]))
+        }
+        return try Parser(tokens: tokenize(text), command: name).parse()
     }
 
     /// The command (`chain set`, `chain delete`, `admin add` or `admin remove`) when `text` starts like one that
@@ -92,7 +113,8 @@ public enum ChainCommandGrammar {
         let words = tokenize(text).prefix(2).map(\.keyword)
         guard words.count == 2 else { return nil }
         switch (words[0], words[1]) {
-        case ("chain", "set"), ("chain", "delete"), ("admin", "add"), ("admin", "remove"): return words.joined(separator: " ")
+        case ("chain", "set"), ("chain", "delete"), ("admin", "add"), ("admin", "remove"), ("role", "set"), ("role", "delete"):
+            return words.joined(separator: " ")
         default: return nil
         }
     }
@@ -113,6 +135,12 @@ public enum ChainCommandGrammar {
             • `\(name) chain delete NAME` — requests already waiting keep the chain they started with
             • `\(name) pending` — requests waiting for a decision
             • `\(name) admin add @person…`, `\(name) admin remove @person…`, `\(name) admin list` — who may change chains
+            • `\(name) roles`, `\(name) role set NAME @person… @group…`, `\(name) role delete NAME` — named sets of \
+            people that policies ask approvals from (`lead`, `director`)
+            • `\(name) policies` — the policy rules in order: which requests are approved at once (`auto`), go ahead \
+            unless rejected in time (`notify`), or need several people (`require`)
+            • `\(name) break-glass ID REASON` — in an emergency, members of the break-glass roles approve a pending \
+            request at once; it is posted loudly and an admin must review it. `\(name) break-glass list` lists them
             • `\(name) help` — this text
             Examples:
             `\(name) chain set deploy-prod @alice @bob 30m, @sre-oncall 1h then reject`
@@ -240,6 +268,14 @@ extension ChainCommandGrammar {
                 return try chain(words)
             case "admin", "admins":
                 return try admin(words)
+            case "roles":
+                try expectEnd(words, from: 1, after: "`roles`")
+                return .roles
+            case "policies", "policy":
+                try expectEnd(words, from: 1, after: "`policies`")
+                return .policies
+            case "role":
+                return try role(words)
             default:
                 throw ChainCommandError(
                     .unknownWord, word: first.word,
@@ -473,6 +509,44 @@ extension ChainCommandGrammar {
                         + "`admin list`."
                 )
             }
+        }
+
+        func role(_ words: [Token]) throws(ChainCommandError) -> ChainCommand {
+            guard words.count > 2, ["set", "delete"].contains(words[1].keyword) else {
+                throw ChainCommandError(
+                    .missingWord, word: nil,
+                    "`role` needs `set NAME @people…` or `delete NAME`, like `\(command) role set lead @alice @bob`.")
+            }
+            let name = words[2].text
+            guard PolicySet.isValidName(name) else {
+                throw ChainCommandError(
+                    .invalidName, word: words[2].word,
+                    "\(show(words[2])) (word \(words[2].word)) is not a role name; use 1–64 characters of a–z, 0–9, `-`, `_` or `.`.")
+            }
+            if words[1].keyword == "delete" {
+                try expectEnd(words, from: 3, after: "the role's name")
+                return .roleDelete(name)
+            }
+            var users: [String] = []
+            var groups: [String] = []
+            for token in words.dropFirst(3) {
+                switch read(token) {
+                case .approver(.user(let id)): if !users.contains(id) { users.append(id) }
+                case .approver(.group(let id)): if !groups.contains(id) { groups.append(id) }
+                case .plainMention: throw unescaped(token)
+                case .notAnApprover(let what):
+                    throw ChainCommandError(.notAnApprover, word: token.word, "\(what); a role is people and user groups.")
+                case .other:
+                    throw ChainCommandError(
+                        .unknownWord, word: token.word,
+                        "\(show(token)) (word \(token.word)) is not a person or user group; mention them, like `\(command) role set lead @alice`.")
+                }
+            }
+            if users.isEmpty && groups.isEmpty {
+                throw ChainCommandError(
+                    .missingWord, word: nil, "`role set \(name)` needs people or user groups after it, like `\(command) role set \(name) @alice`.")
+            }
+            return .roleSet(Role(name: name, users: users, groups: groups))
         }
 
         func users(_ words: ArraySlice<Token>, verb: String) throws(ChainCommandError) -> [String] {

@@ -13,8 +13,16 @@ public struct SlackCommands: Sendable {
     let configuration: ConfigurationService
     let approvals: ApprovalService
     let messages: any SlackMessageStore
+    /// Reads a user's user groups for break-glass; answered from Slack, so only for `break-glass`.
+    let groups: GroupDirectory?
+    let breakGlassUses: (any BreakGlassStore)?
 
-    public init(configuration: ConfigurationService, approvals: ApprovalService, messages: any SlackMessageStore) {
+    public init(
+        configuration: ConfigurationService, approvals: ApprovalService, messages: any SlackMessageStore,
+        groups: GroupDirectory? = nil, breakGlassUses: (any BreakGlassStore)? = nil
+    ) {
+        self.groups = groups
+        self.breakGlassUses = breakGlassUses
         self.configuration = configuration
         self.approvals = approvals
         self.messages = messages
@@ -59,9 +67,81 @@ public struct SlackCommands: Sendable {
                 return Self.addition(try await configuration.addAdmins(users, by: user))
             case .adminRemove(let users):
                 return Self.removal(try await configuration.removeAdmins(users, by: user), command: name)
+            case .roles:
+                let roles = try await configuration.policySet().roles
+                if roles.isEmpty { return "*Roles*: none yet. Add one with `\(name) role set NAME @person…`." }
+                return "*Roles*\n" + roles.map { "• `\($0.name)`: \($0.mentions)" }.joined(separator: "\n")
+            case .roleSet(let role):
+                let change = try await configuration.setRole(role, by: user)
+                return (change.before == nil ? "Added" : "Changed") + " the role `\(role.name)`: \(role.mentions)"
+                    + (change.before.map { " (was \($0.mentions))" } ?? "") + ". Requests already filed keep the members they were filed with."
+            case .roleDelete(let role):
+                let deleted = try await configuration.deleteRole(named: role, by: user)
+                return deleted == nil ? "There is no role `\(role)`; nothing was changed." : "Deleted the role `\(role)`."
+            case .policies:
+                return try await policies(command: name)
+            case .breakGlassList:
+                let uses = try await breakGlassUses?.breakGlassUses(unreviewedOnly: false) ?? []
+                if uses.isEmpty { return "No break-glass approvals." }
+                return "*Break-glass approvals*, newest first\n" + uses.prefix(20).map { use in
+                    "• `\(use.approvalID.rawValue)` \(SlackText.fit(Mrkdwn.escape(use.action), 100)) — \(SlackText.who(use.by, name: use.byName)) · \(SlackText.date(use.at)) · "
+                        + (use.reviewedAt == nil ? "*not reviewed*" : "reviewed by \(SlackText.who(use.reviewedBy ?? "?", name: nil))")
+                        + (use.overLimit ? " · over the limit" : "")
+                }.joined(separator: "\n")
+            case .breakGlass(let id, let reason):
+                return try await breakGlass(id, reason: reason, command: command)
             }
         } catch let refusal as ConfigurationService.Refusal {
             return Self.refusal(refusal, command: name)
+        } catch let problems as PolicyProblems {
+            return "That would make the policies invalid, so nothing was changed: " + problems.problems.map { "`\($0.path)` \($0.message)" }.joined(separator: "; ")
+        }
+    }
+
+    /// The rules in order, one line each.
+    func policies(command: String) async throws -> String {
+        let set = try await configuration.policySet()
+        guard !set.rules.isEmpty else {
+            return "*Policies*: none, so every request needs one approval from its gate's chain. Apply a file with `gatehouse policies apply`."
+        }
+        var lines = ["*Policies*, first match wins:"]
+        for (index, rule) in set.rules.enumerated() {
+            let then: String =
+                switch rule.then {
+                case .auto: "approve at once (low risk only)"
+                case .notify(let window): "go ahead after \(ChainDuration.format(window)) unless rejected (low and medium risk)"
+                case .require(let approvals, let roles, let chain):
+                    "\(max(approvals, roles.count)) approval\(max(approvals, roles.count) == 1 ? "" : "s")"
+                        + (roles.isEmpty ? "" : ", one from each of " + roles.map { "`\($0)`" }.joined(separator: ", "))
+                        + (chain.map { ", pinging the `\($0)` chain" } ?? "")
+                }
+            let when = rule.when.described
+            lines.append("\(index + 1). `\(rule.name)`: \(when.isEmpty ? "every request" : Mrkdwn.escape(when.joined(separator: ", "))) → \(then)")
+        }
+        lines.append("Otherwise: one approval from the gate's chain.")
+        if let glass = set.breakGlass {
+            lines.append("Break-glass: \(glass.roles.map { "`\($0)`" }.joined(separator: ", ")); review within \(ChainDuration.format(glass.reviewWithin)); flagged past \(glass.maxPer30Days) uses per person in 30 days.")
+        }
+        return SlackText.fit(lines.joined(separator: "\n"), 3_900)
+    }
+
+    /// Breaks the glass for the person who typed it, after reading which break-glass user groups they are in.
+    func breakGlass(_ id: ApprovalID, reason: String, command: SlashCommand) async throws -> String {
+        var memberOf: Set<String> = []
+        let needed = try await approvals.breakGlassGroups()
+        if !needed.isEmpty, let groups {
+            do {
+                memberOf = try await groups.groups(containing: command.userID, among: needed)
+            } catch {
+                return SlackInteractions.membershipUnknown(error)
+            }
+        }
+        do {
+            let approval = try await approvals.breakGlass(id, reason: reason, by: .slackUser(command.userID, groups: memberOf))
+            return ":rotating_light: You broke the glass: `\(approval.id.rawValue)` (\(Mrkdwn.escape(approval.action))) is approved. "
+                + "It is posted in the approvals channel for an admin to review."
+        } catch let error as ApprovalError {
+            return SlackInteractions.refusal(error, to: command.userID)
         }
     }
 

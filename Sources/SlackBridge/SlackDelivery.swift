@@ -18,12 +18,21 @@ public struct SlackDelivery: OutboxHandler {
     static let dmLimit = 25
     /// Told about every failed Web API call: method, Slack's error (or the failure's kind), and whether it is permanent.
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+    /// Break-glass posts and who to tell when one is over its limit.
+    let breakGlass: (any BreakGlassPosts)?
+    let admins: @Sendable () async throws -> [String]
+    let breakGlassLimit: @Sendable () async throws -> Int?
 
     public init(
         slack: any SlackWebAPI, approvals: any ApprovalRepository, messages: any SlackMessageStore, channel: String,
         clock: any WallClock, groups: GroupDirectory? = nil,
-        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+        onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void,
+        breakGlass: (any BreakGlassPosts)? = nil, admins: @escaping @Sendable () async throws -> [String] = { [] },
+        breakGlassLimit: @escaping @Sendable () async throws -> Int? = { nil }
     ) {
+        self.breakGlass = breakGlass
+        self.admins = admins
+        self.breakGlassLimit = breakGlassLimit
         self.groups = groups ?? GroupDirectory(slack: slack, clock: clock)
         self.slack = slack
         self.approvals = approvals
@@ -41,7 +50,57 @@ public struct SlackDelivery: OutboxHandler {
         case SlackOutboxKind.update: try await update(item)
         case SlackOutboxKind.ephemeral: try await ephemeral(item)
         case SlackOutboxKind.escalate: try await escalate(item)
+        case SlackOutboxKind.breakGlass: try await breakGlassPost(item)
+        case SlackOutboxKind.adminNotice: try await adminNotice(item)
         default: throw .permanent("unknown Slack outbox kind \(item.kind)")
+        }
+    }
+
+    /// Posts the loud message about a break-glass use (or, once posted, updates it to show its review); the first
+    /// time, when it is over the limit, tells each admin by DM.
+    private func breakGlassPost(_ item: OutboxItem) async throws(OutboxFailure) {
+        guard let store = breakGlass else { throw .permanent("break-glass posts are not set up") }
+        let approval = try await approval(of: item)
+        let uses = try await OutboxFailure.retryingDatabase { try await store.breakGlassUses(unreviewedOnly: false) }
+        let use = uses.first { $0.approvalID == approval.id }
+        let limit = try? await breakGlassLimit()
+        let rendered = BreakGlassMessage.render(approval, use: use, maxPer30Days: limit)
+        if let post = try await OutboxFailure.retryingDatabase({ try await store.breakGlassPost(approval.id) }) {
+            _ = try await call("chat.update") { () throws(SlackAPIError) in
+                try await slack.updateMessage(channel: post.channel, ts: post.ts, text: rendered.text, blocks: rendered.blocks)
+            }
+            return
+        }
+        let posted = try await call("chat.postMessage") { () throws(SlackAPIError) in
+            try await slack.postMessage(channel: channel, text: rendered.text, blocks: rendered.blocks, threadTS: nil)
+        }
+        try await OutboxFailure.retryingDatabase { try await store.recordBreakGlassPost(approval.id, channel: posted.channel, ts: posted.ts) }
+        if use?.overLimit == true {
+            let who = approval.decision.map { $0.byName ?? $0.by } ?? "someone"
+            try await sendToAdmins(":warning: \(who) broke the glass on `\(approval.id.rawValue)` (\(Mrkdwn.escape(approval.action))), more than \(limit.map(String.init) ?? "the allowed number of") times in 30 days.")
+        }
+    }
+
+    /// A DM to each admin: `{"text": …}`.
+    private func adminNotice(_ item: OutboxItem) async throws(OutboxFailure) {
+        guard let text = item.payload["text"]?.stringValue else { throw .permanent("the notice has no text") }
+        try await sendToAdmins(text, only: item.payload["admins"].flatMap { value in
+            if case .array(let ids) = value { ids.compactMap(\.stringValue) } else { nil }
+        })
+    }
+
+    private func sendToAdmins(_ text: String, only: [String]? = nil) async throws(OutboxFailure) {
+        let everyone: [String]
+        if let only {
+            everyone = only
+        } else {
+            do { everyone = try await admins() } catch { throw .retry("could not read the admins: \(error)") }
+        }
+        for admin in everyone.prefix(Self.dmLimit) {
+            let dm = try await call("conversations.open") { () throws(SlackAPIError) in try await slack.openConversation(users: [admin]) }
+            _ = try await call("chat.postMessage") { () throws(SlackAPIError) in
+                try await slack.postMessage(channel: dm, text: text, blocks: nil, threadTS: nil)
+            }
         }
     }
 

@@ -4,6 +4,7 @@ public enum SlackActionID: String, Sendable, CaseIterable {
     case reject = "gatehouse.reject"
     case modify = "gatehouse.modify"
     case details = "gatehouse.details"
+    case markReviewed = "gatehouse.mark_reviewed"
 }
 
 public enum SlackCallbackID: String, Sendable {

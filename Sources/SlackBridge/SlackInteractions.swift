@@ -26,11 +26,15 @@ public struct SlackInteractions: Sendable {
     let groups: GroupDirectory
     /// Told about every failed Web API call made while answering (reading groups, opening a form), as deliveries are.
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
+    /// **Mark reviewed** on break-glass posts.
+    let review: BreakGlassReview?
 
     public init(
         service: ApprovalService, slack: any SlackWebAPI, audit: any AuditTrail, outbox: any OutboxQueue, logger: Logger,
-        groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in }
+        groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in },
+        review: BreakGlassReview? = nil
     ) {
+        self.review = review
         self.onError = onError
         self.service = service
         self.slack = slack
@@ -101,6 +105,20 @@ public struct SlackInteractions: Sendable {
         case .details:
             guard let approval = try await visibleApproval(id, user: user.id, channel: channel) else { return .empty }
             try await open(ApprovalModals.details(approval), trigger: payload.triggerID, user: user.id, channel: channel)
+        case .markReviewed:
+            guard let review else { return .empty }
+            do {
+                try await review.review(id, by: .slackUser(user.id, name: name))
+            } catch let refusal as BreakGlassReview.Refusal {
+                let text: String =
+                    switch refusal {
+                    case .notAdmin: "Only a Gatehouse admin may mark a break-glass approval reviewed; nothing was changed."
+                    case .ownUse: "You broke the glass on this one, so another admin has to review it; nothing was changed."
+                    case .alreadyReviewed: "This break-glass approval was reviewed already; nothing was changed."
+                    case .unknown: "Gatehouse has no break-glass record of this request."
+                    }
+                try await reply(to: user.id, in: channel, text)
+            }
         }
         return .empty
     }
@@ -262,6 +280,11 @@ public struct SlackInteractions: Sendable {
             return "This request has passed its deadline and can no longer be decided."
         case .notFound:
             return "Gatehouse has no record of this request."
+        case .alreadyVoted(let vote):
+            let verb = vote.verdict == .reject ? "rejected" : "approved"
+            return "You already \(verb) this request at \(SlackText.date(vote.at)); each person counts once, so nothing was changed."
+        case .notBreakGlass(let why):
+            return why + " Nothing was changed."
         default:
             return "That did not work: \(error.code)."
         }

@@ -8,7 +8,11 @@ public enum SlackOutboxKind {
     public static let ephemeral = "slack.ephemeral"
     /// A level's approvers are asked: a reply in the thread and a DM to each of them.
     public static let escalate = "slack.escalate"
-    public static let all = [post, update, ephemeral, escalate]
+    /// The loud post about a break-glass approval, with **Mark reviewed**; and updates of it.
+    public static let breakGlass = "slack.break_glass"
+    /// A direct message to each admin (break-glass over its limit, or unreviewed too long).
+    public static let adminNotice = "slack.admin_notice"
+    public static let all = [post, update, ephemeral, escalate, breakGlass, adminNotice]
 
     static func orderingKey(_ id: ApprovalID) -> String { "slack:\(id.rawValue)" }
 }
@@ -22,6 +26,8 @@ public struct SlackOutboxPlanner: OutboxPlanner {
         let id = transition.after.id
         let key = SlackOutboxKind.orderingKey(id)
         if transition.before == nil {
+            // Approved at submit by an `auto` rule: nobody needs to look at it.
+            guard transition.after.status == .pending else { return [] }
             return [NewOutboxItem(kind: SlackOutboxKind.post, approvalID: id, orderingKey: key, payload: .object([:]))]
         }
         var items: [NewOutboxItem] = []
@@ -34,8 +40,15 @@ public struct SlackOutboxPlanner: OutboxPlanner {
         // request asking its last level again keeps its note (it names no time for the next ask) and leaves them alone,
         // except at its last ask, after which it expires: the note then says so.
         let noteBefore = transition.before.flatMap(EscalationText.note(for:))
-        if transition.before?.status != transition.after.status || noteBefore != EscalationText.note(for: transition.after) {
+        if transition.before?.status != transition.after.status || noteBefore != EscalationText.note(for: transition.after)
+            || transition.before?.votes != transition.after.votes
+        {
             items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
+        }
+        for case .audit(let event) in transition.effects where event.kind == .breakGlass {
+            items.append(NewOutboxItem(
+                kind: SlackOutboxKind.breakGlass, approvalID: id, orderingKey: key,
+                payload: .object(["over_limit": event.details["over_limit"] ?? .bool(false)])))
         }
         return items
     }

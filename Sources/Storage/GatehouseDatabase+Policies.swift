@@ -92,7 +92,7 @@ struct BreakGlassRow: Sendable {
     }
 }
 
-extension GatehouseDatabase: BreakGlassStore {
+extension GatehouseDatabase: BreakGlassPosts {
     public func breakGlassUses(unreviewedOnly: Bool) async throws -> [BreakGlassRecord] {
         try await writer.read { db in
             let filter = unreviewedOnly ? "WHERE b.reviewed_at IS NULL" : ""

@@ -57,9 +57,11 @@ struct SlackOutboxPlannerTests {
         #expect(first.orderingKey != second.orderingKey)
     }
 
-    @Test("the Slack kinds are the four the delivery handles")
+    @Test("the Slack kinds are the six the delivery handles")
     func kinds() {
-        #expect(SlackOutboxKind.all == ["slack.post", "slack.update", "slack.ephemeral", "slack.escalate"])
+        #expect(SlackOutboxKind.all == [
+            "slack.post", "slack.update", "slack.ephemeral", "slack.escalate", "slack.break_glass", "slack.admin_notice",
+        ])
     }
 
     @Test("an escalation pings the new level, then updates the message; a hold re-ping pings the same level again and updates nothing, except at the last ask before expiry")

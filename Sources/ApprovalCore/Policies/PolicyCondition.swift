@@ -208,3 +208,32 @@ extension PolicySet {
     /// Whether the rules ask whether an action is new at all (so the lookup is needed).
     public var usesNewAction: Bool { rules.contains { $0.when.newAction != nil } }
 }
+
+extension PolicyCondition {
+    /// Each condition in words, for people: `gate deploy`, `risk low or medium`, `payload.cost > 1000`.
+    public var described: [String] {
+        var parts: [String] = []
+        if let gate { parts.append("gate \(gate)") }
+        if let risk { parts.append("risk " + risk.map(\.rawValue).joined(separator: " or ")) }
+        if let action { parts.append("action \(action)") }
+        if let requester { parts.append("requester \(requester)") }
+        for condition in payload {
+            for test in condition.tests {
+                let value: String =
+                    switch test {
+                    case .eq(let v): "= " + CanonicalJSON.serialize(v)
+                    case .ne(let v): "≠ " + CanonicalJSON.serialize(v)
+                    case .in(let vs): "in " + CanonicalJSON.serialize(.array(vs))
+                    case .gt(let n): "> " + CanonicalJSON.format(n)
+                    case .gte(let n): "≥ " + CanonicalJSON.format(n)
+                    case .lt(let n): "< " + CanonicalJSON.format(n)
+                    case .lte(let n): "≤ " + CanonicalJSON.format(n)
+                    case .exists(let b): b ? "is given" : "is not given"
+                    }
+                parts.append("payload.\(condition.path) \(value)")
+            }
+        }
+        if let newAction { parts.append(newAction ? "an action never approved before" : "an action approved before") }
+        return parts
+    }
+}

@@ -61,3 +61,9 @@ public protocol BreakGlassStore: Sendable {
     /// Records that admins were reminded of it now, with the reminders to send.
     func markBreakGlassReminded(_ ids: [ApprovalID], at now: Date, outbox: [NewOutboxItem]) async throws
 }
+
+/// Where the loud post about each break-glass use went, so its review can update it.
+public protocol BreakGlassPosts: BreakGlassStore {
+    func recordBreakGlassPost(_ id: ApprovalID, channel: String, ts: String) async throws
+    func breakGlassPost(_ id: ApprovalID) async throws -> (channel: String, ts: String)?
+}

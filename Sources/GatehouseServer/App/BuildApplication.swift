@@ -27,7 +27,19 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         planners: [CallbackOutboxPlanner()] + (slack == nil ? [] : [SlackOutboxPlanner()]),
         observer: ServerObserver(longPolls: dependencies.longPolls, links: links, metrics: metrics, deadlines: deadlines),
         callbackTargets: configuration.callbackTargets, policyStore: store, breakGlassStore: store)
-    let configurationService = ConfigurationService(store: store, audit: store, configuredAdmins: configuration.admins)
+    let configurationService = ConfigurationService(store: store, audit: store, configuredAdmins: configuration.admins, policies: store)
+    // Admins hear of break-glass uses by DM, and its post is updated when one is reviewed; both through Slack.
+    let review = BreakGlassReview(
+        store: store, configuration: configurationService, clock: clock,
+        notices: { admins, text in
+            slack == nil || admins.isEmpty ? [] : [NewOutboxItem(
+                kind: SlackOutboxKind.adminNotice, approvalID: nil,
+                payload: .object(["text": .string(text), "admins": .array(admins.map(JSONValue.string))]))]
+        },
+        postUpdate: { id in
+            slack == nil ? [] : [NewOutboxItem(
+                kind: SlackOutboxKind.breakGlass, approvalID: id, orderingKey: "slack:\(id.rawValue)", payload: .object([:]))]
+        })
 
     var handlers: [any OutboxHandler] = [
         CallbackDelivery(
@@ -42,9 +54,12 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         handlers.append(
             SlackDelivery(
                 slack: slack, approvals: store, messages: store, channel: configuration.slackApprovalsChannel, clock: clock,
-                groups: groups, onError: reporter.report))
+                groups: groups, onError: reporter.report, breakGlass: store,
+                admins: { try await configurationService.admins().everyone },
+                breakGlassLimit: { try await store.policies().breakGlass?.maxPer30Days }))
         interactions = SlackInteractions(
-            service: service, slack: slack, audit: store, outbox: store, logger: logger, groups: groups, onError: reporter.report)
+            service: service, slack: slack, audit: store, outbox: store, logger: logger, groups: groups, onError: reporter.report,
+            review: review)
     }
     logStartupNotes(configuration, logger: logger)
     let refusals = RefusalLedger(audit: store, clock: clock, limitPerMinute: configuration.failedAuthLimit)
@@ -70,7 +85,9 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .addRoutes(
             SlackController(
                 interactions: interactions,
-                commands: SlackCommands(configuration: configurationService, approvals: service, messages: store)
+                commands: SlackCommands(
+                    configuration: configurationService, approvals: service, messages: store,
+                    groups: slack.map { GroupDirectory(slack: $0, clock: clock) }, breakGlassUses: store)
             ).endpoints)
 
     var services: [any Service] = [
@@ -78,6 +95,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
         dependencies.longPolls,
         refusals,
+        BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),
     ]
     if let path = configuration.controlSocketPath {
         services.append(ControlServer(path: path, store: store, logger: logger, ready: dependencies.controlSocketReady))

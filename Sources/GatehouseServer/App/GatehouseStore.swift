@@ -6,7 +6,7 @@ import Storage
 /// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite.
 public protocol GatehouseStore:
     ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore,
-    WriteHealthProbe, PolicyStore, BreakGlassStore
+    WriteHealthProbe, PolicyStore, BreakGlassPosts
 {
     /// Closes the store when the service stops; later calls fail.
     func close() throws

@@ -71,6 +71,14 @@ public final class GatehouseMetrics: Sendable {
     func recordLeftPending(_ approval: Approval) {
         guard let decision = approval.decision else { return }
         timeToDecision.record(max(0, decision.at.timeIntervalSince(approval.createdAt)))
+        registry.makeCounter(
+            name: "gatehouse_policy_decisions_total",
+            labels: [("policy", approval.policy?.name ?? "none"), ("outcome", decision.outcome.rawValue)],
+            help: "Requests that left pending, by the policy rule they matched (none: no rule) and outcome."
+        ).increment()
+        if decision.breakGlass {
+            registry.makeCounter(name: "gatehouse_break_glass_total", help: "Approvals made by breaking the glass.").increment()
+        }
     }
 
     /// Counts that live in the database, refreshed at each scrape.
@@ -81,6 +89,9 @@ public final class GatehouseMetrics: Sendable {
                 name: "gatehouse_approvals", labels: [("status", status.rawValue)], help: "Approvals by status."
             ).set(Double(counts[status] ?? 0))
         }
+        registry.makeGauge(
+            name: "gatehouse_break_glass_unreviewed", help: "Break-glass approvals no admin has reviewed yet."
+        ).set(Double(try await database.breakGlassUses(unreviewedOnly: true).count))
         let backlog = try await database.outboxBacklog()
         for kind in Set(backlog.keys).union([CallbackOutboxPlanner.kind]) {
             registry.makeGauge(
