@@ -29,6 +29,22 @@ public struct PolicyCondition: Sendable, Equatable, Codable {
         case newAction = "new_action"
     }
 
+    /// Whether `request` meets every condition: `mismatch` without the words, for every create.
+    public func matches(_ request: ApprovalRequest, everApproved: () -> Bool) -> Bool {
+        if let gate, gate != request.gate { return false }
+        if let risk, !risk.contains(request.risk) { return false }
+        if let action, !Glob.matches(action, request.action) { return false }
+        if let requester {
+            guard let who = request.requester, Glob.matches(requester, who) else { return false }
+        }
+        for condition in payload {
+            let value = PayloadCondition.value(at: condition.path, in: request.payload)
+            for test in condition.tests where !test.holds(for: value) { return false }
+        }
+        if let newAction, newAction == everApproved() { return false }
+        return true
+    }
+
     /// Whether `request` meets every condition, and if not, the first that failed (for `policies test`).
     /// `everApproved` is asked only when the rule has `new_action`.
     public func mismatch(_ request: ApprovalRequest, everApproved: () -> Bool) -> String? {
@@ -106,6 +122,7 @@ public struct PayloadCondition: Sendable, Equatable, Codable {
 
     /// The value at `path` in `payload`: object members by name, array elements by index (`items.0.sku`).
     public static func value(at path: String, in payload: JSONValue) -> JSONValue? {
+        if !path.contains("."), case .object(let members) = payload { return members[path] }
         var current = payload
         for part in path.split(separator: ".", omittingEmptySubsequences: false) {
             switch current {
@@ -135,6 +152,8 @@ public struct PayloadCondition: Sendable, Equatable, Codable {
 /// Globs with `*` (any run of characters, also none), matching the whole string.
 public enum Glob {
     public static func matches(_ pattern: String, _ text: String) -> Bool {
+        if pattern == "*" { return true }
+        if !pattern.contains("*") { return pattern == text }
         let parts = pattern.split(separator: "*", omittingEmptySubsequences: false).map(Array.init)
         let text = Array(text)
         if parts.count == 1 { return parts[0] == text }
@@ -176,7 +195,7 @@ public struct PolicyEvaluation: Sendable, Equatable {
 extension PolicySet {
     /// The first rule whose conditions hold and whose tier allows the request's risk; `everApproved` answers
     /// `new_action` and is asked at most once.
-    public func evaluate(_ request: ApprovalRequest, everApproved: () -> Bool) -> PolicyEvaluation {
+    public func evaluate(_ request: ApprovalRequest, explain: Bool = true, everApproved: () -> Bool) -> PolicyEvaluation {
         var cached: Bool?
         let lookup = {
             if let cached { return cached }
@@ -186,7 +205,10 @@ extension PolicySet {
         }
         var steps: [PolicyEvaluation.Step] = []
         for rule in rules {
-            if let why = rule.when.mismatch(request, everApproved: lookup) {
+            // The words of a mismatch only when asked for (`policies test`, evaluate): a create needs the match alone.
+            if !explain {
+                if !rule.when.matches(request, everApproved: lookup) { continue }
+            } else if let why = rule.when.mismatch(request, everApproved: lookup) {
                 steps.append(.init(rule: rule.name, skipped: why))
                 continue
             }

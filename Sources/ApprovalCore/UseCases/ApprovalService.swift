@@ -67,7 +67,7 @@ public struct ApprovalService: Sendable {
     }
 
     static func evaluation(of request: ApprovalRequest, in snapshot: any SubmitSnapshot) -> PolicyEvaluation {
-        snapshot.policies.evaluate(request) { snapshot.everApproved(gate: request.gate, action: request.action) }
+        snapshot.policies.evaluate(request, explain: false) { snapshot.everApproved(gate: request.gate, action: request.action) }
     }
 
     /// What `request` would get from the policies now, storing nothing (`POST /v1/policy/evaluate`, `policies test`).
