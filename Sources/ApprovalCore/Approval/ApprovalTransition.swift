@@ -256,6 +256,12 @@ extension Approval {
     /// When a `notify` request approves itself: `window` after it was filed.
     public var notifyEndsAt: Date? { policy?.notifyWindow.map { createdAt.addingTimeInterval($0) } }
 
+    /// `next`, or the end of a `notify` window still ahead when that comes first: the window's end is a deadline too.
+    private func notifyCapped(_ next: Date, now: Date) -> Date {
+        guard let end = notifyEndsAt, end > now else { return next }
+        return min(end, next)
+    }
+
     /// A `then: auto` request's approval at submit, by `policy:NAME`, in the same transition as its creation.
     func approvedByPolicy(_ creation: ApprovalTransition, rule: String, at now: Date) -> ApprovalTransition {
         let decision = Decision(
@@ -330,20 +336,20 @@ extension Approval {
             // A deadline written by an older version, or for a level whose SLA changed shape: reschedule quietly.
             guard until > now else { return nil }
             var after = self
-            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, until) : until } ?? until
+            after.nextDeadline = notifyCapped(until, now: now)
             return ApprovalTransition(before: self, after: after, effects: [])
         case .escalate(let level, let next):
             var after = self
             after.escalationLevel = level
             after.levelStartedAt = chain.deadline(ofLevel: escalationLevel, startedAt: levelStartedAt)
-            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, next) : next } ?? next
+            after.nextDeadline = notifyCapped(next, now: now)
             return ApprovalTransition(
                 before: self, after: after,
                 effects: [.audit(escalationAudit(to: level, repeated: false, next: next)),
                           .notifyApprovers(level: level, repeated: false)])
         case .repingLast(let next):
             var after = self
-            after.nextDeadline = notifyEndsAt.map { $0 > now ? min($0, next) : next } ?? next
+            after.nextDeadline = notifyCapped(next, now: now)
             return ApprovalTransition(
                 before: self, after: after,
                 effects: [.audit(escalationAudit(to: escalationLevel, repeated: true, next: next)),

@@ -29,41 +29,32 @@ public struct PolicyCondition: Sendable, Equatable, Codable {
         case newAction = "new_action"
     }
 
-    /// Whether `request` meets every condition: `mismatch` without the words, for every create.
+    /// Whether `request` meets every condition.
     public func matches(_ request: ApprovalRequest, everApproved: () -> Bool) -> Bool {
-        if let gate, gate != request.gate { return false }
-        if let risk, !risk.contains(request.risk) { return false }
-        if let action, !Glob.matches(action, request.action) { return false }
-        if let requester {
-            guard let who = request.requester, Glob.matches(requester, who) else { return false }
-        }
-        for condition in payload {
-            let value = PayloadCondition.value(at: condition.path, in: request.payload)
-            for test in condition.tests where !test.holds(for: value) { return false }
-        }
-        if let newAction, newAction == everApproved() { return false }
-        return true
+        mismatch(request, explain: false, everApproved: everApproved) == nil
     }
 
-    /// Whether `request` meets every condition, and if not, the first that failed (for `policies test`).
-    /// `everApproved` is asked only when the rule has `new_action`.
-    public func mismatch(_ request: ApprovalRequest, everApproved: () -> Bool) -> String? {
-        if let gate, gate != request.gate { return "gate is `\(request.gate)`, not `\(gate)`" }
+    /// Whether `request` meets every condition, and if not, the first that failed: in words with `explain` (for
+    /// `policies test`), else an empty sentence, so a create builds none. `everApproved` is asked only when the rule has
+    /// `new_action`.
+    public func mismatch(_ request: ApprovalRequest, explain: Bool = true, everApproved: () -> Bool) -> String? {
+        func why(_ sentence: @autoclosure () -> String) -> String { explain ? sentence() : "" }
+        if let gate, gate != request.gate { return why("gate is `\(request.gate)`, not `\(gate)`") }
         if let risk, !risk.contains(request.risk) {
-            return "risk is \(request.risk.rawValue), not \(risk.map(\.rawValue).joined(separator: " or "))"
+            return why("risk is \(request.risk.rawValue), not \(risk.map(\.rawValue).joined(separator: " or "))")
         }
-        if let action, !Glob.matches(action, request.action) { return "action `\(request.action)` does not match `\(action)`" }
+        if let action, !Glob.matches(action, request.action) { return why("action `\(request.action)` does not match `\(action)`") }
         if let requester {
-            guard let who = request.requester else { return "the request names no requester (rule wants `\(requester)`)" }
-            if !Glob.matches(requester, who) { return "requester `\(who)` does not match `\(requester)`" }
+            guard let who = request.requester else { return why("the request names no requester (rule wants `\(requester)`)") }
+            if !Glob.matches(requester, who) { return why("requester `\(who)` does not match `\(requester)`") }
         }
         for condition in payload {
-            if let why = condition.mismatch(in: request.payload) { return why }
+            if let failed = condition.mismatch(in: request.payload, explain: explain) { return failed }
         }
         if let newAction {
             let approvedBefore = everApproved()
-            if newAction && approvedBefore { return "`\(request.action)` was approved before on gate `\(request.gate)`" }
-            if !newAction && !approvedBefore { return "`\(request.action)` was never approved on gate `\(request.gate)`" }
+            if newAction && approvedBefore { return why("`\(request.action)` was approved before on gate `\(request.gate)`") }
+            if !newAction && !approvedBefore { return why("`\(request.action)` was never approved on gate `\(request.gate)`") }
         }
         return nil
     }
@@ -139,9 +130,10 @@ public struct PayloadCondition: Sendable, Equatable, Codable {
         return current
     }
 
-    func mismatch(in payload: JSONValue) -> String? {
+    func mismatch(in payload: JSONValue, explain: Bool) -> String? {
         let value = Self.value(at: path, in: payload)
         for test in tests where !test.holds(for: value) {
+            guard explain else { return "" }
             let shown = value.map { CanonicalJSON.serialize($0) } ?? "missing"
             return "payload.\(path) is \(shown.prefix(80)), which fails `\(test.name)`"
         }
@@ -206,10 +198,8 @@ extension PolicySet {
         var steps: [PolicyEvaluation.Step] = []
         for rule in rules {
             // The words of a mismatch only when asked for (`policies test`, evaluate): a create needs the match alone.
-            if !explain {
-                if !rule.when.matches(request, everApproved: lookup) { continue }
-            } else if let why = rule.when.mismatch(request, everApproved: lookup) {
-                steps.append(.init(rule: rule.name, skipped: why))
+            if let why = rule.when.mismatch(request, explain: explain, everApproved: lookup) {
+                if explain { steps.append(.init(rule: rule.name, skipped: why)) }
                 continue
             }
             let highest = rule.then.highestRisk
