@@ -317,6 +317,14 @@ extension InMemoryStore: BreakGlassStore {
         state.withLock { state in state.breakGlass.filter { !unreviewedOnly || $0.reviewedAt == nil } }
     }
 
+    public func breakGlassUse(_ id: ApprovalID) async throws -> BreakGlassRecord? {
+        state.withLock { state in state.breakGlass.first { $0.approvalID == id } }
+    }
+
+    public func unreviewedBreakGlassCount() async throws -> Int {
+        state.withLock { state in state.breakGlass.filter { $0.reviewedAt == nil }.count }
+    }
+
     public func breakGlassCount(by actor: String, since: Date) async throws -> Int {
         state.withLock { state in state.breakGlass.filter { $0.by == actor && $0.at >= since }.count }
     }

@@ -61,8 +61,7 @@ public struct SlackDelivery: OutboxHandler {
     private func breakGlassPost(_ item: OutboxItem) async throws(OutboxFailure) {
         guard let store = breakGlass else { throw .permanent("break-glass posts are not set up") }
         let approval = try await approval(of: item)
-        let uses = try await OutboxFailure.retryingDatabase { try await store.breakGlassUses(unreviewedOnly: false) }
-        let use = uses.first { $0.approvalID == approval.id }
+        let use = try await OutboxFailure.retryingDatabase { try await store.breakGlassUse(approval.id) }
         let limit = try? await breakGlassLimit()
         let rendered = BreakGlassMessage.render(approval, use: use, maxPer30Days: limit)
         if let post = try await OutboxFailure.retryingDatabase({ try await store.breakGlassPost(approval.id) }) {

@@ -95,21 +95,35 @@ struct BreakGlassRow: Sendable {
 extension GatehouseDatabase: BreakGlassPosts {
     public func breakGlassUses(unreviewedOnly: Bool) async throws -> [BreakGlassRecord] {
         try await writer.read { db in
-            let filter = unreviewedOnly ? "WHERE b.reviewed_at IS NULL" : ""
-            return try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT b.*, a.action FROM break_glass b JOIN approval a ON a.id = b.approval_id \(filter)
-                    ORDER BY b.at DESC
-                    """
-            ).map { row in
-                BreakGlassRecord(
-                    approvalID: ApprovalID(rawValue: row["approval_id"]), action: row["action"], by: row["by_actor"],
-                    byName: row["by_name"], at: Date(millisecondsSince1970: row["at"]), reason: row["reason"],
-                    overLimit: row["over_limit"], reviewedBy: row["reviewed_by"],
-                    reviewedAt: (row["reviewed_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
-                    remindedAt: (row["reminded_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
-            }
+            try Self.breakGlassRecords(unreviewedOnly ? "WHERE b.reviewed_at IS NULL" : "", in: db)
+        }
+    }
+
+    public func breakGlassUse(_ id: ApprovalID) async throws -> BreakGlassRecord? {
+        try await writer.read { db in try Self.breakGlassRecords("WHERE b.approval_id = ?", [id.rawValue], in: db).first }
+    }
+
+    public func unreviewedBreakGlassCount() async throws -> Int {
+        try await writer.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM break_glass WHERE reviewed_at IS NULL") ?? 0
+        }
+    }
+
+    /// Break-glass uses with their request's action, newest first, filtered by `condition` on `b` (break_glass).
+    private static func breakGlassRecords(
+        _ condition: String, _ arguments: StatementArguments = [], in db: Database
+    ) throws -> [BreakGlassRecord] {
+        try Row.fetchAll(
+            db,
+            sql: "SELECT b.*, a.action FROM break_glass b JOIN approval a ON a.id = b.approval_id \(condition) ORDER BY b.at DESC",
+            arguments: arguments
+        ).map { row in
+            BreakGlassRecord(
+                approvalID: ApprovalID(rawValue: row["approval_id"]), action: row["action"], by: row["by_actor"],
+                byName: row["by_name"], at: Date(millisecondsSince1970: row["at"]), reason: row["reason"],
+                overLimit: row["over_limit"], reviewedBy: row["reviewed_by"],
+                reviewedAt: (row["reviewed_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
+                remindedAt: (row["reminded_at"] as Int64?).map(Date.init(millisecondsSince1970:)))
         }
     }
 

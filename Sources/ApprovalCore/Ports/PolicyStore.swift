@@ -54,6 +54,10 @@ public struct BreakGlassRecord: Sendable, Equatable {
 public protocol BreakGlassStore: Sendable {
     /// Newest first; only those not reviewed yet with `unreviewedOnly`.
     func breakGlassUses(unreviewedOnly: Bool) async throws -> [BreakGlassRecord]
+    /// The use that approved `id`, if it was approved by breaking the glass.
+    func breakGlassUse(_ id: ApprovalID) async throws -> BreakGlassRecord?
+    /// How many uses no admin has reviewed yet.
+    func unreviewedBreakGlassCount() async throws -> Int
     /// How many times `actor` broke the glass since `since`.
     func breakGlassCount(by actor: String, since: Date) async throws -> Int
     /// Marks it reviewed, with its audit entry, when it was not yet; `false` when it was (or is unknown).

@@ -29,8 +29,7 @@ public struct BreakGlassReview: Sendable {
 
     /// Marks the use reviewed by `admin`, audited as `break_glass_reviewed`.
     public func review(_ id: ApprovalID, by admin: Actor) async throws {
-        let uses = try await store.breakGlassUses(unreviewedOnly: false)
-        guard let use = uses.first(where: { $0.approvalID == id }) else { throw Refusal.unknown }
+        guard let use = try await store.breakGlassUse(id) else { throw Refusal.unknown }
         do {
             try await configuration.checkMayChange(admin, attempt: ["command": .string("break-glass review"), "approval_id": .string(id.rawValue)])
         } catch is ConfigurationService.Refusal {

@@ -91,7 +91,7 @@ public final class GatehouseMetrics: Sendable {
         }
         registry.makeGauge(
             name: "gatehouse_break_glass_unreviewed", help: "Break-glass approvals no admin has reviewed yet."
-        ).set(Double(try await database.breakGlassUses(unreviewedOnly: true).count))
+        ).set(Double(try await database.unreviewedBreakGlassCount()))
         let backlog = try await database.outboxBacklog()
         for kind in Set(backlog.keys).union([CallbackOutboxPlanner.kind]) {
             registry.makeGauge(
