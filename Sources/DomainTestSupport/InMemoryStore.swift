@@ -305,7 +305,7 @@ extension InMemoryStore: PolicyStore {
             let after = try change(before)
             if after != before {
                 state.policies = after
-                state.audit.append(AuditEvent(.configChanged, actor: actor, details: ["what": .string("policies")]))
+                state.audit.append(AuditEvent.policiesChanged(before: before, after: after, by: actor))
             }
             return (before, after)
         }

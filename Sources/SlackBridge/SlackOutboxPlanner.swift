@@ -15,6 +15,20 @@ public enum SlackOutboxKind {
     public static let all = [post, update, ephemeral, escalate, breakGlass, adminNotice]
 
     static func orderingKey(_ id: ApprovalID) -> String { "slack:\(id.rawValue)" }
+
+    /// The loud post about a break-glass use of `id` (or, once posted, its update).
+    public static func breakGlassPost(_ id: ApprovalID, overLimit: JSONValue? = nil) -> NewOutboxItem {
+        NewOutboxItem(
+            kind: breakGlass, approvalID: id, orderingKey: orderingKey(id),
+            payload: .object(overLimit.map { ["over_limit": $0] } ?? [:]))
+    }
+
+    /// A DM with `text` to each of `admins`.
+    public static func adminNotice(_ text: String, to admins: [String]) -> NewOutboxItem {
+        NewOutboxItem(
+            kind: adminNotice, approvalID: nil,
+            payload: .object(["text": .string(text), "admins": .array(admins.map(JSONValue.string))]))
+    }
 }
 
 /// Plans a post when an approval is created, the pings of an escalation, and an update of every message whenever
@@ -46,9 +60,7 @@ public struct SlackOutboxPlanner: OutboxPlanner {
             items.append(NewOutboxItem(kind: SlackOutboxKind.update, approvalID: id, orderingKey: key, payload: .object([:])))
         }
         for case .audit(let event) in transition.effects where event.kind == .breakGlass {
-            items.append(NewOutboxItem(
-                kind: SlackOutboxKind.breakGlass, approvalID: id, orderingKey: key,
-                payload: .object(["over_limit": event.details["over_limit"] ?? .bool(false)])))
+            items.append(SlackOutboxKind.breakGlassPost(id, overLimit: event.details["over_limit"] ?? .bool(false)))
         }
         return items
     }

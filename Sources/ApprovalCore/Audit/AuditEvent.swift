@@ -46,3 +46,26 @@ extension AuditEvent {
             ])
     }
 }
+
+extension AuditEvent {
+    /// The `config_changed` entry for a new policy set: what changed, by rule and role name.
+    public static func policiesChanged(before: PolicySet, after: PolicySet, by actor: String) -> AuditEvent {
+        func names<T>(_ items: [T], _ name: (T) -> String) -> Set<String> { Set(items.map(name)) }
+        let rulesBefore = Dictionary(before.rules.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let rolesBefore = Dictionary(before.roles.map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
+        let changedRules = after.rules.filter { rulesBefore[$0.name] != nil && rulesBefore[$0.name] != $0 }.map(\.name)
+        let changedRoles = after.roles.filter { rolesBefore[$0.name] != nil && rolesBefore[$0.name] != $0 }.map(\.name)
+        func list(_ values: some Sequence<String>) -> JSONValue { .array(values.sorted().map(JSONValue.string)) }
+        return AuditEvent(.configChanged, actor: actor, details: [
+            "what": .string("policies"),
+            "rules": .array(after.rules.map { .string($0.name) }),
+            "rules_added": list(names(after.rules, \.name).subtracting(names(before.rules, \.name))),
+            "rules_removed": list(names(before.rules, \.name).subtracting(names(after.rules, \.name))),
+            "rules_changed": list(changedRules),
+            "roles_added": list(names(after.roles, \.name).subtracting(names(before.roles, \.name))),
+            "roles_removed": list(names(before.roles, \.name).subtracting(names(after.roles, \.name))),
+            "roles_changed": list(changedRoles),
+            "break_glass_changed": .bool(before.breakGlass != after.breakGlass),
+        ])
+    }
+}

@@ -31,15 +31,8 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     // Admins hear of break-glass uses by DM, and its post is updated when one is reviewed; both through Slack.
     let review = BreakGlassReview(
         store: store, configuration: configurationService, clock: clock,
-        notices: { admins, text in
-            slack == nil || admins.isEmpty ? [] : [NewOutboxItem(
-                kind: SlackOutboxKind.adminNotice, approvalID: nil,
-                payload: .object(["text": .string(text), "admins": .array(admins.map(JSONValue.string))]))]
-        },
-        postUpdate: { id in
-            slack == nil ? [] : [NewOutboxItem(
-                kind: SlackOutboxKind.breakGlass, approvalID: id, orderingKey: "slack:\(id.rawValue)", payload: .object([:]))]
-        })
+        notices: { admins, text in slack == nil || admins.isEmpty ? [] : [SlackOutboxKind.adminNotice(text, to: admins)] },
+        postUpdate: { id in slack == nil ? [] : [SlackOutboxKind.breakGlassPost(id)] })
 
     var handlers: [any OutboxHandler] = [
         CallbackDelivery(
