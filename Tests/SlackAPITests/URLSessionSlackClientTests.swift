@@ -329,10 +329,9 @@ struct URLSessionSlackClientTests {
 
     @Test("an unreachable Slack is .network: retryable, and the token is not in it")
     func network() async throws {
-        let stopped = try await FakeSlackWebAPI.start()
-        let url = stopped.baseURL
-        await stopped.stop()
-        let client = URLSessionSlackClient(token: SlackClientHarness.token, baseURL: url, now: { Date() }, sleep: { _ in })
+        // A port bound but never listening: a stopped server's port could be taken by another test's server meanwhile.
+        let refusing = try RefusingPort()
+        let client = URLSessionSlackClient(token: SlackClientHarness.token, baseURL: refusing.baseURL, now: { Date() }, sleep: { _ in })
         let error = try #require(
             await #expect(throws: SlackAPIError.self) { try await client.userInfo("U1") })
         guard case .network = error else {
@@ -343,6 +342,7 @@ struct URLSessionSlackClientTests {
         #expect(error.adminHint != nil)
         #expect(!error.description.contains(SlackClientHarness.token))
         #expect(!String(reflecting: error).contains(SlackClientHarness.token))
+        withExtendedLifetime(refusing) {}
     }
 
     @Test("an answer that is not Slack JSON is .decoding")
