@@ -206,16 +206,27 @@ struct PoliciesCommand: AsyncParsableCommand {
             request: String, file: String?, database: DatabaseOptions, terminal: Terminal,
             standardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
         ) async -> Int32 {
-            let body: ApprovalRequest
+            let data: Data
             do {
-                let data = request == "-" ? standardInput() : try Data(contentsOf: URL(fileURLWithPath: request))
-                body = try RequestFile.request(from: data)
-            } catch let error as CommandFailure {
-                terminal.err("gatehouse: \(request): \(error.description)")
-                return ChainsCommand.dataError
+                data = request == "-" ? standardInput() : try Data(contentsOf: URL(fileURLWithPath: request))
             } catch {
                 terminal.err("gatehouse: cannot read '\(request)': there is no such readable file.")
                 return ChainsCommand.noInput
+            }
+            // Read as the API reads a create, with its sentences; then checked as a create is.
+            let body: ApprovalRequest
+            do {
+                body = try ApprovalRequestBody.request(fromUTF8: Array(data))
+                try body.validate()
+            } catch let error as APIError {
+                terminal.err("gatehouse: \(request): \(error.message)")
+                return ChainsCommand.dataError
+            } catch ApprovalError.invalidField(_, let message) {
+                terminal.err("gatehouse: \(request): \(message)")
+                return ChainsCommand.dataError
+            } catch {
+                terminal.err("gatehouse: \(request): \(error)")
+                return ChainsCommand.dataError
             }
             var policies = PolicySet.empty
             var approvedBefore = false
@@ -319,37 +330,3 @@ struct PoliciesCommand: AsyncParsableCommand {
     }
 }
 
-/// A request body in a file, as `POST /v1/approvals` takes it.
-enum RequestFile {
-    static func request(from data: Data) throws -> ApprovalRequest {
-        let json: JSONValue
-        do {
-            json = try JSONValue.parse(data, exactNumbers: true)
-        } catch {
-            throw CommandFailure("not valid JSON: \(error)")
-        }
-        guard let object = json.objectValue else { throw CommandFailure("expected a JSON object, a request body") }
-        guard let action = object["action"]?.stringValue else { throw CommandFailure("`action` is missing or not a string") }
-        guard let payload = object["payload"] else { throw CommandFailure("`payload` is missing") }
-        func text(_ key: String) throws -> String? {
-            guard let value = object[key], value != .null else { return nil }
-            guard let string = value.stringValue else { throw CommandFailure("`\(key)` must be a string") }
-            return string
-        }
-        var risk = Risk.medium
-        if let text = try text("risk") {
-            guard let parsed = Risk(rawValue: text) else { throw CommandFailure("`risk` must be low, medium, high or critical") }
-            risk = parsed
-        }
-        let request = ApprovalRequest(
-            action: action, payload: payload, reasoning: try text("reasoning"), consequences: try text("consequences"),
-            onReject: try text("on_reject"), risk: risk, gate: try text("gate") ?? "default", requester: try text("requester"))
-        do {
-            try request.validate()
-        } catch {
-            if case .invalidField(_, let message) = error { throw CommandFailure(message) }
-            throw CommandFailure("\(error)")
-        }
-        return request
-    }
-}

@@ -18,11 +18,16 @@ enum RequestBody {
         } catch is NIOTooManyBytesError {
             throw APIError.tooLarge
         }
-        guard buffer.readableBytes > 0 else { throw APIError.malformed("The request body is empty; send a JSON object.") }
+        return try json(utf8: Array(buffer.readableBytesView))
+    }
+
+    /// `bytes` as a JSON object, strictly parsed, with the contract's errors.
+    static func json(utf8 bytes: [UInt8]) throws -> JSONValue {
+        guard !bytes.isEmpty else { throw APIError.malformed("The request body is empty; send a JSON object.") }
         let value: JSONValue
         do {
             // Exact numbers: a payload number a double cannot carry would bind the approval to another value.
-            value = try JSONValue.parse(utf8: Array(buffer.readableBytesView), exactNumbers: true)
+            value = try JSONValue.parse(utf8: bytes, exactNumbers: true)
         } catch {
             if let sentence = error.inexactNumberSentence(root: "") {
                 throw APIError.invalid(error.pathText(root: ""), sentence)
@@ -37,6 +42,15 @@ enum RequestBody {
     static func decode<T: Decodable>(_ type: T.Type, from request: Request) async throws -> (value: T, json: JSONValue) {
         let json = try await json(request)
         return (try T(from: JSONValueDecoder(value: json)), json)
+    }
+}
+
+/// A new request's body as `POST /v1/approvals` reads it, for those who read one elsewhere (`gatehouse policies test`):
+/// the same fields, defaults and errors (`APIError`, whose message names the field).
+public enum ApprovalRequestBody {
+    public static func request(fromUTF8 bytes: [UInt8]) throws -> ApprovalRequest {
+        let json = try RequestBody.json(utf8: bytes)
+        return try ApprovalsController.CreateBody(from: JSONValueDecoder(value: json)).request
     }
 }
 
