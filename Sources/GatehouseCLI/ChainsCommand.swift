@@ -25,6 +25,22 @@ struct ChainsCommand: AsyncParsableCommand {
     /// Exit status when the file cannot be read: sysexits' EX_NOINPUT.
     static let noInput: Int32 = 66
 
+    /// How `file` is named in messages: `<stdin>` for `-`.
+    static func shownName(_ file: String) -> String { file == "-" ? "<stdin>" : file }
+
+    /// The bytes of a YAML file given on the command line (`-`: `standardInput`); `nil`, after saying why, when it cannot
+    /// be read. Shared by `chains apply` and the `policies` commands.
+    static func readYAML(_ file: String, terminal: Terminal, standardInput: () -> Data) -> Data? {
+        if file == "-" { return standardInput() }
+        do {
+            return try Data(contentsOf: URL(fileURLWithPath: file))
+        } catch {
+            let reason = FileManager.default.fileExists(atPath: file) ? "it is not a readable file" : "there is no such file"
+            terminal.err("gatehouse: cannot read '\(file)': \(reason). Pass a YAML file, or - for standard input.")
+            return nil
+        }
+    }
+
     struct Export: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Print every chain as YAML, sorted by name, in the form `chains apply` reads.",
@@ -98,29 +114,14 @@ struct ChainsCommand: AsyncParsableCommand {
             file: String, database: DatabaseOptions, prune: Bool, dryRun: Bool, actor: Actor, terminal: Terminal,
             standardInput: () -> Data = { FileHandle.standardInput.readDataToEndOfFile() }
         ) async -> Int32 {
-            let shownName = file == "-" ? "<stdin>" : file
-            let data: Data
-            if file == "-" {
-                data = standardInput()
-            } else {
-                do {
-                    data = try Data(contentsOf: URL(fileURLWithPath: file))
-                } catch {
-                    let reason =
-                        FileManager.default.fileExists(atPath: file) ? "it is not a readable file" : "there is no such file"
-                    terminal.err("gatehouse: cannot read '\(file)': \(reason). Pass a YAML file, or - for standard input.")
-                    return noInput
-                }
-            }
+            guard let data = readYAML(file, terminal: terminal, standardInput: standardInput) else { return noInput }
 
             // Everything in the file is checked before the database is even opened, so a bad file changes nothing.
             let chains: [EscalationChain]
             do {
                 chains = try ChainsFile.parse(data)
             } catch {
-                for problem in error.problems { terminal.err(problem.description(file: shownName)) }
-                let count = error.problems.count == 1 ? "1 problem" : "\(error.problems.count) problems"
-                terminal.err("gatehouse: \(count) in \(shownName); nothing was changed.")
+                error.report(file: shownName(file), to: terminal)
                 return dataError
             }
 

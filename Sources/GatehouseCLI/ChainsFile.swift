@@ -27,12 +27,17 @@ enum ChainsFile {
 
     /// The chains in `data`, which must be UTF-8 text; see ``parse(_:)-(String)``.
     static func parse(_ data: Data) throws(ChainsFileError) -> [EscalationChain] {
+        try parse(text(data))
+    }
+
+    /// `data` as text: a file that is not UTF-8 is one problem. Shared by the chains and the policies files.
+    static func text(_ data: Data) throws(ChainsFileError) -> String {
         guard let text = String(data: data, encoding: .utf8) else {
             throw ChainsFileError([
                 ChainsFileProblem(path: "", message: "the file is not UTF-8 text; save it as UTF-8 and try again")
             ])
         }
-        return try parse(text)
+        return text
     }
 
     /// Whether 1-based `line` of `text` has a tab among its leading blanks: YAML's most common mistake, which its
@@ -46,9 +51,17 @@ enum ChainsFile {
     /// The chains in `text`, in the order written; every problem found is reported at once, each with its path
     /// (`chains[1].levels[0].sla`) and line.
     static func parse(_ text: String) throws(ChainsFileError) -> [EscalationChain] {
-        let root: Node?
+        var reader = Reader()
+        let chains = reader.file(try compose(text))
+        if !reader.problems.isEmpty { throw ChainsFileError(inFileOrder: reader.problems) }
+        return chains
+    }
+
+    /// The YAML tree of `text`; a text that is not YAML is one problem, with a word on tabs when they are the cause.
+    /// Shared by the chains and the policies files.
+    static func compose(_ text: String) throws(ChainsFileError) -> Node? {
         do {
-            root = try Yams.compose(yaml: text)
+            return try Yams.compose(yaml: text)
         } catch let error as YamlError {
             var problem = ChainsFileProblem(error)
             if let line = problem.line, indentsWithTab(text, line: line) {
@@ -58,16 +71,6 @@ enum ChainsFile {
         } catch {
             throw ChainsFileError([ChainsFileProblem(path: "", message: "not valid YAML: \(error)")])
         }
-        var reader = Reader()
-        let chains = reader.file(root)
-        if !reader.problems.isEmpty {
-            // In the order of the file, as an editor lists them; the sort is stable, so a line's problems keep theirs.
-            let ordered = reader.problems.enumerated().sorted { a, b in
-                (a.element.line ?? 0, a.element.column ?? 0, a.offset) < (b.element.line ?? 0, b.element.column ?? 0, b.offset)
-            }
-            throw ChainsFileError(ordered.map(\.element))
-        }
-        return chains
     }
 
     /// Collects problems while walking the tree, so one run reports them all.
@@ -447,6 +450,21 @@ struct ChainsFileError: Error, Sendable, Equatable, CustomStringConvertible {
 
     init(_ problems: [ChainsFileProblem]) {
         self.problems = problems
+    }
+
+    /// `problems` in the order of the file, as an editor lists them; the sort is stable, so a line's problems keep
+    /// theirs.
+    init(inFileOrder problems: [ChainsFileProblem]) {
+        self.problems = problems.enumerated().sorted { a, b in
+            (a.element.line ?? 0, a.element.column ?? 0, a.offset) < (b.element.line ?? 0, b.element.column ?? 0, b.offset)
+        }.map(\.element)
+    }
+
+    /// Prints every problem at its place in `file`, then how many there were and that nothing was changed.
+    func report(file: String, to terminal: Terminal) {
+        for problem in problems { terminal.err(problem.description(file: file)) }
+        let count = problems.count == 1 ? "1 problem" : "\(problems.count) problems"
+        terminal.err("gatehouse: \(count) in \(file); nothing was changed.")
     }
 
     var description: String { problems.map(\.description).joined(separator: "\n") }

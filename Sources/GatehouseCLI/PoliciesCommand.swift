@@ -24,25 +24,13 @@ struct PoliciesCommand: AsyncParsableCommand {
 
     /// Reads `file` (`-`: standard input) and checks it; prints every problem and returns the exit status on failure.
     static func read(_ file: String, terminal: Terminal, standardInput: () -> Data) -> Result<PolicySet, ExitCode> {
-        let shownName = file == "-" ? "<stdin>" : file
-        let data: Data
-        if file == "-" {
-            data = standardInput()
-        } else {
-            do {
-                data = try Data(contentsOf: URL(fileURLWithPath: file))
-            } catch {
-                let reason = FileManager.default.fileExists(atPath: file) ? "it is not a readable file" : "there is no such file"
-                terminal.err("gatehouse: cannot read '\(file)': \(reason). Pass a YAML file, or - for standard input.")
-                return .failure(ExitCode(ChainsCommand.noInput))
-            }
+        guard let data = ChainsCommand.readYAML(file, terminal: terminal, standardInput: standardInput) else {
+            return .failure(ExitCode(ChainsCommand.noInput))
         }
         do {
             return .success(try PoliciesFile.parse(data))
         } catch {
-            for problem in error.problems { terminal.err(problem.description(file: shownName)) }
-            let count = error.problems.count == 1 ? "1 problem" : "\(error.problems.count) problems"
-            terminal.err("gatehouse: \(count) in \(shownName); nothing was changed.")
+            error.report(file: ChainsCommand.shownName(file), to: terminal)
             return .failure(ExitCode(ChainsCommand.dataError))
         }
     }

@@ -13,25 +13,11 @@ enum PoliciesFile {
     static let operators = ["eq", "ne", "in", "gt", "gte", "lt", "lte", "exists"]
 
     static func parse(_ data: Data) throws(ChainsFileError) -> PolicySet {
-        guard let text = String(data: data, encoding: .utf8) else {
-            throw ChainsFileError([ChainsFileProblem(path: "", message: "the file is not UTF-8 text; save it as UTF-8 and try again")])
-        }
-        return try parse(text)
+        try parse(ChainsFile.text(data))
     }
 
     static func parse(_ text: String) throws(ChainsFileError) -> PolicySet {
-        let root: Node?
-        do {
-            root = try Yams.compose(yaml: text)
-        } catch let error as YamlError {
-            var problem = ChainsFileProblem(error)
-            if let line = problem.line, ChainsFile.indentsWithTab(text, line: line) {
-                problem.message += "; line \(line) is indented with a tab, and YAML indents with spaces only"
-            }
-            throw ChainsFileError([problem])
-        } catch {
-            throw ChainsFileError([ChainsFileProblem(path: "", message: "not valid YAML: \(error)")])
-        }
+        let root = try ChainsFile.compose(text)
         var reader = ChainsFile.Reader()
         var marks: [String: Node] = [:]
         let set = reader.policySet(root, marks: &marks)
@@ -42,12 +28,7 @@ enum PoliciesFile {
                 reader.problem(problem.path, at: node, problem.message)
             }
         }
-        if !reader.problems.isEmpty {
-            let ordered = reader.problems.enumerated().sorted { a, b in
-                (a.element.line ?? 0, a.element.column ?? 0, a.offset) < (b.element.line ?? 0, b.element.column ?? 0, b.offset)
-            }
-            throw ChainsFileError(ordered.map(\.element))
-        }
+        if !reader.problems.isEmpty { throw ChainsFileError(inFileOrder: reader.problems) }
         return set
     }
 
