@@ -6,7 +6,8 @@ import SlackRecords
 /// The slash command (`/gatehouse …`): escalation chains, admins and pending requests.
 ///
 /// Slack shows an error unless the command is answered within 3 seconds, so every answer comes from local database
-/// work only, never a Web API call. Answers are short mrkdwn, shown only to the person who typed the command. Who may
+/// work only, never a Web API call, with one exception: `break-glass` reads which user groups the person is in (as a
+/// click does, from the directory's cache when it can), because who may break the glass depends on it. Answers are short mrkdwn, shown only to the person who typed the command. Who may
 /// change what is the configuration service's rule (admins only), and it audits changes and refusals alike; this side
 /// parses the text and words the answers.
 public struct SlackCommands: Sendable {

@@ -40,8 +40,9 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
             targets: configuration.callbackTargets, resolver: dependencies.resolver)
     ]
     var interactions: SlackInteractions?
-    if let slack {
-        let groups = GroupDirectory(slack: slack, clock: clock)
+    // One directory of user-group members (and its cache) for deliveries, clicks and the slash command.
+    let groups = slack.map { GroupDirectory(slack: $0, clock: clock) }
+    if let slack, let groups {
         // One reporter for deliveries and answers alike, so each permanent error's hint is logged once.
         let reporter = SlackErrorReporter(metrics: metrics, logger: logger)
         handlers.append(
@@ -80,7 +81,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 interactions: interactions,
                 commands: SlackCommands(
                     configuration: configurationService, approvals: service, messages: store,
-                    groups: slack.map { GroupDirectory(slack: $0, clock: clock) }, breakGlassUses: store)
+                    groups: groups, breakGlassUses: store)
             ).endpoints)
 
     var services: [any Service] = [
