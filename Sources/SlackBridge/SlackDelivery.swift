@@ -95,9 +95,12 @@ public struct SlackDelivery: OutboxHandler {
         } else {
             do { everyone = try await admins() } catch { throw .retry("could not read the admins: \(error)") }
         }
+        // As an escalation's DMs: an admin Slack refuses for good is skipped, so the others are still told.
         for admin in everyone.prefix(Self.dmLimit) {
-            let dm = try await call("conversations.open") { () throws(SlackAPIError) in try await slack.openConversation(users: [admin]) }
-            _ = try await call("chat.postMessage") { () throws(SlackAPIError) in
+            guard let dm = try await callForOne("conversations.open", { () throws(SlackAPIError) in
+                try await slack.openConversation(users: [admin])
+            }) else { continue }
+            _ = try await callForOne("chat.postMessage") { () throws(SlackAPIError) in
                 try await slack.postMessage(channel: dm, text: text, blocks: nil, threadTS: nil)
             }
         }
