@@ -2,7 +2,7 @@ import Foundation
 
 /// `gatehouse policies suggest`: classes of requests (gate, action, risk) that people approved every time, as
 /// candidate rules with their evidence. It only suggests; nothing is applied.
-public struct PolicySuggestion: Sendable, Equatable {
+public struct PolicySuggestion: Sendable {
     public var gate: String
     public var action: String
     public var risk: Risk
@@ -13,10 +13,6 @@ public struct PolicySuggestion: Sendable, Equatable {
     public var medianTimeToDecision: TimeInterval
     /// Who approved, most often first.
     public var approvers: [(String, Int)]
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.gate == b.gate && a.action == b.action && a.risk == b.risk && a.approvals == b.approvals
-    }
 
     /// `auto` for low risk, `notify` for medium.
     public var outcome: String { risk == .low ? "auto" : "notify" }
