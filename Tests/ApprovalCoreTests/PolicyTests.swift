@@ -29,6 +29,17 @@ struct PolicyTests {
         #expect(holds("environment", .in([.string("dev"), .string("staging")])))
         #expect(!holds("environment", .in([.string("prod")])))
         #expect(holds("items.0.sku", .eq(.string("A1"))))
+        #expect(!holds("items.1.sku", .exists(true)))
+        // The path is split once when the condition is made; one read back from its stored form, or given a new
+        // path, splits the new one.
+        let stored = try! JSONEncoder().encode(PayloadCondition(path: "items.0.sku", [.eq(.string("A1"))]))
+        let decoded = try! JSONDecoder().decode(PayloadCondition.self, from: stored)
+        #expect(Self.matches(PolicyCondition(payload: [decoded])))
+        var renamed = decoded
+        renamed.path = "cost"
+        #expect(!Self.matches(PolicyCondition(payload: [renamed])))
+        renamed.tests = [.gt(1000)]
+        #expect(Self.matches(PolicyCondition(payload: [renamed])))
         #expect(holds("missing", .exists(false)))
         #expect(!holds("missing", .exists(true)))
         #expect(!holds("missing", .gt(0)))
