@@ -18,7 +18,7 @@ struct ApprovalJSONTests {
             "expires_at": .string(RFC3339.string(from: a.expiresAt)), "escalation_level": .number(Double(a.escalationLevel)),
             "escalation_levels": .number(Double(max(1, a.chain.levels.count))),
             "reasoning": optional(a.reasoning), "consequences": optional(a.consequences), "on_reject": optional(a.onReject),
-            "requester": optional(a.requester), "callback_url": optional(a.callbackURL),
+            "requester": optional(a.requester), "callback_url": optional(a.callbackURL), "amended_payload": a.amendedPayload ?? .null,
             "consumed_at": a.consumedAt.map { .string(RFC3339.string(from: $0)) } ?? .null,
             "decision": a.decision.map { d in
                 .object([

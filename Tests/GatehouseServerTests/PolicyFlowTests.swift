@@ -20,6 +20,7 @@ struct PolicyFlowTests {
                 name: "big-spend", when: PolicyCondition(payload: [PayloadCondition(path: "cost", [.gt(1000)])]),
                 then: .require(approvals: 2, roles: ["lead", "director"], chain: "spend")),
             PolicyRule(name: "pair", when: PolicyCondition(gate: "pair"), then: .require(approvals: 2, roles: [], chain: nil)),
+            PolicyRule(name: "quiet-window", when: PolicyCondition(gate: "quiet"), then: .notify(window: 600)),
         ],
         breakGlass: BreakGlassPolicy(roles: ["oncall"], reviewWithin: 3600, maxPer30Days: 1))
 
@@ -208,6 +209,146 @@ struct PolicyFlowTests {
             #expect(try await env.database.breakGlassUses(unreviewedOnly: true).count == 1)
             let list = try await slack.post("/slack/commands", body: body("U0LEAD", "break-glass list"))
             #expect(list.json?["text"]?.stringValue?.contains("not reviewed") == true)
+        }
+    }
+
+    @Test("notify in Slack: Reject and Approve now, when it goes ahead; at the window's end approved by policy:NAME, once, and a waiting long-poll and the message learn it; a rejection before then wins")
+    func notifyInSlack() async throws {
+        try await Self.withSlack { env, fake, slack in
+            let created = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"quiet","risk":"medium""#)
+            #expect(created["policy"] == .string("quiet-window"))
+            #expect(created["status"] == .string("pending"))
+            _ = try await fake.waitForCalls("chat.postMessage", count: 1)
+            let posted = try #require(fake.messages(in: "C0APPROVALS").first)
+            let shown = SlackFlowTests.text(of: posted)
+            #expect(shown.contains("Approve now"))
+            #expect(shown.contains("gatehouse.reject"))
+            #expect(!shown.contains("gatehouse.modify"))
+            #expect(shown.contains("goes ahead by itself"))
+
+            // A second one is rejected inside its window: that wins, and the window's end changes nothing.
+            let stopped = try await slack.client.createApproval(key: env.requestKey, extra: #","gate":"quiet","risk":"medium""#)
+            _ = try await slack.click(.reject, on: stopped.id, by: "U0BOB")
+            let reason: JSONValue = .object([
+                "reason": .object(["reason": .object(["type": .string("plain_text_input"), "value": .string("not during the freeze")])]),
+            ])
+            #expect(try await slack.submit(.reject, on: stopped.id, by: "U0BOB", values: reason).status == .ok)
+            #expect(try await env.database.approval(stopped.id)?.status == .rejected)
+
+            let poll = Task { try await slack.client.call(.get, "/v1/approvals/\(created.id)?wait=60", key: env.requestKey) }
+            env.clock.advance(by: 599)
+            #expect(try await env.database.approval(created.id)?.status == .pending)
+            env.clock.advance(by: 1)
+            let answered = try await poll.value
+            #expect(answered["status"] == .string("approved"))
+            #expect(answered["decision"]?["by"] == .string("policy:quiet-window"))
+            try await SlackFlowTests.waitUntil(env.database, fake) {
+                !SlackFlowTests.text(of: fake.message(channel: posted.channel, ts: posted.ts)).contains("Approve now")
+            }
+            #expect(SlackFlowTests.text(of: fake.message(channel: posted.channel, ts: posted.ts)).contains("Approved"))
+            env.clock.advance(by: 3600)
+            try await SlackFlowTests.waitUntil(env.database, fake) {
+                try await env.database.outboxItems(approvalID: created.id).allSatisfy { $0.doneAt != nil }
+            }
+            #expect(try await env.database.auditEntries(approvalID: created.id).filter { $0.kind == "decided" }.count == 1)
+            let rejected = try #require(try await env.database.approval(stopped.id))
+            #expect(rejected.status == .rejected)
+            #expect(rejected.decision?.by == "U0BOB")
+        }
+    }
+
+    @Test("quorum in Slack: the requester may not vote; Modify withdraws the approval given and counts as the modifier's; one rejection vetoes")
+    func quorumModifyAndVeto() async throws {
+        try await Self.withSlack { env, fake, slack in
+            let created = try await slack.client.createApproval(
+                key: env.requestKey, payload: #"{"cost":1500}"#, extra: #","gate":"purchases","risk":"high","requester":"U0REQ""#)
+            #expect(try await fake.waitForCalls("chat.postMessage", count: 1)[0].problems.isEmpty)
+            let posted = try #require(fake.messages(in: "C0APPROVALS").first)
+            _ = try await slack.click(.approve, on: created.id, by: "U0REQ")
+            let own = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
+            #expect(own["text"]?.stringValue?.contains("You filed this request") == true)
+            #expect(try await env.database.approval(created.id)?.votes.isEmpty == true)
+
+            #expect(try await slack.click(.approve, on: created.id, by: "U0LEAD", name: "lee").status == .ok)
+            _ = try await slack.click(.modify, on: created.id, by: "U0DIR")
+            #expect(fake.openedViews.count == 1)
+            let edit: JSONValue = .object(["payload": .object(["payload": .object([
+                "type": .string("plain_text_input"), "value": .string(#"{"cost":1200}"#),
+            ])])])
+            #expect(try await slack.submit(.modify, on: created.id, by: "U0DIR", values: edit).status == .ok)
+            let amended = try await slack.client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
+            #expect(amended["status"] == .string("pending"))
+            #expect(amended["amended_payload"] == .object(["cost": .number(1200)]))
+            #expect(amended["payload"] == .object(["cost": .number(1500)]))
+            #expect(amended["votes"]?[0]?["withdrawn_at"] != .null)
+            #expect(amended["votes"]?[1]?["outcome"] == .string("modify"))
+            #expect(amended["quorum"]?["approvals"] == .number(1))
+            #expect(amended["quorum"]?["missing_roles"] == .array([.string("lead")]))
+            let withdrawals = try await env.database.auditEntries(approvalID: created.id).filter { $0.kind == "vote_withdrawn" }
+            #expect(withdrawals.map { $0.details["voter"] } == [.string("U0LEAD")])
+            try await SlackFlowTests.waitUntil(env.database, fake) {
+                let text = SlackFlowTests.text(of: fake.message(channel: posted.channel, ts: posted.ts))
+                return text.contains("Payload now put to the vote") && text.contains("withdrawn")
+            }
+
+            // The lead approves the edited payload: the quorum is met, and the decision is bound to the edit.
+            #expect(try await slack.click(.approve, on: created.id, by: "U0LEAD", name: "lee").status == .ok)
+            let decided = try #require(try await env.database.approval(created.id))
+            #expect(decided.status == .modified)
+            #expect(decided.decision?.payload == .object(["cost": .number(1200)]))
+            #expect(decided.decision?.payloadSHA256 == CanonicalJSON.sha256(of: .object(["cost": .number(1200)])))
+
+            // Veto: an approval, then one rejection, rejects at once.
+            let second = try await slack.client.createApproval(key: env.requestKey, payload: #"{"cost":9000}"#, extra: #","gate":"purchases""#)
+            #expect(try await slack.click(.approve, on: second.id, by: "U0DIR").status == .ok)
+            _ = try await slack.click(.reject, on: second.id, by: "U0LEAD")
+            let reason: JSONValue = .object([
+                "reason": .object(["reason": .object(["type": .string("plain_text_input"), "value": .string("over budget")])]),
+            ])
+            #expect(try await slack.submit(.reject, on: second.id, by: "U0LEAD", values: reason).status == .ok)
+            let vetoed = try #require(try await env.database.approval(second.id))
+            #expect(vetoed.status == .rejected)
+            #expect(vetoed.decision?.by == "U0LEAD")
+            #expect(vetoed.decision?.reason == "over budget")
+            #expect(vetoed.votes.map(\.verdict) == [.approve, .reject])
+        }
+    }
+
+    @Test("roles and policies in Slack: admins list, set and delete roles (audited, refused while a rule uses one); others are refused; policies lists the rules")
+    func rolesInSlack() async throws {
+        try await Self.withSlack { env, _, slack in
+            let listed = try await slack.command("roles", by: "U0LEAD")
+            #expect(listed.contains("`lead`: <@U0LEAD>"))
+            #expect(listed.contains("`director`: <@U0DIR>"))
+
+            let refused = try await slack.command("role set lead <@U0LEE>", by: "U0LEAD")
+            #expect(refused.contains("admin"))
+            #expect(try await env.database.policies().role(named: "lead")?.users == ["U0LEAD"])
+
+            let changed = try await slack.command("role set lead <@U0LEAD> <@U0LEE|lee> <!subteam^S0LEADS|@leads>", by: "U0ADMIN")
+            #expect(changed.contains("Changed the role `lead`"))
+            #expect(changed.contains("(was <@U0LEAD>)"))
+            let lead = try #require(try await env.database.policies().role(named: "lead"))
+            #expect(lead.users == ["U0LEAD", "U0LEE"])
+            #expect(lead.groups == ["S0LEADS"])
+            let added = try await slack.command("role set spare <@U0SPARE>", by: "U0ADMIN")
+            #expect(added.contains("Added the role `spare`"))
+
+            let inUse = try await slack.command("role delete director", by: "U0ADMIN")
+            #expect(inUse.contains("nothing was changed"))
+            #expect(inUse.contains("big-spend"))
+            #expect(try await env.database.policies().role(named: "director") != nil)
+            #expect(try await slack.command("role delete spare", by: "U0ADMIN").contains("Deleted the role `spare`"))
+            #expect(try await env.database.policies().role(named: "spare") == nil)
+            #expect(try await slack.command("role delete spare", by: "U0ADMIN").contains("There is no role `spare`"))
+
+            let changes = try await env.database.auditEntries().filter { $0.kind == "config_changed" }
+            #expect(changes.count >= 3)
+            let rules = try await slack.command("policies", by: "U0LEAD")
+            let order = ["docs-low", "big-spend", "pair", "quiet-window"].compactMap { rules.range(of: "`\($0)`")?.lowerBound }
+            #expect(order.count == 4)
+            #expect(order == order.sorted())
+            #expect(rules.contains("Break-glass: `oncall`"))
         }
     }
 }

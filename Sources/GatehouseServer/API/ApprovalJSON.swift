@@ -39,6 +39,9 @@ public enum ApprovalJSON {
         // Members in canonical (UTF-16 code unit) order.
         out.raw(#"{"action":"#)
         out.string(a.action)
+        // Under a quorum, the payload a Modify put to the vote: what an approval given now approves.
+        out.raw(#","amended_payload":"#)
+        if let amended = a.amendedPayload { out.value(amended) } else { out.raw("null") }
         out.raw(#","callback_url":"#)
         out.string(a.callbackURL)
         out.raw(#","consequences":"#)
