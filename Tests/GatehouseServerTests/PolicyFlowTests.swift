@@ -132,6 +132,11 @@ struct PolicyFlowTests {
             let first = try await slack.client.call(
                 .post, "/v1/approvals/\(created.id)/decision", key: env.adminKey, body: #"{"outcome":"approve","as":"ann"}"#)
             #expect(first["status"] == .string("pending"))
+            // One key is one voter, whoever its `as` names.
+            let sameKey = try await slack.client.call(
+                .post, "/v1/approvals/\(created.id)/decision", key: env.adminKey, body: #"{"outcome":"approve","as":"zed"}"#)
+            #expect(sameKey.status == .conflict)
+            #expect(sameKey.errorCode == "already_voted")
             async let a = slack.client.call(
                 .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"bob"}"#)
             async let b = slack.client.call(
