@@ -190,6 +190,40 @@ struct PolicyFlowTests {
         }
     }
 
+    @Test("an unreviewed break-glass approval: the admins get a DM once past review_within and again a day later, then none once it is reviewed")
+    func breakGlassReminders() async throws {
+        try await Self.withSlack { env, fake, slack in
+            let pager = try await env.database.createKey(name: "pager", scope: .decide, breakGlass: true)
+            let created = try await slack.client.createApproval(
+                key: env.requestKey, payload: #"{"cost":5000}"#, extra: #","gate":"purchases","risk":"critical""#)
+            let broken = try await slack.client.call(
+                .post, "/v1/approvals/\(created.id)/break-glass", key: pager, body: #"{"reason":"checkout is down","as":"U0ONCALL"}"#)
+            #expect(broken.status == .ok)
+            @Sendable func reminders() -> [String] {
+                fake.calls("chat.postMessage").filter { ["DU0ADMIN", "DU0ONCALL"].contains($0["channel"]?.stringValue) }
+                    .compactMap { $0["text"]?.stringValue }.filter { $0.contains("still unreviewed") }
+            }
+            // review_within is 1 h; the reminder pass runs every 10 minutes on the service's clock.
+            env.clock.advance(by: 4200)
+            try await SlackFlowTests.waitUntil(env.database, fake) { reminders().count == 2 }
+            #expect(reminders().allSatisfy { $0.contains(created.id.rawValue) && $0.contains("checkout is down") })
+            env.clock.advance(by: 86_400)
+            try await SlackFlowTests.waitUntil(env.database, fake) { reminders().count == 4 }
+
+            // Reviewed, it is never mentioned again: the next reminder, for another break-glass, names only that one.
+            _ = try await slack.click(.markReviewed, on: created.id, by: "U0ADMIN")
+            try await SlackFlowTests.waitUntil(env.database, fake) { try await env.database.breakGlassUses(unreviewedOnly: true).isEmpty }
+            let other = try await slack.client.createApproval(
+                key: env.requestKey, payload: #"{"cost":7000}"#, extra: #","gate":"purchases","risk":"critical""#)
+            #expect(try await slack.client.call(
+                .post, "/v1/approvals/\(other.id)/break-glass", key: pager, body: #"{"reason":"payments are down","as":"U0ONCALL"}"#
+            ).status == .ok)
+            env.clock.advance(by: 86_400)
+            try await SlackFlowTests.waitUntil(env.database, fake) { reminders().count == 6 }
+            #expect(reminders().suffix(2).allSatisfy { $0.contains(other.id.rawValue) && !$0.contains(created.id.rawValue) })
+        }
+    }
+
     @Test("break-glass in Slack: a member of the break-glass roles approves with a reason; anyone else is refused; review by the breaker is refused")
     func breakGlassInSlack() async throws {
         try await Self.withSlack { env, fake, slack in

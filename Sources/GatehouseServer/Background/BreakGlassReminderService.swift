@@ -15,6 +15,9 @@ struct BreakGlassReminderService: Service {
     func run() async throws {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
+                // The next pass is due a period after this one began: when the clock moved on during the pass (a long
+                // pass, a wall-clock step), the next one runs at once instead of a period after the jump.
+                let began = clock.now
                 do {
                     if let glass = try await policies.policies().breakGlass {
                         let reminded = try await review.remindDue(reviewWithin: glass.reviewWithin)
@@ -26,7 +29,7 @@ struct BreakGlassReminderService: Service {
                     if Task.isCancelled { break }
                     logger.error("break-glass reminder pass failed", metadata: ["error": "\(error)"])
                 }
-                do { try await clock.sleep(until: clock.now.addingTimeInterval(Self.period)) } catch { break }
+                do { try await clock.sleep(until: began.addingTimeInterval(Self.period)) } catch { break }
             }
         }
     }
