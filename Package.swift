@@ -33,6 +33,10 @@ let package = Package(
             providers: [.apt(["libssl-dev"])]
         ),
         .target(name: "Signing", dependencies: ["COpenSSL"], swiftSettings: swiftSettings),
+        // The version and the commit being built, written at build time by the plugin (which reads git's files).
+        .target(name: "BuildInfo", swiftSettings: swiftSettings, plugins: ["BuildInfoPlugin"]),
+        .plugin(name: "BuildInfoPlugin", capability: .buildTool(), dependencies: ["gatehouse-build-info"]),
+        .executableTarget(name: "gatehouse-build-info", path: "Sources/gatehouse-build-info"),
         .target(name: "ApprovalCore", dependencies: ["Signing"], swiftSettings: swiftSettings),
         // What Gatehouse keeps about Slack (posted messages): ports only, implemented by Storage.
         .target(name: "SlackRecords", dependencies: ["ApprovalCore"], swiftSettings: swiftSettings),
@@ -50,7 +54,7 @@ let package = Package(
         .target(
             name: "GatehouseServer",
             dependencies: [
-                "ApprovalCore", "Storage", "SlackRecords", "Signing", "SlackAPI", "SlackBridge",
+                "ApprovalCore", "Storage", "SlackRecords", "Signing", "SlackAPI", "SlackBridge", "BuildInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -66,7 +70,7 @@ let package = Package(
         .target(
             name: "GatehouseCLI",
             dependencies: [
-                "GatehouseServer", "Storage", "ApprovalCore",
+                "GatehouseServer", "Storage", "ApprovalCore", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),

@@ -149,6 +149,14 @@ extension InMemoryStore: ApprovalRepository {
         }
     }
 
+    public func pendingByGate() async throws -> [String: PendingSummary] {
+        state.withLock { state in
+            Dictionary(grouping: state.approvals.values.filter { $0.status == .pending }, by: \.gate).mapValues { approvals in
+                PendingSummary(count: approvals.count, oldest: approvals.map(\.createdAt).min()!)
+            }
+        }
+    }
+
     public func append(_ event: AuditEvent) async throws {
         state.withLock { $0.audit.append(event) }
     }

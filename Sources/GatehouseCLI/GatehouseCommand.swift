@@ -1,5 +1,6 @@
 import ApprovalCore
 import ArgumentParser
+import BuildInfo
 import Foundation
 
 /// `gatehouse`: the service and its command-line tools.
@@ -18,6 +19,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
               gatehouse exec --action "Deploy api" --payload '{"commit":"4f2a9c1"}' \\
                 -- echo deployed
             """,
+        version: "gatehouse \(BuildInfo.description)",
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
             AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,

@@ -286,7 +286,7 @@ extension ChainsFile.Reader {
         for (key, value) in mapping {
             guard case .scalar(let op) = key, PoliciesFile.operators.contains(op.string) else {
                 let name = (key.scalar?.string).map { "`\($0)`" } ?? "this key"
-                let closest = key.scalar.flatMap { ChainsFile.closest(to: $0.string, among: PoliciesFile.operators) }
+                let closest = key.scalar.flatMap { Spelling.closest(to: $0.string, among: PoliciesFile.operators) }
                 problem("\(path)", at: key, "\(name) is not a test\(closest.map { "; did you mean `\($0)`? The tests are" } ?? "; use") eq, ne, in, gt, gte, lt, lte or exists")
                 continue
             }

@@ -66,6 +66,8 @@ extension URLSessionSlackClient {
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
         let data: Data
         let response: URLResponse
+        let started = ContinuousClock.now
+        defer { onCall?(method, ContinuousClock.now - started) }
         do {
             (data, response) = try await session.dataCancellably(for: request)
         } catch is CancellationError {

@@ -15,6 +15,8 @@ public final class URLSessionSlackClient: SlackWebAPI {
     let now: @Sendable () -> Date
     let sleep: @Sendable (Duration) async throws -> Void
     let session: URLSession
+    /// Told each HTTP attempt's method and time taken, answered or not (the service's latency histogram).
+    let onCall: (@Sendable (_ method: String, _ duration: Duration) -> Void)?
     let state = Mutex(State())
 
     struct State {
@@ -32,8 +34,10 @@ public final class URLSessionSlackClient: SlackWebAPI {
         pacing: TimeInterval = 1,
         timeout: TimeInterval = 15,
         now: @escaping @Sendable () -> Date = { Date() },
-        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) }
+        sleep: @escaping @Sendable (Duration) async throws -> Void = { try await Task.sleep(for: $0) },
+        onCall: (@Sendable (_ method: String, _ duration: Duration) -> Void)? = nil
     ) {
+        self.onCall = onCall
         self.token = token
         self.baseURL = baseURL
         self.pacing = pacing

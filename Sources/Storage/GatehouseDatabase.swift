@@ -367,6 +367,21 @@ extension GatehouseDatabase: ApprovalRepository {
             return counts
         }
     }
+
+    /// The pending approvals of each gate: one pass over the pending ones (found by status).
+    public func pendingByGate() async throws -> [String: PendingSummary] {
+        try await writer.read { db in
+            var summaries: [String: PendingSummary] = [:]
+            let sql = """
+                SELECT gate, COUNT(*) AS n, MIN(created_at) AS oldest FROM approval
+                WHERE status = 'pending' GROUP BY gate
+                """
+            for row in try Row.fetchAll(db, sql: sql) {
+                summaries[row["gate"]] = PendingSummary(count: row["n"], oldest: Date(millisecondsSince1970: row["oldest"]))
+            }
+            return summaries
+        }
+    }
 }
 
 // MARK: - Audit

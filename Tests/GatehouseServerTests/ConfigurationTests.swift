@@ -71,13 +71,17 @@ struct ConfigurationTests {
         }
     }
 
-    @Test("an unknown key in the config file stops start-up with its line")
+    @Test("an unknown key in the config file stops start-up with its line, and a typo gets a did-you-mean")
     func unknownKeyInFile() throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
         let (file, error) = try Self.fileRefusal("port = 8080\nslack_tokn = xoxb-1\n", in: dir)
         #expect(error?.setting == "\(file):2: slack_tokn")
         #expect(error?.problem == "unknown setting")
+        // A typo of a real setting names it.
+        let (_, typo) = try Self.fileRefusal("port = 8080\nslack_signing_secert = abc\n", in: dir)
+        #expect(typo?.problem == "unknown setting; did you mean 'slack_signing_secret'?")
+        #expect(typo.map { "\($0)" }?.contains("abc") == false)
     }
 
     @Test("a bad value in the config file stops start-up with its file and line, and never echoes a secret")

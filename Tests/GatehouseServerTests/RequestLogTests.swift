@@ -58,6 +58,31 @@ struct RequestLogTests {
         #expect(refused["route"] == .string("/v1/approvals/{id}"))
         #expect(refused["request_id"]?.stringValue?.isEmpty == false)
         #expect(!lines.all.joined().contains(env.requestKey))
+        // The key by name, the approval by id, and the error by its code.
+        #expect(create["key"] == .string("agent"))
+        #expect(create["approval_id"]?.stringValue?.hasPrefix("apr_") == true)
+        #expect(create["error"] == nil)
+        #expect(refused["key"] == .string("agent"))
+        #expect(refused["approval_id"] == .string("apr_nothere"))
+        #expect(refused["error"] == .string("not_found"))
+    }
+
+    @Test("probes and scrapes (/healthz, /readyz, /metrics) log at debug level, so an info log is not flooded by them")
+    func probesAtDebug() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let lines = Lines()
+        try await Self.application(env, lines: lines).test(.live) { client in
+            for path in ["/healthz", "/readyz", "/metrics"] {
+                let answer = try await client.call(.get, path)
+                #expect(answer.status == .ok)
+            }
+            let refused = try await client.call(.get, "/v1/approvals", key: "wrong")
+            #expect(refused.status == .unauthorized)
+        }
+        let requests = try lines.objects().filter { $0["msg"] == .string("request") }
+        #expect(requests.map { $0["route"] } == [.string("/v1/approvals")])
+        #expect(requests.first?["error"] == .string("unauthorized"))
     }
 
     @Test("a refused Slack signature is logged as a warning with its reason and path, never the signature or secret")

@@ -83,6 +83,19 @@ public protocol ApprovalRepository: AuditTrail {
     func list(_ filter: ApprovalFilter, limit: Int, before: Int64?) async throws -> ApprovalPage
     /// How many approvals there are in each status.
     func countsByStatus() async throws -> [ApprovalStatus: Int]
+    /// The pending approvals of each gate that has any: how many, and when the oldest was filed.
+    func pendingByGate() async throws -> [String: PendingSummary]
+}
+
+/// A gate's pending approvals, for `/metrics`.
+public struct PendingSummary: Sendable, Equatable {
+    public var count: Int
+    public var oldest: Date
+
+    public init(count: Int, oldest: Date) {
+        self.count = count
+        self.oldest = oldest
+    }
 }
 
 /// Told after every commit, outside the transaction: wakes long-polls and re-arms timers and queues.

@@ -26,6 +26,7 @@ struct APIKeyMiddleware: RouterMiddleware {
         var context = context
         context.verified = .apiKey(key)
         context.logger[metadataKey: "key"] = .string(key.name)
+        context.notes.key = key.name
         return try await next(request, context)
     }
 

@@ -114,6 +114,7 @@ struct ApprovalsController {
             idempotency = IdempotencyKey(scope: "key#\(context.key.id)", key: header, requestDigest: CanonicalJSON.sha256(of: json))
         }
         let (approval, created) = try await service.submit(body.request, by: context.caller, idempotency: idempotency)
+        context.notes.approval = approval.id.rawValue
         return try await respond(approval, status: created ? .created : .ok)
     }
 

@@ -17,7 +17,9 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let metrics = dependencies.metrics
     let slack: (any SlackWebAPI)? = configuration.slackBotToken.map { token in
         dependencies.slackClient
-            ?? URLSessionSlackClient(token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { clock.now })
+            ?? URLSessionSlackClient(
+                token: token, baseURL: configuration.slackAPIURL, pacing: dependencies.slackPacing, now: { clock.now },
+                onCall: metrics.recordSlackCall)
     }
     let links: (any ApprovalLinkProvider)? = slack == nil ? nil : SlackLinks(messages: store)
 
@@ -62,7 +64,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let router = Router(context: GatehouseRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
-    router.addRoutes(HealthController(store: store, metrics: metrics).endpoints)
+    router.addRoutes(HealthController(store: store, metrics: metrics, clock: clock, metricsToken: configuration.metricsToken).endpoints)
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
         .group(context: APIRequestContext.self)

@@ -1,3 +1,4 @@
+import ApprovalCore
 import Foundation
 
 /// The config file: `key = value` lines, `#` comments, values optionally in double quotes.
@@ -27,7 +28,9 @@ enum ConfigFile {
             let key = line[..<equals].trimmingCharacters(in: .whitespaces)
             var value = line[line.index(after: equals)...].trimmingCharacters(in: .whitespaces)
             guard knownKeys.contains(key) else {
-                throw ConfigurationError(setting: "\(place): \(key)", problem: "unknown setting")
+                let guess = Spelling.closest(to: key, among: knownKeys.sorted())
+                throw ConfigurationError(
+                    setting: "\(place): \(key)", problem: "unknown setting" + (guess.map { "; did you mean '\($0)'?" } ?? ""))
             }
             if value.hasPrefix("\"") {
                 guard value.count >= 2, value.hasSuffix("\"") else {

@@ -14,6 +14,8 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var admins: [String] = []
     public var publicURL: URL?
     public var webhookSecret: String?
+    /// When set, `/metrics` answers only `Authorization: Bearer` this token.
+    public var metricsToken: String?
     public var logLevel: Logger.Level = .info
     /// Where the service listens for the command line's changes (`ControlServer`): beside the database, set by
     /// `serve`; `nil` listens nowhere.
@@ -93,6 +95,12 @@ extension GatehouseConfiguration {
                 throw ConfigurationError(setting: "webhook_secret", problem: "must be at least 16 characters")
             }
             c.webhookSecret = v
+        },
+        Setting(key: "metrics_token", environment: "GATEHOUSE_METRICS_TOKEN", isSecret: true) { c, v throws(ConfigurationError) in
+            guard v.count >= 16 else {
+                throw ConfigurationError(setting: "metrics_token", problem: "must be at least 16 characters")
+            }
+            c.metricsToken = v
         },
         Setting(key: "failed_auth_limit", environment: "GATEHOUSE_FAILED_AUTH_LIMIT", isSecret: false) { c, v throws(ConfigurationError) in
             guard let limit = Int(v), (1...100_000).contains(limit) else {

@@ -1,6 +1,7 @@
 import ApprovalCore
 import Hummingbird
 import NIOCore
+import Synchronization
 
 /// The request context of every route: its id and connection, and what an authentication middleware verified about
 /// the caller. Routes never read `verified` themselves: each guarded group converts it into a child context that
@@ -13,6 +14,8 @@ public struct GatehouseRequestContext: RequestContext {
     var verified: VerifiedCaller?
     /// The connection the request came in on, for answers written from its event loop (long-polls).
     let channel: any Channel
+    /// What the request's log line says beyond its route and status, filled in by the layers that learn it.
+    let notes = RequestNotes()
 
     public init(source: Source) {
         self.coreContext = .init(source: source)
@@ -39,6 +42,7 @@ struct APIRequestContext: ChildRequestContext {
     let key: APIKey
     let requestID: String?
     let channel: any Channel
+    let notes: RequestNotes
 
     init(context: GatehouseRequestContext) throws {
         guard case .apiKey(let key)? = context.verified else { throw APIError.unauthorized("An API key is required.") }
@@ -46,6 +50,7 @@ struct APIRequestContext: ChildRequestContext {
         self.key = key
         self.requestID = context.requestID
         self.channel = context.channel
+        self.notes = context.notes
     }
 
     var maxUploadSize: Int { APIError.maxBodySize }
@@ -68,4 +73,20 @@ struct SlackRequestContext: ChildRequestContext {
     }
 
     var maxUploadSize: Int { APIError.maxBodySize }
+}
+
+/// What a request's log line says beyond route, status and latency: the key that called and the approval it was about,
+/// set by the layers that learn them (a reference, because each layer has its own copy of the context).
+final class RequestNotes: Sendable {
+    private let state = Mutex<(key: String?, approval: String?)>((nil, nil))
+
+    var key: String? {
+        get { state.withLock { $0.key } }
+        set { state.withLock { $0.key = newValue } }
+    }
+
+    var approval: String? {
+        get { state.withLock { $0.approval } }
+        set { state.withLock { $0.approval = newValue } }
+    }
 }

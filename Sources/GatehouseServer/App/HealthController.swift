@@ -1,11 +1,15 @@
 import ApprovalCore
 import Hummingbird
 import NIOCore
+import Signing
 
 /// `/healthz`, `/readyz`, `/metrics`.
 struct HealthController {
     let store: any GatehouseStore
     let metrics: GatehouseMetrics
+    let clock: any WallClock
+    /// When set, `/metrics` wants `Authorization: Bearer TOKEN`.
+    let metricsToken: String?
 
     var endpoints: RouteCollection<GatehouseRequestContext> {
         let routes = RouteCollection(context: GatehouseRequestContext.self)
@@ -24,8 +28,14 @@ struct HealthController {
                 return ApprovalsController.json(.object(body), status: .serviceUnavailable)
             }
         }
-        routes.get("metrics") { _, _ in
-            try await metrics.refresh(from: store)
+        routes.get("metrics") { request, _ in
+            if let metricsToken {
+                let given = request.headers[.authorization].flatMap { $0.hasPrefix("Bearer ") ? String($0.dropFirst(7)) : nil }
+                guard let given, ConstantTime.equals(given, metricsToken) else {
+                    throw APIError.unauthorized("/metrics wants 'Authorization: Bearer' with the metrics_token setting.")
+                }
+            }
+            try await metrics.refresh(from: store, now: clock.now)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render()))

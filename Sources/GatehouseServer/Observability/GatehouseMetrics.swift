@@ -1,6 +1,8 @@
 import ApprovalCore
+import BuildInfo
 import Foundation
 import Prometheus
+import SlackBridge
 import Synchronization
 
 /// The service's metrics, kept in its own registry (no global bootstrap, so tests each get their own).
@@ -15,6 +17,11 @@ public final class GatehouseMetrics: Sendable {
     private static let decisionBuckets: [Double] = [5, 15, 30, 60, 120, 300, 600, 1800, 3600, 7200, 21_600, 86_400, 604_800]
 
     private let timeToDecision: ValueHistogram
+    private let longPollWait: DurationHistogram
+    /// Gates and outbox kinds seen at earlier scrapes: one that drained is exported as 0, not left at its last value.
+    private let seen = Mutex((gates: Set<String>(), kinds: Set(SlackOutboxKind.all + [CallbackOutboxPlanner.kind])))
+    /// At most this many gates get their own pending series; the rest are summed under `gate="(other)"`.
+    static let maximumGateSeries = 200
 
     /// One request's label set. Routes are the router's patterns and statuses are few, so this stays small.
     private struct RequestSeries: Hashable {
@@ -37,15 +44,35 @@ public final class GatehouseMetrics: Sendable {
         self.timeToDecision = registry.makeValueHistogram(
             name: "gatehouse_time_to_decision_seconds", buckets: Self.decisionBuckets,
             help: "Seconds from a request's creation to its decision, expiry or cancellation.")
+        self.longPollWait = registry.makeDurationHistogram(
+            name: "gatehouse_long_poll_wait_seconds", buckets: Self.latencyBuckets,
+            help: "How long long-polls (GET /v1/approvals/{id}?wait=N) were held, answered or timed out; not in the request latency.")
+        registry.makeGauge(
+            name: "gatehouse_build_info", labels: [("version", BuildInfo.version), ("commit", BuildInfo.commit)],
+            help: "Always 1; its labels say which build runs.").set(Double(1))
     }
 
-    func recordRequest(route: String, method: String, status: Int, duration: Duration) {
+    /// One Slack Web API call's time, answered or not.
+    public func recordSlackCall(method: String, duration: Duration) {
+        registry.makeDurationHistogram(
+            name: "gatehouse_slack_api_duration_seconds", labels: [("method", method)], buckets: Self.latencyBuckets,
+            help: "Slack Web API call latency by method."
+        ).record(duration)
+    }
+
+    /// Counts the request; its latency goes to the request histogram, or for a long-poll to the wait histogram (a
+    /// wait of 30 s is not a slow request).
+    func recordRequest(route: String, method: String, status: Int, duration: Duration, longPoll: Bool = false) {
         let series = RequestSeries(route: route, method: method, status: status)
         let (counter, histogram) = handles.withLock { handles in
             (handles.requests[series], handles.latency[route])
         }
         (counter ?? makeRequestCounter(series)).increment()
-        (histogram ?? makeLatencyHistogram(route)).record(duration)
+        if longPoll {
+            longPollWait.record(duration)
+        } else {
+            (histogram ?? makeLatencyHistogram(route)).record(duration)
+        }
     }
 
     private func makeRequestCounter(_ series: RequestSeries) -> Counter {
@@ -82,7 +109,7 @@ public final class GatehouseMetrics: Sendable {
     }
 
     /// Counts that live in the database, refreshed at each scrape.
-    func refresh(from database: any GatehouseStore) async throws {
+    func refresh(from database: any GatehouseStore, now: Date) async throws {
         let counts = try await database.countsByStatus()
         for status in ApprovalStatus.allCases {
             registry.makeGauge(
@@ -93,10 +120,40 @@ public final class GatehouseMetrics: Sendable {
             name: "gatehouse_break_glass_unreviewed", help: "Break-glass approvals no admin has reviewed yet."
         ).set(Double(try await database.unreviewedBreakGlassCount()))
         let backlog = try await database.outboxBacklog()
-        for kind in Set(backlog.keys).union([CallbackOutboxPlanner.kind]) {
+        let kinds = seen.withLock { seen in
+            seen.kinds.formUnion(backlog.keys)
+            return seen.kinds
+        }
+        for kind in kinds {
             registry.makeGauge(
                 name: "gatehouse_outbox_backlog", labels: [("kind", kind)], help: "Outbox items not yet delivered, by kind."
             ).set(Double(backlog[kind] ?? 0))
+        }
+        try await refreshPending(from: database, now: now)
+    }
+
+    /// `gatehouse_pending{gate}` and `gatehouse_oldest_pending_age_seconds{gate}`; a gate that drained reads 0.
+    private func refreshPending(from database: any GatehouseStore, now: Date) async throws {
+        var pending = try await database.pendingByGate()
+        let gates = seen.withLock { seen in
+            for gate in pending.keys.sorted() where seen.gates.count < Self.maximumGateSeries { seen.gates.insert(gate) }
+            return seen.gates
+        }
+        // Gates beyond the cap are summed into one series, so a key filing under many gate names cannot grow /metrics.
+        let overflow = pending.filter { !gates.contains($0.key) }
+        if !overflow.isEmpty {
+            for gate in overflow.keys { pending[gate] = nil }
+            pending["(other)"] = PendingSummary(
+                count: overflow.values.reduce(0) { $0 + $1.count }, oldest: overflow.values.map(\.oldest).min()!)
+        }
+        for gate in gates.union(pending.keys) {
+            let summary = pending[gate]
+            registry.makeGauge(name: "gatehouse_pending", labels: [("gate", gate)], help: "Pending approvals by gate.")
+                .set(Double(summary?.count ?? 0))
+            registry.makeGauge(
+                name: "gatehouse_oldest_pending_age_seconds", labels: [("gate", gate)],
+                help: "Seconds the oldest pending approval of each gate has waited (0: none pending)."
+            ).set(summary.map { max(0, now.timeIntervalSince($0.oldest)) } ?? 0)
         }
     }
 

@@ -3,11 +3,15 @@ import HTTPTypes
 import Hummingbird
 import Logging
 
-/// One structured log line and one metrics sample per request: request id, route, status, latency.
+/// One structured log line and one metrics sample per request: request id, route, status, latency, and when known the
+/// key's name, the approval's id and the error code. Probes and scrapes (`/healthz`, `/readyz`, `/metrics`) log at
+/// debug level; a long-poll's wait goes to its own histogram, not the request latency.
 struct RequestLogMiddleware: RouterMiddleware {
     typealias Context = GatehouseRequestContext
 
     let metrics: GatehouseMetrics
+
+    static let probeRoutes: Set<String> = ["/healthz", "/readyz", "/metrics"]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let start = ContinuousClock.now
@@ -16,18 +20,23 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.logger[metadataKey: "request_id"] = .string(requestID)
         context.requestID = requestID
         var status = 500
+        var errorCode: String?
         defer {
             let duration = ContinuousClock.now - start
             let route = context.endpointPath ?? "unmatched"
-            metrics.recordRequest(route: route, method: request.method.rawValue, status: status, duration: duration)
+            metrics.recordRequest(
+                route: route, method: request.method.rawValue, status: status, duration: duration,
+                longPoll: Self.isLongPoll(request, route: route))
             let ms = ((Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000) * 100)
                 .rounded() / 100
-            context.logger.info(
-                "request",
-                metadata: [
-                    "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
-                    "latency_ms": .stringConvertible(ms),
-                ])
+            var metadata: Logger.Metadata = [
+                "method": .string(request.method.rawValue), "route": .string(route), "status": .stringConvertible(status),
+                "latency_ms": .stringConvertible(ms),
+            ]
+            if let key = context.notes.key { metadata["key"] = .string(key) }
+            if let approval = context.notes.approval ?? context.parameters.get("id") { metadata["approval_id"] = .string(approval) }
+            if let errorCode { metadata["error"] = .string(errorCode) }
+            context.logger.log(level: Self.probeRoutes.contains(route) ? .debug : .info, "request", metadata: metadata)
         }
         do {
             var response = try await next(request, context)
@@ -38,9 +47,18 @@ struct RequestLogMiddleware: RouterMiddleware {
             // Rendered here rather than by the router, so refusals carry the request id too.
             var response = try error.response(from: request, context: context)
             status = response.status.code
+            errorCode = (error as? APIError)?.code
             response.headers[.requestID] = requestID
             return response
         }
+    }
+
+    /// `GET /v1/approvals/{id}?wait=N` with N > 0: held until a decision or N seconds.
+    static func isLongPoll(_ request: Request, route: String) -> Bool {
+        guard request.method == .get, route == "/v1/approvals/{id}", let wait = request.uri.queryParameters["wait"] else {
+            return false
+        }
+        return (Double(String(wait)) ?? 0) > 0
     }
 }
 
