@@ -5,7 +5,9 @@ import ServerTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+import GatehouseTestSupport
 import Logging
+import DomainTestSupport
 import NIOCore
 import Synchronization
 import Testing
@@ -65,6 +67,43 @@ struct RequestLogTests {
         #expect(refused["key"] == .string("agent"))
         #expect(refused["approval_id"] == .string("apr_nothere"))
         #expect(refused["error"] == .string("not_found"))
+    }
+
+    @Test("a delivery that succeeds after retries logs one line with its attempts and the approval; each failure before it a warning")
+    func deliveredAfterRetries() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        let lines = Lines()
+        let sink = LogSink { lines.append($0) }
+        let logger = Logger(label: "gatehouse") { JSONLogHandler(label: $0, level: .info, sink: sink) }
+        let app = buildApplication(
+            configuration: env.slackConfiguration(fake),
+            dependencies: GatehouseDependencies(
+                database: env.database, clock: env.clock, logger: logger, longPolls: env.longPolls, slackPacing: 0))
+        fake.fail("chat.postMessage", with: .serverError, times: 2)
+        try await app.test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey)
+            // Each retry waits on the service's clock: once a failure is rescheduled, move the clock past its backoff.
+            for failures in 1...2 {
+                try await SlackFlowTests.waitUntil(env.database, fake) {
+                    try lines.objects().filter { $0["msg"] == .string("delivery failed; will retry") }.count == failures
+                }
+                env.clock.advance(by: 60)
+            }
+            try await SlackFlowTests.waitUntil(env.database, fake) {
+                try lines.objects().contains { $0["msg"] == .string("delivered after retries") }
+            }
+            let objects = try lines.objects()
+            let retries = objects.filter { $0["msg"] == .string("delivery failed; will retry") }
+            #expect(retries.count == 2)
+            #expect(retries.allSatisfy { $0["level"] == .string("warning") && $0["approval_id"] == .string(created.id.rawValue) })
+            let done = try #require(objects.first { $0["msg"] == .string("delivered after retries") })
+            #expect(done["attempts"] == .number(3))
+            #expect(done["approval_id"] == .string(created.id.rawValue))
+            #expect(done["kind"] == .string("slack.post"))
+        }
+        await fake.stop()
     }
 
     @Test("probes and scrapes (/healthz, /readyz, /metrics) log at debug level, so an info log is not flooded by them")

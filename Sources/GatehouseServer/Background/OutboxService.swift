@@ -59,6 +59,12 @@ final class OutboxService: Service, Sendable {
         do {
             do {
                 try await handler.deliver(item)
+                if item.attempts > 1 {
+                    // Its failures were logged one by one as warnings; this closes them.
+                    var metadata: Logger.Metadata = ["kind": .string(item.kind), "item": .stringConvertible(item.id), "attempts": .stringConvertible(item.attempts)]
+                    if let id = item.approvalID { metadata["approval_id"] = .string(id.rawValue) }
+                    logger.notice("delivered after retries", metadata: metadata)
+                }
                 try await database.completeOutboxItem(item.id, at: clock.now, audit: nil)
             } catch let failure as OutboxFailure {
                 try await handleFailure(failure, of: item)
@@ -79,8 +85,9 @@ final class OutboxService: Service, Sendable {
             let delay = retryAfter ?? Self.backoff(afterAttempts: item.attempts, maximum: maxBackoff)
             logger.warning(
                 "delivery failed; will retry",
-                metadata: ["kind": .string(item.kind), "item": "\(item.id)", "attempt": "\(item.attempts)",
-                           "retry_in_s": "\(Int(delay.rounded(.up)))", "reason": .string(reason)])
+                metadata: ["kind": .string(item.kind), "item": .stringConvertible(item.id), "attempt": .stringConvertible(item.attempts),
+                           "approval_id": .string(item.approvalID?.rawValue ?? "none"),
+                           "retry_in_s": .stringConvertible(Int(delay.rounded(.up))), "reason": .string(reason)])
             try await database.rescheduleOutboxItem(item.id, error: reason, retryAt: now.addingTimeInterval(delay))
         case .permanent(let reason):
             try await giveUp(item, reason: reason, at: now)
