@@ -70,7 +70,7 @@ let package = Package(
         .target(
             name: "GatehouseCLI",
             dependencies: [
-                "GatehouseServer", "Storage", "ApprovalCore", "BuildInfo",
+                "GatehouseServer", "Storage", "ApprovalCore", "BuildInfo", "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
@@ -141,7 +141,7 @@ let package = Package(
         .testTarget(
             name: "GatehouseServerTests",
             dependencies: [
-                "GatehouseServer", "GatehouseCLI", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
+                "GatehouseServer", "BuildInfo", "GatehouseCLI", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
                 "ApprovalCore", "Signing", "SlackAPI", "SlackBridge",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
@@ -157,7 +157,7 @@ let package = Package(
             name: "GatehouseCLITests",
             dependencies: [
                 "GatehouseCLI", "GatehouseServer", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
-                "ApprovalCore",
+                "ApprovalCore", "BuildInfo",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -8,16 +8,6 @@ extension JSONValue {
         return nil
     }
 
-    public var numberValue: Double? {
-        if case .number(let value) = self { return value }
-        return nil
-    }
-
-    public var arrayValue: [JSONValue]? {
-        if case .array(let value) = self { return value }
-        return nil
-    }
-
     public subscript(index: Int) -> JSONValue? {
         guard let array = arrayValue, array.indices.contains(index) else { return nil }
         return array[index]

@@ -114,13 +114,7 @@ struct AuditCommand: AsyncParsableCommand {
 public enum AuditExport {
     public static let csvHeader = "seq,at,kind,approval_id,actor,details,prev_hash,hash"
 
-    public static func jsonLine(_ e: AuditEntry) -> String {
-        CanonicalJSON.serialize(.object([
-            "seq": .number(Double(e.seq)), "at": .string(RFC3339.string(from: e.at)), "kind": .string(e.kind),
-            "approval_id": e.approvalID.map(JSONValue.string) ?? .null, "actor": .string(e.actor), "details": e.details,
-            "prev_hash": .string(e.prevHash), "hash": .string(e.hash),
-        ]))
-    }
+    public static func jsonLine(_ e: AuditEntry) -> String { CanonicalJSON.serialize(e.json) }
 
     public static func csv(_ e: AuditEntry) -> String {
         [String(e.seq), RFC3339.string(from: e.at), e.kind, e.approvalID ?? "", e.actor, CanonicalJSON.serialize(e.details), e.prevHash, e.hash]

@@ -1,6 +1,7 @@
 import ApprovalCore
 import ArgumentParser
 import Foundation
+import Signing
 
 struct ExecCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -45,7 +46,9 @@ struct ExecCommand: AsyncParsableCommand {
         }
         do {
             let payload = try request.payloadValue()
-            var approval = try await flow.submit(try request.body(payload: payload), idempotencyKey: request.idempotencyKey)
+            // Always idempotent: when the wait runs out, rerunning with this key picks up the same request.
+            let idempotencyKey = request.idempotencyKey ?? "exec-" + SecureRandom.urlSafeToken(byteCount: 12)
+            var approval = try await flow.submit(try request.body(payload: payload), idempotencyKey: idempotencyKey)
             let id = approval["id"]?.stringValue ?? "?"
             terminal.err("gatehouse: waiting for a decision on \(id) (\(request.action))")
             approval = try await flow.wait(for: approval, seconds: max(0, wait))
@@ -57,6 +60,9 @@ struct ExecCommand: AsyncParsableCommand {
                 terminal.err("gatehouse: approved with a modified payload; not running the original. The approved payload:")
                 terminal.out(CanonicalJSON.serialize(approval["decision"]?["payload"] ?? .null))
                 return GateExit.modified.rawValue
+            case .timedOut:
+                terminal.err(ApprovalFlow.stillPending(approval, seconds: wait, idempotencyKey: idempotencyKey, command: "exec") + " — not running")
+                return GateExit.timedOut.rawValue
             case let other:
                 let who = approval["decision"]?["by_name"]?.stringValue ?? approval["decision"]?["by"]?.stringValue
                 let reason = approval["decision"]?["reason"]?.stringValue

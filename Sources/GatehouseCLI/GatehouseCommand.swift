@@ -21,8 +21,8 @@ public struct GatehouseCommand: AsyncParsableCommand {
             """,
         version: "gatehouse \(BuildInfo.description)",
         subcommands: [
-            ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
-            AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,
+            ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, ListCommand.self, ShowCommand.self,
+            DecideCommand.self, CancelCommand.self, AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,
         ]
     )
 

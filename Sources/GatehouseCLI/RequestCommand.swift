@@ -26,6 +26,45 @@ public enum GateExit: Int32, Sendable {
     }
 }
 
+/// `--payload JSON` or `--payload @FILE`, as `request`, `exec` and `decide … modify` take it: a JSON object, its numbers
+/// exact (a number a double cannot carry is refused, as the service refuses it).
+enum PayloadArgument {
+    /// Checked while parsing. A file is only checked for being readable: it is read once, when used, since it may be
+    /// a pipe (`@/dev/stdin`, `@<(…)`).
+    static func validate(_ argument: String) throws {
+        if let path = path(argument) {
+            guard FileManager.default.isReadableFile(atPath: path) else { throw unreadable(path) }
+        } else {
+            _ = try value(argument)
+        }
+    }
+
+    static func value(_ argument: String) throws -> JSONValue {
+        let text: String
+        if let path = path(argument) {
+            guard let file = FileHandle(forReadingAtPath: path), let data = try? file.readToEnd() ?? Data() else {
+                throw unreadable(path)
+            }
+            text = String(decoding: data, as: UTF8.self)
+        } else {
+            text = argument
+        }
+        let value: JSONValue
+        do {
+            value = try JSONValue.parse(text, exactNumbers: true)
+        } catch {
+            if let sentence = error.inexactNumberSentence(root: "payload") { throw ValidationError("--payload: " + sentence) }
+            throw ValidationError("--payload is not valid JSON: \(error). Put it in single quotes, or use @FILE.")
+        }
+        guard value.objectValue != nil else { throw ValidationError("--payload must be a JSON object.") }
+        return value
+    }
+
+    private static func path(_ argument: String) -> String? { argument.hasPrefix("@") ? String(argument.dropFirst()) : nil }
+
+    private static func unreadable(_ path: String) -> ValidationError { ValidationError("Cannot read the payload file '\(path)'.") }
+}
+
 /// The options that describe a request, shared by `request` and `exec`.
 struct RequestOptions: ParsableArguments {
     @Option(help: "What will be done, in one line (at most 150 characters).")
@@ -49,7 +88,7 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("on-reject"), help: "What the requester will do if it is rejected.")
     var onReject: String?
 
-    @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID.")
+    @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID (else GATEHOUSE_REQUESTER; else the key's name is shown).")
     var requester: String?
 
     @Option(
@@ -64,22 +103,8 @@ struct RequestOptions: ParsableArguments {
     var idempotencyKey: String?
 
     func validate() throws {
-        // A payload file is read once, when the request is filed: it may be a pipe (`@/dev/stdin`, `@<(…)`).
-        if let path = payloadPath {
-            guard FileManager.default.isReadableFile(atPath: path) else { throw Self.unreadablePayload(path) }
-        } else {
-            _ = try payloadValue()
-        }
+        try PayloadArgument.validate(payload)
         _ = try expiresInSeconds()
-    }
-
-    private static func unreadablePayload(_ path: String) -> ValidationError {
-        ValidationError("Cannot read the payload file '\(path)'.")
-    }
-
-    /// The file `--payload @FILE` names.
-    private var payloadPath: String? {
-        payload.hasPrefix("@") ? String(payload.dropFirst()) : nil
     }
 
     /// `--expires-in` in seconds: a whole number of seconds, or a duration as chains write them.
@@ -94,25 +119,11 @@ struct RequestOptions: ParsableArguments {
     }
 
     /// The payload as JSON, read from the option or the file it names.
-    func payloadValue() throws -> JSONValue {
-        let text: String
-        if let path = payloadPath {
-            guard let file = FileHandle(forReadingAtPath: path), let data = try? file.readToEnd() ?? Data() else {
-                throw Self.unreadablePayload(path)
-            }
-            text = String(decoding: data, as: UTF8.self)
-        } else {
-            text = payload
-        }
-        let value: JSONValue
-        do {
-            value = try JSONValue.parse(text, exactNumbers: true)
-        } catch {
-            if let sentence = error.inexactNumberSentence(root: "payload") { throw ValidationError("--payload: " + sentence) }
-            throw ValidationError("--payload is not valid JSON: \(error). Put it in single quotes, or use @FILE.")
-        }
-        guard value.objectValue != nil else { throw ValidationError("--payload must be a JSON object.") }
-        return value
+    func payloadValue() throws -> JSONValue { try PayloadArgument.value(payload) }
+
+    /// Who asks: `--requester`, else `GATEHOUSE_REQUESTER`; else nobody is named and the service shows the key's name.
+    func resolvedRequester(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
+        requester ?? environment["GATEHOUSE_REQUESTER"].flatMap { $0.isEmpty ? nil : $0 }
     }
 
     /// The request to file, with the payload read once by the caller.
@@ -120,7 +131,7 @@ struct RequestOptions: ParsableArguments {
         var members: [String: JSONValue] = ["action": .string(action), "payload": payload]
         let optional: [(String, String?)] = [
             ("gate", gate), ("risk", risk), ("reasoning", reasoning), ("consequences", consequences), ("on_reject", onReject),
-            ("requester", requester), ("callback_url", callbackURL),
+            ("requester", resolvedRequester()), ("callback_url", callbackURL),
         ]
         for (name, value) in optional { if let value { members[name] = .string(value) } }
         if let seconds = try expiresInSeconds() { members["expires_in"] = .number(Double(seconds)) }
@@ -145,6 +156,19 @@ public struct ApprovalFlow: Sendable {
         var headers: [String: String] = [:]
         if let idempotencyKey { headers["Idempotency-Key"] = idempotencyKey }
         return try await client.call("POST", "v1/approvals", body: body, headers: headers)
+    }
+
+    /// What `request --wait` and `exec` say when the wait runs out: that it is still pending, and how to pick it up
+    /// again (the same command with the same idempotency key returns the same request and waits for it).
+    static func stillPending(_ approval: JSONValue, seconds: Int, idempotencyKey: String?, command: String) -> String {
+        let id = approval["id"]?.stringValue ?? "the request"
+        var sentence = "gatehouse: \(id) is still pending after \(seconds) s"
+        if let idempotencyKey {
+            sentence += "; to wait for it again, run the same `gatehouse \(command)` with --idempotency-key \(idempotencyKey)"
+        } else {
+            sentence += "; to wait for it again: gatehouse show \(id), or file with --idempotency-key to pick it up by rerunning"
+        }
+        return sentence
     }
 
     /// Long-polls until the approval leaves `pending` or `seconds` pass; returns its last state.
@@ -199,7 +223,9 @@ struct RequestCommand: AsyncParsableCommand {
             approval = try await flow.wait(for: approval, seconds: max(0, wait))
             terminal.out(CanonicalJSON.serialize(approval))
             let exit = GateExit.forStatus(approval["status"]?.stringValue)
-            if exit == .timedOut { terminal.err("gatehouse: still pending after \(wait) s") }
+            if exit == .timedOut {
+                terminal.err(ApprovalFlow.stillPending(approval, seconds: wait, idempotencyKey: request.idempotencyKey, command: "request"))
+            }
             return exit.rawValue
         } catch {
             terminal.err("gatehouse: \(error)")

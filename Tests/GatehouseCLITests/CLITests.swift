@@ -237,7 +237,10 @@ struct CLITests {
     func mistakesShowTheSubcommandsUsage() throws {
         let cases: [([String], String, String)] = [
             (["keys", "create", "ci", "--scope", "root"], "--scope must be request, decide or admin.", "gatehouse keys create"),
-            (["decide", "apr_x", "maybe", "--as", "alice", "--key", "k"], "The outcome must be approve or reject.", "gatehouse decide"),
+            (["decide", "apr_x", "maybe", "--as", "alice", "--key", "k"], "The outcome must be approve, reject or modify.", "gatehouse decide"),
+            (["decide", "apr_x", "modify", "--as", "alice", "--key", "k"], "modify needs --payload", "gatehouse decide"),
+            (["decide", "apr_x", "approve", "--as", "alice", "--key", "k", "--payload", "{}"], "--payload goes only with modify.", "gatehouse decide"),
+            (["list", "--status", "done", "--key", "k"], "--status must be all or one of", "gatehouse list"),
             (["decide", "apr_x", "approve", "--as", "alice", "--url", "ftp://x", "--key", "k"], "is not an http(s) URL", "gatehouse decide"),
             (["request", "--action", "a", "--payload", "[1]", "--key", "k"], "--payload must be a JSON object.", "gatehouse request"),
             (["request", "--action", "a", "--payload", #"{"id":12345678901234567891}"#, "--key", "k"],

@@ -56,3 +56,14 @@ public enum AuditVerification: Sendable, Equatable {
     case broken(seq: Int64, reason: String)
 }
 
+
+extension AuditEntry {
+    /// The entry as `audit export` writes it and `GET /v1/approvals/{id}/audit` answers it.
+    public var json: JSONValue {
+        .object([
+            "seq": .number(Double(seq)), "at": .string(RFC3339.string(from: at)), "kind": .string(kind),
+            "approval_id": approvalID.map(JSONValue.string) ?? .null, "actor": .string(actor), "details": details,
+            "prev_hash": .string(prevHash), "hash": .string(hash),
+        ])
+    }
+}

@@ -13,6 +13,7 @@ struct ApprovalsController {
     let service: ApprovalService
     let longPolls: LongPolls
     let links: any ApprovalLinkProvider
+    let audit: any AuditArchive
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -23,7 +24,15 @@ struct ApprovalsController {
         routes.post(":id/decision", use: decide)
         routes.post(":id/verify", use: verify)
         routes.post(":id/break-glass", use: breakGlass)
+        routes.get(":id/audit", use: auditTrail)
         return routes
+    }
+
+    /// `GET /v1/approvals/{id}/audit`: the request's audit entries, oldest first, for whoever may see the request.
+    @Sendable func auditTrail(_ request: Request, context: Context) async throws -> Response {
+        let approval = try await service.approval(try approvalID(context), as: context.caller)
+        let entries = try await audit.auditEntries(since: nil, approvalID: approval.id)
+        return Self.json(.object(["entries": .array(entries.map(\.json))]), status: .ok)
     }
 
     /// `POST /v1/approvals`.
@@ -57,17 +66,19 @@ struct ApprovalsController {
     /// `POST /v1/approvals/{id}/decision`.
     struct DecisionBody: Decodable {
         enum Outcome: String, ContractChoice {
-            case approve, reject
-            static var choices: String { #""approve" or "reject""# }
+            case approve, reject, modify
+            static var choices: String { #""approve", "reject" or "modify""# }
         }
 
         var outcome: Outcome
         /// Who decides: required for a key created for nobody; a key created for one person decides for them.
         var actingAs: String?
         var reason: String?
+        /// With `modify`: the payload approved in place of the requested one.
+        var payload: JSONValue?
 
         enum CodingKeys: String, CodingKey {
-            case outcome, reason
+            case outcome, reason, payload
             case actingAs = "as"
         }
 
@@ -78,7 +89,21 @@ struct ApprovalsController {
                 throw APIError.invalid("as", "`as` must name the person deciding.")
             }
             if let reason, reason.count > ApprovalRequest.textLimit { throw APIError.invalid("reason", "`reason` is too long.") }
-            return DecisionCommand(outcome == .approve ? .approve : .reject, by: .key(key, actingFor: actingAs), reason: reason)
+            let verdict: DecisionCommand.Verdict
+            switch outcome {
+            case .approve:
+                verdict = .approve
+            case .reject:
+                verdict = .reject
+            case .modify:
+                guard let payload else { throw APIError.invalid("payload", "`modify` needs `payload`: the JSON object approved instead.") }
+                guard payload.objectValue != nil else { throw APIError.invalid("payload", "`payload` must be a JSON object.") }
+                verdict = .modify(payload)
+            }
+            if outcome != .modify, payload != nil {
+                throw APIError.invalid("payload", "`payload` goes only with `\"outcome\": \"modify\"`.")
+            }
+            return DecisionCommand(verdict, by: .key(key, actingFor: actingAs), reason: reason)
         }
     }
 
@@ -159,6 +184,11 @@ struct ApprovalsController {
             filter.status = value
         }
         if let gate = query["gate"].map(String.init), !gate.isEmpty { filter.gate = gate }
+        switch query["mine"].map(String.init) {
+        case nil, "", "false": break
+        case "true": filter.ownerKeyID = context.key.id
+        default: throw APIError(.badRequest, code: "invalid_parameter", message: "`mine` must be true or false.")
+        }
         var limit = 50
         if let text = query["limit"], !text.isEmpty {
             guard let value = Int(text), (1...200).contains(value) else {

@@ -68,7 +68,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
         .group(context: APIRequestContext.self)
-        .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks()).endpoints)
+        .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), audit: store).endpoints)
     router.group("v1/policy")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
         .group(context: APIRequestContext.self)
