@@ -24,10 +24,11 @@ enum DatabaseAccess {
     /// (`keys create`) is what a service starting meanwhile is told holds the file. With `mustExist`, a missing
     /// database is refused; otherwise the direct path creates it.
     static func changing<T>(
-        _ options: DatabaseOptions, command: String, mustExist: Bool = true, _ body: (any AdministrationPort) async throws -> T
+        _ options: DatabaseOptions, command: String, mustExist: Bool = true, missingHint: String = "",
+        _ body: (any AdministrationPort) async throws -> T
     ) async throws -> T {
         let path = options.resolvedPath
-        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CommandFailure(noDatabase(path)) }
+        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CommandFailure(noDatabase(path, hint: missingHint)) }
         let lock: ServiceLock
         do {
             lock = try ServiceLock.acquire(forDatabaseAt: path, command: command)
@@ -69,7 +70,8 @@ enum DatabaseAccess {
         }
     }
 
-    static func noDatabase(_ path: String) -> String {
-        "No database at '\(path)'. Run this where `gatehouse serve` keeps its data, or pass --db (or GATEHOUSE_DB)."
+    /// The one sentence (and, as a `CommandFailure`, the one exit status) of every command that finds no database.
+    static func noDatabase(_ path: String, hint: String = "") -> String {
+        "No database at '\(path)'. Run this where `gatehouse serve` keeps its data, or pass --db (or GATEHOUSE_DB)\(hint)."
     }
 }

@@ -36,6 +36,8 @@ struct KeysCommand: AsyncParsableCommand {
         var boundTo: String?
         @Flag(name: .customLong("break-glass"), help: "The key may break the glass: approve at once in an emergency, loudly and audited.")
         var breakGlass = false
+        @Flag(help: "Create the database when there is none yet (a new installation, before the first `gatehouse serve`).")
+        var create = false
 
         func validate() throws {
             guard let parsed = APIKeyScope(rawValue: scope) else { throw ValidationError("--scope must be request, decide or admin.") }
@@ -55,7 +57,9 @@ struct KeysCommand: AsyncParsableCommand {
         /// Creates the key as `actor`: through the running service, or on the file when none runs.
         func run(as actor: Actor, terminal: Terminal) async throws {
             guard let scope = APIKeyScope(rawValue: scope) else { throw CommandFailure("--scope must be request, decide or admin.") }
-            let secret = try await DatabaseAccess.changing(database, command: "keys create", mustExist: false) { administration in
+            let secret = try await DatabaseAccess.changing(
+                database, command: "keys create", mustExist: !create, missingHint: "; add --create to make a new one"
+            ) { administration in
                 try await refusalsAsFailures { try await administration.createKey(name: name, scope: scope, boundTo: boundTo, breakGlass: breakGlass, by: actor) }
             }
             let person = (boundTo.map { ", deciding for \($0)," } ?? "") + (breakGlass ? " able to break the glass," : "")
@@ -67,7 +71,7 @@ struct KeysCommand: AsyncParsableCommand {
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List keys: name, scope, created, and whether revoked.",
+            abstract: "List keys: name, scope, created, last used, and whether revoked.",
             discussion: "Example:\n  gatehouse keys list --db /var/lib/gatehouse/g.sqlite"
         )
 
@@ -81,12 +85,12 @@ struct KeysCommand: AsyncParsableCommand {
                 Terminal.standard.err("No keys yet: create one with `gatehouse keys create NAME`.")
                 return
             }
-            Terminal.standard.out(pad("NAME", 24) + pad("SCOPE", 9) + pad("FOR", 14) + pad("CREATED", 22) + "STATUS")
+            Terminal.standard.out(pad("NAME", 24) + pad("SCOPE", 9) + pad("FOR", 14) + pad("CREATED", 22) + pad("LAST USED", 22) + "STATUS")
             for key in keys {
                 let status = key.revokedAt.map { "revoked \(RFC3339.string(from: $0))" } ?? "active"
                 Terminal.standard.out(
                     pad(key.name, 24) + pad(key.scope.rawValue, 9) + pad(key.boundTo ?? "-", 14) + pad(RFC3339.string(from: key.createdAt), 22)
-                        + status)
+                        + pad(key.lastUsedAt.map(RFC3339.string(from:)) ?? "never", 22) + status)
             }
         }
 

@@ -68,12 +68,23 @@ extension GatehouseDatabase: KeyStore {
         return key
     }
 
+    public func recordKeyUse(_ uses: [Int64: Date]) async throws {
+        try await write { db in
+            for (id, at) in uses {
+                try db.cachedStatement(sql: "UPDATE api_key SET last_used_at = max(coalesce(last_used_at, 0), ?) WHERE id = ?")
+                    .execute(arguments: [at.millisecondsSince1970, id])
+            }
+        }
+    }
+
     static func key(_ row: Row) -> APIKey {
-        APIKey(
+        var key = APIKey(
             id: row["id"], name: row["name"], scope: APIKeyScope(rawValue: row["scope"]) ?? .request,
             createdAt: Date(millisecondsSince1970: row["created_at"]),
             revokedAt: (row["revoked_at"] as Int64?).map(Date.init(millisecondsSince1970:)), boundTo: row["bound_to"],
             breakGlass: row["break_glass"] ?? false
         )
+        key.lastUsedAt = (row["last_used_at"] as Int64?).map(Date.init(millisecondsSince1970:))
+        return key
     }
 }

@@ -329,6 +329,10 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v12-key-last-used") { db in
+            // Written once a minute from memory (KeyUsage), never per request.
+            try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_at INTEGER")
+        }
         return migrator
     }
 }

@@ -217,7 +217,7 @@ struct CLITests {
         #expect(try await env.database.countsByStatus().isEmpty)
     }
 
-    @Test("commands that read the database refuse a missing file instead of creating an empty one")
+    @Test("commands that read the database, and keys create without --create, refuse a missing file with one sentence, exit 1")
     func readCommandsNeedTheDatabase() async throws {
         let dir = try TemporaryDirectory()
         defer { dir.remove() }
@@ -226,8 +226,17 @@ struct CLITests {
         let verifyError = await #expect(throws: CommandFailure.self) { try await verify.run() }
         #expect(verifyError?.description.contains("No database at '\(missing)'") == true)
         let list = try KeysCommand.List.parse(["--db", missing])
-        await #expect(throws: CommandFailure.self) { try await list.run() }
+        let listError = await #expect(throws: CommandFailure.self) { try await list.run() }
+        // A key made where no database is would be made for no service: refused the same way, unless --create.
+        let create = try KeysCommand.Create.parse(["ci", "--db", missing])
+        let createError = await #expect(throws: CommandFailure.self) { try await create.run(as: .cli("tester"), terminal: CapturedTerminal().terminal) }
         #expect(!FileManager.default.fileExists(atPath: missing))
+        for error in [verifyError, listError, createError] { #expect(error?.description.hasPrefix("No database at '\(missing)'") == true) }
+        #expect(createError?.description.contains("add --create to make a new one") == true)
+        let created = CapturedTerminal()
+        try await KeysCommand.Create.parse(["ci", "--create", "--db", missing]).run(as: .cli("tester"), terminal: created.terminal)
+        #expect(FileManager.default.fileExists(atPath: missing))
+        #expect(created.out.count == 1)
         // A failure, not a usage mistake: printed without the usage text, exit status 1.
         #expect(GatehouseCommand.fullMessage(for: CommandFailure("No database"), columns: 300) == "Error: No database")
         #expect(GatehouseCommand.exitCode(for: CommandFailure("No database")) == .failure)

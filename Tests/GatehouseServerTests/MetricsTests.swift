@@ -117,4 +117,22 @@ struct MetricsTests {
             }
         }
     }
+
+    @Test("keys remember when they were last used, written once a minute rather than per request")
+    func keyLastUsed() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            _ = try await client.createApproval(key: env.requestKey)
+            let usedAt = env.clock.now
+            #expect(try await env.database.listKeys().allSatisfy { $0.lastUsedAt == nil })
+            env.clock.advance(by: 61)
+            try await SlackFlowTests.waitUntil(env.database) {
+                try await env.database.listKeys().first { $0.name == "agent" }?.lastUsedAt != nil
+            }
+            let keys = try await env.database.listKeys()
+            #expect(keys.first { $0.name == "agent" }?.lastUsedAt == usedAt)
+            #expect(keys.first { $0.name == "other-agent" }?.lastUsedAt == nil)
+        }
+    }
 }

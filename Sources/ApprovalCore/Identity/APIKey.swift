@@ -28,6 +28,8 @@ public struct APIKey: Sendable, Equatable {
     public var boundTo: String?
     /// Created with `--break-glass`: it may approve at once in an emergency (CONTRACT.md §7).
     public var breakGlass: Bool
+    /// When a request last authenticated with it, to the minute (recorded in batches; `nil`: never).
+    public var lastUsedAt: Date?
 
     public init(
         id: Int64 = 0, name: String, scope: APIKeyScope, createdAt: Date = Date(timeIntervalSince1970: 0),

@@ -30,6 +30,8 @@ public protocol KeyStore: Sendable {
     func revokeKey(name: String, by actor: String) async throws
     /// The active key whose SHA-256 matches `secret`, if any.
     func authenticate(_ secret: String) async throws -> APIKey?
+    /// Records when keys were last used (by id); an earlier time never replaces a later one.
+    func recordKeyUse(_ uses: [Int64: Date]) async throws
 }
 
 /// Reading the audit log back: its entries, and the check of its hash chain.

@@ -10,6 +10,7 @@ struct APIKeyMiddleware: RouterMiddleware {
     let keys: any KeyStore
     let refusals: RefusalLedger
     let sources: ClientSources
+    let usage: KeyUsage
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         let presented = Self.presentedKey(request)
@@ -23,6 +24,7 @@ struct APIKeyMiddleware: RouterMiddleware {
             try refuse(request, context: context, reason: "unknown_or_revoked", fingerprint: fingerprint)
             throw APIError.unauthorized("The API key is unknown or revoked.")
         }
+        usage.used(key)
         var context = context
         context.verified = .apiKey(key)
         context.logger[metadataKey: "key"] = .string(key.name)

@@ -60,17 +60,18 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     logStartupNotes(configuration, logger: logger)
     let refusals = RefusalLedger(audit: store, clock: clock, limitPerMinute: configuration.failedAuthLimit)
     let sources = ClientSources(trustForwardedFor: configuration.trustForwardedFor)
+    let keyUsage = KeyUsage(keys: store, clock: clock)
 
     let router = Router(context: GatehouseRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(store: store, metrics: metrics, clock: clock, metricsToken: configuration.metricsToken).endpoints)
     router.group("v1/approvals")
-        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
         .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), audit: store).endpoints)
     router.group("v1/policy")
-        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources))
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
         .addRoutes(PolicyController(service: service).endpoints)
     router.group("slack")
@@ -91,6 +92,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
         dependencies.longPolls,
         refusals,
+        keyUsage,
         BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),
     ]
     if let path = configuration.controlSocketPath {
