@@ -71,6 +71,31 @@ struct OpenAPITests {
         }
     }
 
+    @Test(
+        "a known path under a method it does not answer gets 405 with Allow, with or without a key, and changes nothing",
+        arguments: [
+            ("DELETE", "/v1/approvals", "GET, POST"), ("TRACE", "/v1/approvals", "GET, POST"),
+            ("PUT", "/v1/approvals/apr_unknown", "GET"), ("GET", "/v1/approvals/apr_unknown/decision", "POST"),
+            ("PATCH", "/v1/policy/evaluate", "POST"), ("POST", "/healthz", "GET"), ("DELETE", "/openapi.json", "GET"),
+        ])
+    func wrongMethodIsNotAllowed(method: String, path: String, allow: String) async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let before = try await env.database.auditEntries().count
+        try await env.application().test(.live) { client in
+            for key in [env.adminKey, nil] {
+                let response = try await client.call(HTTPRequest.Method(method)!, path, key: key)
+                #expect(response.status == .methodNotAllowed)
+                #expect(response.errorCode == "method_not_allowed")
+                #expect(response.headers[.allow] == allow)
+            }
+            let unknown = try await client.call(.delete, "/v1/nowhere", key: env.adminKey)
+            #expect(unknown.status == .notFound)
+            #expect(unknown.errorCode == "not_found")
+        }
+        #expect(try await env.database.auditEntries().count == before)
+    }
+
     @Test("every operation under /v1 requires a key, documents its 401 and 429 answers and a success")
     func operationsDescribeAuthAndErrors() throws {
         let paths = try #require(Self.document["paths"]?.objectValue)
