@@ -15,14 +15,7 @@ struct OpenAPITests {
     static let document = try! JSONValue.parse(OpenAPIDocument.json)
 
     /// Every operation the document describes, as `METHOD /path/{parameter}`.
-    static var documentedOperations: Set<String> {
-        let methods = ["get", "put", "post", "delete", "patch", "head", "options", "trace"]
-        var operations: Set<String> = []
-        for (path, item) in document["paths"]?.objectValue ?? [:] {
-            for method in methods where item[method] != nil { operations.insert("\(method.uppercased()) \(path)") }
-        }
-        return operations
-    }
+    static var documentedOperations: Set<String> { DocumentedRoutes.api.operations }
 
     /// The routes of an application built as `serve` builds it, Slack on, as the router lists them.
     static func registeredRoutes(_ env: TestEnvironment) async throws -> Set<String> {

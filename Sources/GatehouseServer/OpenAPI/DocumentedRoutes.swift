@@ -7,6 +7,8 @@ struct DocumentedRoutes: Sendable {
     static let api = DocumentedRoutes(document: OpenAPIDocument.json)
 
     private struct Route: Sendable {
+        /// As the document writes it: `/v1/approvals/{id}`.
+        var path: String
         /// The path's segments; `nil` where the path has a `{parameter}`.
         var segments: [String?]
         var methods: [String]
@@ -20,9 +22,14 @@ struct DocumentedRoutes: Sendable {
         let paths = (try? JSONValue.parse(document))?["paths"]?.objectValue ?? [:]
         routes = paths.map { path, item in
             Route(
-                segments: path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) },
+                path: path, segments: path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) },
                 methods: Self.allMethods.filter { item[$0.lowercased()] != nil })
         }
+    }
+
+    /// Every operation described, as `METHOD /path/{parameter}` (the form `Router.routes` describes routes in).
+    var operations: Set<String> {
+        Set(routes.flatMap { route in route.methods.map { "\($0) \(route.path)" } })
     }
 
     /// The methods `path` is answered for, in the order of `Allow`; `nil` when no route has this path.
