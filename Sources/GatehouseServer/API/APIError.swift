@@ -55,6 +55,15 @@ public struct APIError: HTTPResponseError, Sendable {
         return error
     }
 
+    /// A path that is answered, but not for this method; `Allow` lists the methods it is.
+    static func methodNotAllowed(_ allowed: [String]) -> APIError {
+        var error = APIError(
+            .methodNotAllowed, code: "method_not_allowed",
+            message: "This path answers \(allowed.joined(separator: " and ")) only.")
+        error.headers[.allow] = allowed.joined(separator: ", ")
+        return error
+    }
+
     static let notFound = APIError(.notFound, code: "not_found", message: "No approval with that id.")
 
     static let tooLarge = APIError(

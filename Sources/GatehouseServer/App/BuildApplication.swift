@@ -66,6 +66,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
     router.addRoutes(HealthController(store: store, metrics: metrics, clock: clock, metricsToken: configuration.metricsToken).endpoints)
+    router.addRoutes(OpenAPIController().endpoints)
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
@@ -86,6 +87,8 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                     configuration: configurationService, approvals: service, messages: store,
                     groups: groups, breakGlassUses: store)
             ).endpoints)
+
+    dependencies.routesRegistered(router.routes.map(\.description))
 
     var services: [any Service] = [
         EscalationService(service: service, alarm: deadlines, logger: logger),

@@ -24,6 +24,8 @@ public struct GatehouseDependencies: Sendable {
     public var controlSocketReady: @Sendable () -> Void = {}
     /// Called once the HTTP server accepts connections, with the port it listens on (useful with port 0).
     public var serverRunning: @Sendable (Int?) -> Void = { _ in }
+    /// Called once every route is registered, with each as `METHOD /path/{parameter}`.
+    public var routesRegistered: @Sendable ([String]) -> Void = { _ in }
 
     public init(
         database: any GatehouseStore, clock: any WallClock = SystemWallClock(), logger: Logger = Logger(label: "gatehouse"),
