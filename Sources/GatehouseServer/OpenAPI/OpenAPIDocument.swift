@@ -149,6 +149,15 @@ enum OpenAPIDocument {
             "description": "Only approvals filed at this gate; empty: any."
           },
           {
+            "name": "mine",
+            "in": "query",
+            "schema": {
+              "type": "string",
+              "enum": ["true", "false", ""]
+            },
+            "description": "`true`: only approvals filed with the calling key."
+          },
+          {
             "name": "limit",
             "in": "query",
             "schema": {
@@ -243,6 +252,67 @@ enum OpenAPIDocument {
           },
           "400": {
             "$ref": "#/components/responses/BadRequest"
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "404": {
+            "$ref": "#/components/responses/NotFound"
+          },
+          "429": {
+            "$ref": "#/components/responses/RateLimited"
+          }
+        }
+      }
+    },
+    "/v1/approvals/{id}/audit": {
+      "parameters": [
+        {
+          "name": "id",
+          "in": "path",
+          "required": true,
+          "schema": {
+            "type": "string"
+          },
+          "description": "The approval's id, `apr_…`."
+        }
+      ],
+      "get": {
+        "operationId": "getApprovalAudit",
+        "summary": "The request's audit trail, oldest first, for a key that may see the request",
+        "tags": [
+          "approvals"
+        ],
+        "responses": {
+          "200": {
+            "description": "Its audit entries.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "type": "object",
+                  "required": ["entries"],
+                  "properties": {
+                    "entries": {
+                      "type": "array",
+                      "items": {
+                        "type": "object",
+                        "required": ["seq", "at", "kind", "approval_id", "actor", "details", "prev_hash", "hash"],
+                        "properties": {
+                          "seq": {"type": "integer"},
+                          "at": {"type": "string", "format": "date-time"},
+                          "kind": {"type": "string"},
+                          "approval_id": {"type": ["string", "null"]},
+                          "actor": {"type": "string"},
+                          "details": {"type": "object"},
+                          "prev_hash": {"type": "string"},
+                          "hash": {"type": "string"}
+                        }
+                      }
+                    }
+                  }
+                }
+              }
+            }
           },
           "401": {
             "$ref": "#/components/responses/Unauthorized"
@@ -1169,8 +1239,13 @@ enum OpenAPIDocument {
             "type": "string",
             "enum": [
               "approve",
-              "reject"
+              "reject",
+              "modify"
             ]
+          },
+          "payload": {
+            "type": "object",
+            "description": "With `modify`, and only then: the payload approved instead of the requested one."
           },
           "reason": {
             "type": [
