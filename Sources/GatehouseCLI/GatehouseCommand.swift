@@ -20,7 +20,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
             """,
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, DecideCommand.self,
-            AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,
+            AuditCommand.self, ChainsCommand.self, PoliciesCommand.self, LoginLinkCommand.self, SessionsCommand.self,
         ]
     )
 

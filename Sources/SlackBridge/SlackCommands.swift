@@ -17,11 +17,15 @@ public struct SlackCommands: Sendable {
     /// Reads a user's user groups for break-glass; answered from Slack, so only for `break-glass`.
     let groups: GroupDirectory?
     let breakGlassUses: (any BreakGlassStore)?
+    /// Makes a one-time web page link for a Slack user (`login`); `nil` when the service has no public URL.
+    let loginLink: (@Sendable (String) async throws -> String)?
 
     public init(
         configuration: ConfigurationService, approvals: ApprovalService, messages: any SlackMessageStore,
-        groups: GroupDirectory? = nil, breakGlassUses: (any BreakGlassStore)? = nil
+        groups: GroupDirectory? = nil, breakGlassUses: (any BreakGlassStore)? = nil,
+        loginLink: (@Sendable (String) async throws -> String)? = nil
     ) {
+        self.loginLink = loginLink
         self.groups = groups
         self.breakGlassUses = breakGlassUses
         self.configuration = configuration
@@ -91,6 +95,12 @@ public struct SlackCommands: Sendable {
                 }.joined(separator: "\n")
             case .breakGlass(let id, let reason):
                 return try await breakGlass(id, reason: reason, command: command)
+            case .login:
+                guard let loginLink else {
+                    return "The web page needs the service's public URL: an operator sets `GATEHOUSE_PUBLIC_URL` (or `public_url`)."
+                }
+                return "Your sign-in link for the web page, valid 10 minutes, for one sign-in (do not share it): "
+                    + (try await loginLink(command.userID))
             }
         } catch let refusal as ConfigurationService.Refusal {
             return Self.refusal(refusal, command: name)
