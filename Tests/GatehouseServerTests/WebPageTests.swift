@@ -269,4 +269,36 @@ struct WebPageTests {
             #expect(refused.last?.actor == "local:alice")
         }
     }
+
+    @Test("the pending list's event stream says `change` when a request is filed and when one is decided, and the list it fetches then has changed")
+    func liveUpdates() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application().test(.live) { client in
+            var browser = WebBrowser(client: client)
+            #expect(try await browser.get("/ui/events").status == .unauthorized)
+            _ = try await browser.signIn(with: try await env.loginLink())
+            let connection = try await RawHTTPConnection.connect(port: try #require(client.port))
+            try await connection.send("GET /ui/events HTTP/1.1\r\nHost: 127.0.0.1\r\nCookie: \(try #require(browser.cookie))\r\n\r\n")
+            let head = try await withTimeout { try await connection.read(until: ": connected") }
+            #expect(head.hasPrefix("HTTP/1.1 200"))
+            #expect(head.lowercased().contains("content-type: text/event-stream"))
+            #expect(head.contains("retry: 1000"))
+            #expect(!(try await browser.get("/ui/pending-list")).html.contains("Deploy api"))
+
+            let created = try await client.createApproval(key: env.requestKey)
+            _ = try await withTimeout { try await connection.read(until: "event: change") }
+            let list = try await browser.get("/ui/pending-list")
+            #expect(list.html.contains("/ui/approvals/\(created.id)"))
+            #expect(list.html.contains("<span data-count>1</span>"))
+
+            _ = try await client.call(
+                .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"bob"}"#)
+            _ = try await withTimeout { try await connection.read(until: "event: change") }
+            let after = try await browser.get("/ui/pending-list")
+            #expect(!after.html.contains("/ui/approvals/\(created.id)"))
+            #expect(after.html.contains("Nothing is waiting"))
+            await connection.close()
+        }
+    }
 }

@@ -31,7 +31,8 @@ public struct WebSession: Sendable, Equatable {
 
     /// The person as the use cases see them: a Slack user, or a local person.
     public var actor: Actor {
-        person.hasPrefix(Self.localPrefix) ? .local(String(person.dropFirst(Self.localPrefix.count))) : .slackUser(person)
+        person.hasPrefix(Self.localPrefix)
+            ? .local(String(person.dropFirst(Self.localPrefix.count)), admin: scope == .admin) : .slackUser(person)
     }
 
     public static let localPrefix = "local:"

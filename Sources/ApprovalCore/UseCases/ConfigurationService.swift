@@ -63,7 +63,8 @@ public struct ConfigurationService: Sendable {
             case .slackUser(let user, _, _): admins.all.contains(user) ? nil : admins.isEmpty ? .noAdmins : .notAdmin(admins)
             case .key(let key, _): key.scope == .admin ? nil : .forbidden
             case .cli, .system: nil
-            case .policy, .local: .forbidden
+            case .local(_, let admin): admin ? nil : .forbidden
+            case .policy: .forbidden
             }
         guard let refusal else { return admins }
         var details = attempt

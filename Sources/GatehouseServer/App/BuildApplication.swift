@@ -86,7 +86,8 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
             ).endpoints)
     WebController(
         service: service, sessions: store, audit: store, links: links ?? NoLinks(), groups: groups, commits: store.commits,
-        settings: WebSettings(publicURL: configuration.publicURL)
+        settings: WebSettings(publicURL: configuration.publicURL), configuration: configurationService, review: review,
+        breakGlassUses: store
     ).addRoutes(to: router)
 
     var services: [any Service] = [

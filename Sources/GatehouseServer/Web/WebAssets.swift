@@ -37,7 +37,7 @@ enum WebAssets {
         .diff .add{color:var(--ok)}.diff .del{color:var(--bad)}
         form.decide{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:10px 0}
         label{display:block;font-weight:600;margin:8px 0 4px}
-        textarea,select,input[type=text]{width:100%;font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);
+        textarea,select,input[type=text],input[type=search]{width:100%;font:inherit;color:inherit;background:var(--bg);border:1px solid var(--line);
         border-radius:6px;padding:8px;min-height:44px}
         textarea.code{font-family:ui-monospace,Menlo,monospace;font-size:.9em}
         button{font:inherit;min-height:44px;min-width:44px;padding:8px 16px;border-radius:6px;border:1px solid var(--line);
@@ -52,6 +52,10 @@ enum WebAssets {
         vertical-align:top}
         .scroll{overflow-x:auto}
         .muted{color:var(--muted)}
+        form.filters{display:grid;gap:0 12px;margin-bottom:12px}
+        details.decide{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:10px 0}
+        details.decide summary{min-height:44px;display:flex;align-items:center;cursor:pointer}
+        a.more{display:inline-flex;align-items:center;min-height:44px}
         """
 
     /// Live updates of the pending list: the server says when something changed, and the list is fetched again.

@@ -2,6 +2,7 @@ import ApprovalCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ServiceLifecycle
 import Signing
 import SlackAPI
 import SlackBridge
@@ -18,6 +19,10 @@ struct WebController {
     let groups: GroupDirectory?
     let commits: ChangeCounter
     let settings: WebSettings
+    /// Who the admins are (break-glass reviews).
+    let configuration: ConfigurationService
+    let review: BreakGlassReview
+    let breakGlassUses: any BreakGlassStore
 
     /// The most pending requests one page shows, earliest deadline first.
     static let pendingLimit = 1_000
@@ -39,6 +44,9 @@ struct WebController {
         routes.get(use: pending)
         routes.get("pending-list", use: pendingList)
         routes.get("events", use: events)
+        routes.get("history", use: history)
+        routes.get("break-glass", use: breakGlassList)
+        routes.post("break-glass/:id/review", use: reviewBreakGlass)
         routes.get("approvals/:id", use: show)
         routes.post("approvals/:id/:verdict", use: decide)
         routes.post("logout", use: logout)
@@ -70,7 +78,7 @@ struct WebController {
 
     @Sendable func pending(_ request: Request, context: WebRequestContext) async throws -> Response {
         let list = try await pendingView()
-        return WebPages.page(title: "Pending", body: WebTemplates.render(list, "pending"), session: context.session, onPending: true)
+        return try await page(title: "Pending", body: WebTemplates.render(list, "pending"), section: .pending, context: context)
     }
 
     /// The list alone, for the page's script to swap in when something changed.
@@ -94,28 +102,40 @@ struct WebController {
         return Response(
             status: .ok, headers: headers,
             body: ResponseBody { writer in
+                // The browser waits a second before it reconnects, after a restart say.
                 try await writer.write(ByteBuffer(string: "retry: 1000\n: connected\n\n"))
                 var seen = commits.count
-                while !Task.isCancelled {
-                    let changed = await Self.waitForChange(commits, after: seen, orSeconds: 15)
-                    if changed {
-                        seen = commits.count
-                        try await writer.write(ByteBuffer(string: "event: change\ndata: \(seen)\n\n"))
-                        try await Task.sleep(for: .milliseconds(250))
-                    } else {
-                        try await writer.write(ByteBuffer(string: ": idle\n\n"))
+                // A stream never ends by itself: it must not hold a graceful shutdown up.
+                let stopping = ChangeCounter()
+                try await withGracefulShutdownHandler {
+                    while !Task.isCancelled {
+                        let changed = await Self.waitForChange(commits, after: seen, orSeconds: 15, unless: stopping)
+                        guard stopping.count == 0, !Task.isCancelled else { break }
+                        if changed {
+                            seen = commits.count
+                            try await writer.write(ByteBuffer(string: "event: change\ndata: \(seen)\n\n"))
+                            try? await Task.sleep(for: .milliseconds(250))
+                        } else {
+                            try await writer.write(ByteBuffer(string: ": idle\n\n"))
+                        }
                     }
+                } onGracefulShutdown: {
+                    stopping.increment()
                 }
                 try await writer.finish(nil)
             })
     }
 
-    /// Whether the store committed something after `count` within `seconds`.
-    static func waitForChange(_ commits: ChangeCounter, after count: UInt64, orSeconds seconds: Int) async -> Bool {
+    /// Whether the store committed something after `count` within `seconds` (and before `stop` counts one).
+    static func waitForChange(_ commits: ChangeCounter, after count: UInt64, orSeconds seconds: Int, unless stop: ChangeCounter) async -> Bool {
         await withTaskGroup(of: Bool.self) { group in
             group.addTask {
                 await commits.wait(after: count)
                 return !Task.isCancelled
+            }
+            group.addTask {
+                await stop.wait(after: 0)
+                return false
             }
             group.addTask {
                 try? await Task.sleep(for: .seconds(seconds))
@@ -139,7 +159,7 @@ struct WebController {
         let view = WebViews.approvalPage(
             approval, now: service.clock.now, slackLink: try await links.link(for: approval.id),
             audit: try await audit.auditEntries(since: nil, approvalID: approval.id), csrf: context.session.csrfToken, form: form)
-        return WebPages.page(status: status, title: approval.action, body: WebTemplates.render(view, "approval"), session: context.session)
+        return try await page(status: status, title: approval.action, body: WebTemplates.render(view, "approval"), context: context)
     }
 
     static func doneSentence(_ done: String) -> String? {
@@ -147,7 +167,101 @@ struct WebController {
         case "approve": "You approved it."
         case "reject": "You rejected it."
         case "modify": "You approved it with changes."
+        case "break-glass": "You broke the glass: it is approved, and an admin must review it."
         default: nil
+        }
+    }
+
+    /// A page in the layout, with the admins' link when the person is one.
+    func page(
+        status: HTTPResponse.Status = .ok, title: String, body: String, section: WebViews.Section = .other, context: WebRequestContext
+    ) async throws -> Response {
+        WebPages.page(
+            status: status, title: title, body: body, session: context.session, admin: try await isAdmin(context.session), section: section)
+    }
+
+    /// An admin: signed in with a link made `--scope admin`, or a Slack user among the admins.
+    func isAdmin(_ session: WebSession) async throws -> Bool {
+        if session.scope == .admin { return true }
+        guard case .slackUser(let user, _, _) = session.actor else { return false }
+        return try await configuration.admins().all.contains(user)
+    }
+
+    /// The newest requests first, filtered by status, gate, requester and text, a page of 50 at a time.
+    @Sendable func history(_ request: Request, context: WebRequestContext) async throws -> Response {
+        let query = request.uri.queryParameters
+        func value(_ name: String) -> String? {
+            query.get(name).map { $0.trimmingCharacters(in: .whitespaces) }.flatMap { $0.isEmpty ? nil : String($0.prefix(200)) }
+        }
+        var filter = ApprovalFilter(gate: value("gate"), requester: value("requester"), text: value("q"))
+        if let status = value("status") {
+            guard let parsed = ApprovalStatus(rawValue: status) else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "There is no status '\(status)'; pick one from the list.")
+            }
+            filter.status = parsed
+        }
+        var cursor: Int64?
+        if let text = value("cursor") {
+            guard let parsed = Int64(text), parsed > 0 else {
+                throw APIError(.badRequest, code: "invalid_parameter", message: "That page link is broken; start again from History.")
+            }
+            cursor = parsed
+        }
+        let page = try await service.list(filter, limit: Self.historyPageSize, before: cursor, as: context.session.actor)
+        let rows = page.approvals.map(WebViews.historyRow)
+        let nextLink = page.next.map { next in
+            var items = [URLQueryItem]()
+            for (name, value) in [("status", filter.status?.rawValue), ("gate", filter.gate), ("requester", filter.requester), ("q", filter.text)] {
+                if let value { items.append(URLQueryItem(name: name, value: value)) }
+            }
+            items.append(URLQueryItem(name: "cursor", value: String(next)))
+            var components = URLComponents()
+            components.path = "/ui/history"
+            components.queryItems = items
+            return components.string ?? "/ui/history"
+        }
+        let view = WebViews.History(
+            statuses: ApprovalStatus.allCases.map { WebViews.StatusOption(value: $0.rawValue, selected: $0 == filter.status) },
+            gate: filter.gate ?? "", requester: filter.requester ?? "", q: filter.text ?? "", rows: rows, hasRows: !rows.isEmpty,
+            nextLink: nextLink)
+        return try await self.page(title: "History", body: WebTemplates.render(view, "history"), section: .history, context: context)
+    }
+
+    static let historyPageSize = 50
+
+    /// Break-glass uses, newest first, for admins to review.
+    @Sendable func breakGlassList(_ request: Request, context: WebRequestContext) async throws -> Response {
+        try await breakGlassPage(context: context, error: nil, flash: request.uri.queryParameters.get("done") == "review" ? "Marked reviewed." : nil)
+    }
+
+    func breakGlassPage(context: WebRequestContext, error: String?, flash: String?, status: HTTPResponse.Status = .ok) async throws -> Response {
+        guard try await isAdmin(context.session) else {
+            throw APIError(.forbidden, code: "forbidden", message: "Only admins review break-glass approvals.")
+        }
+        let uses = try await breakGlassUses.breakGlassUses(unreviewedOnly: false).prefix(200)
+            .map { WebViews.breakGlassUse($0, csrf: context.session.csrfToken) }
+        let view = WebViews.BreakGlassList(uses: uses, hasUses: !uses.isEmpty, error: error, flash: flash)
+        return try await page(
+            status: status, title: "Break-glass", body: WebTemplates.render(view, "breakGlass"), section: .breakGlass, context: context)
+    }
+
+    @Sendable func reviewBreakGlass(_ request: Request, context: WebRequestContext) async throws -> Response {
+        let id = ApprovalID(rawValue: try context.parameters.require("id"))
+        let form = try await Self.form(request, context: context)
+        if let refused = try await checkCSRF(form, context: context, approval: id) { return refused }
+        do {
+            try await review.review(id, by: context.session.actor)
+            return Response(status: .seeOther, headers: [.location: "/ui/break-glass?done=review"])
+        } catch let refusal as BreakGlassReview.Refusal {
+            let (status, sentence): (HTTPResponse.Status, String) =
+                switch refusal {
+                case .notAdmin: (.forbidden, "Only admins review break-glass approvals.")
+                case .ownUse: (.forbidden, "You broke the glass on this one: another admin must review it.")
+                case .alreadyReviewed: (.conflict, "It was reviewed already.")
+                case .unknown: (.notFound, "That request was not approved by breaking the glass.")
+                }
+            if refusal == .notAdmin { throw APIError(status, code: "forbidden", message: sentence) }
+            return try await breakGlassPage(context: context, error: sentence, flash: nil, status: status)
         }
     }
 
@@ -192,6 +306,8 @@ struct WebController {
             case .success(let edited):
                 verdict = .modify(edited)
             }
+        case "break-glass":
+            return try await breakGlass(approval, reason: reason, state: state, context: context)
         default:
             throw HTTPError(.notFound)
         }
@@ -208,6 +324,32 @@ struct WebController {
             return try await approvalPage(current, form: state, status: refusal.status, context: context)
         } catch let error as SlackAPIError {
             state.error = "Slack did not say which user groups you are in (\(error)), so nothing was decided. Try again in a moment."
+            return try await approvalPage(approval, form: state, status: .serviceUnavailable, context: context)
+        }
+    }
+
+    /// Approves at once in an emergency, through the same use case as Slack's `break-glass`: for members of the
+    /// break-glass roles.
+    func breakGlass(_ approval: Approval, reason: String?, state: WebViews.FormState, context: WebRequestContext) async throws -> Response {
+        var state = state
+        guard let reason, !reason.isEmpty else {
+            state.error = "Say why this is an emergency: breaking the glass is posted and reviewed."
+            return try await approvalPage(approval, form: state, status: .unprocessableContent, context: context)
+        }
+        var person = context.session.actor
+        do {
+            if case .slackUser(let user, _, _) = person, let groups {
+                let needed = try await service.breakGlassGroups()
+                person = .slackUser(user, groups: needed.isEmpty ? [] : try await groups.groups(containing: user, among: needed))
+            }
+            _ = try await service.breakGlass(approval.id, reason: reason, by: person)
+            return Response(status: .seeOther, headers: [.location: "/ui/approvals/\(approval.id.rawValue)?done=break-glass"])
+        } catch let error as ApprovalError {
+            let refusal = APIError(error)
+            state.error = refusal.message
+            return try await approvalPage(try await service.approval(approval.id), form: state, status: refusal.status, context: context)
+        } catch let error as SlackAPIError {
+            state.error = "Slack did not say which user groups you are in (\(error)), so nothing was done. Try again in a moment."
             return try await approvalPage(approval, form: state, status: .serviceUnavailable, context: context)
         }
     }

@@ -7,11 +7,12 @@ import Logging
 /// Whole pages: a body rendered by its template inside the layout, as an HTML response.
 enum WebPages {
     static func page(
-        status: HTTPResponse.Status = .ok, title: String, body: String, session: WebSession?, onPending: Bool = false,
-        extraHeaders: HTTPFields = [:]
+        status: HTTPResponse.Status = .ok, title: String, body: String, session: WebSession?, admin: Bool = false,
+        section: WebViews.Section = .other, extraHeaders: HTTPFields = [:]
     ) -> Response {
         let layout = WebViews.Layout(
-            title: title, body: body, signedIn: session != nil, person: session?.person, csrf: session?.csrfToken, onPending: onPending)
+            title: title, body: body, signedIn: session != nil, person: session?.person, csrf: session?.csrfToken, admin: admin,
+            onPending: section == .pending, onHistory: section == .history, onBreakGlass: section == .breakGlass)
         return html(WebTemplates.render(layout, "layout"), status: status, extraHeaders: extraHeaders)
     }
 

@@ -7,7 +7,7 @@ enum WebTemplates {
         var library = MustacheLibrary()
         for (name, text) in [
             ("layout", layout), ("pending", pending), ("pendingList", pendingList), ("approval", approval),
-            ("message", message),
+            ("message", message), ("history", history), ("breakGlass", breakGlass),
         ] {
             // The templates are constants of this file: one that does not parse is a bug found by every test.
             try! library.register(text, named: name)
@@ -35,7 +35,7 @@ enum WebTemplates {
         <header class="bar">
         <a class="brand" href="/ui">Gatehouse</a>
         {{#signedIn}}
-        <nav aria-label="Pages"><a href="/ui"{{#onPending}} aria-current="page"{{/onPending}}>Pending</a></nav>
+        <nav aria-label="Pages"><a href="/ui"{{#onPending}} aria-current="page"{{/onPending}}>Pending</a><a href="/ui/history"{{#onHistory}} aria-current="page"{{/onHistory}}>History</a>{{#admin}}<a href="/ui/break-glass"{{#onBreakGlass}} aria-current="page"{{/onBreakGlass}}>Break-glass</a>{{/admin}}</nav>
         <span class="who">{{person}}</span>
         <form method="post" action="/ui/logout"><input type="hidden" name="csrf" value="{{csrf}}"><button class="link" type="submit">Sign out</button></form>
         {{/signedIn}}
@@ -135,6 +135,15 @@ enum WebTemplates {
         <textarea class="code" id="payload" name="payload" rows="10" spellcheck="false"{{#payloadError}} aria-invalid="true" aria-describedby="payload-error"{{/payloadError}}>{{editedPayload}}</textarea>
         <button type="submit">Approve with changes</button>
         </form>
+        <details class="decide">
+        <summary>Break the glass (emergency)</summary>
+        <form method="post" action="/ui/approvals/{{id}}/break-glass">
+        <input type="hidden" name="csrf" value="{{csrf}}">
+        <label for="bg-reason">Why is this an emergency? (required)</label>
+        <textarea id="bg-reason" name="reason" rows="2" required></textarea>
+        <button class="danger" type="submit">Approve at once, loudly</button>
+        </form>
+        </details>
         {{/decidable}}
         {{^decidable}}{{#error}}<p class="error" role="alert" id="decide-error">{{error}}</p>{{/error}}{{/decidable}}
         <h2>Audit trail</h2>
@@ -142,6 +151,55 @@ enum WebTemplates {
         <thead><tr><th scope="col">When</th><th scope="col">What</th><th scope="col">Who</th></tr></thead>
         <tbody>{{#audit}}<tr><td>{{at}}</td><td>{{kind}}</td><td>{{actor}}</td></tr>{{/audit}}</tbody>
         </table></div>
+        """
+
+    static let history = """
+        <h1>History</h1>
+        <form class="filters" method="get" action="/ui/history" role="search" aria-label="Filter requests">
+        <label for="f-status">Status</label>
+        <select id="f-status" name="status"><option value="">Any</option>{{#statuses}}<option value="{{value}}"{{#selected}} selected{{/selected}}>{{value}}</option>{{/statuses}}</select>
+        <label for="f-gate">Gate</label><input type="text" id="f-gate" name="gate" value="{{gate}}">
+        <label for="f-requester">Requester</label><input type="text" id="f-requester" name="requester" value="{{requester}}">
+        <label for="f-text">Action or reasoning contains</label><input type="search" id="f-text" name="q" value="{{q}}">
+        <button type="submit">Filter</button>
+        </form>
+        {{^hasRows}}<p class="notice">No requests match.</p>{{/hasRows}}
+        {{#hasRows}}<ul class="cards">{{/hasRows}}
+        {{#rows}}
+        <li class="card risk-{{risk}}">
+        <a class="open" href="/ui/approvals/{{id}}">{{action}}</a>
+        <dl class="facts">
+        <dt>Status</dt><dd>{{status}}</dd>
+        <dt>Risk</dt><dd><span class="badge {{risk}}">{{risk}}</span></dd>
+        <dt>Requester</dt><dd>{{requester}}</dd>
+        <dt>Gate</dt><dd>{{gate}}</dd>
+        <dt>Filed</dt><dd>{{createdAt}}</dd>
+        {{#decidedBy}}<dt>Decided by</dt><dd>{{decidedBy}}</dd>{{/decidedBy}}
+        </dl>
+        </li>
+        {{/rows}}
+        {{#hasRows}}</ul>{{/hasRows}}
+        {{#nextLink}}<p><a class="more" href="{{nextLink}}">Older requests</a></p>{{/nextLink}}
+        """
+
+    static let breakGlass = """
+        <h1>Break-glass approvals</h1>
+        {{#error}}<p class="error" role="alert">{{error}}</p>{{/error}}
+        {{#flash}}<p class="notice" role="status">{{flash}}</p>{{/flash}}
+        {{^hasUses}}<p class="notice">Nobody has broken the glass.</p>{{/hasUses}}
+        {{#hasUses}}<ul class="cards">{{/hasUses}}
+        {{#uses}}
+        <li class="card risk-critical">
+        <a class="open" href="/ui/approvals/{{id}}">{{action}}</a>
+        <dl class="facts">
+        <dt>By</dt><dd>{{by}}</dd><dt>At</dt><dd>{{at}}</dd><dt>Reason</dt><dd>{{reason}}</dd>
+        {{#overLimit}}<dt>Limit</dt><dd>over the limit</dd>{{/overLimit}}
+        <dt>Review</dt><dd>{{#reviewedBy}}reviewed by {{reviewedBy}}{{/reviewedBy}}{{^reviewedBy}}<strong>not reviewed</strong>{{/reviewedBy}}</dd>
+        </dl>
+        {{^reviewedBy}}<form method="post" action="/ui/break-glass/{{id}}/review"><input type="hidden" name="csrf" value="{{csrf}}"><button type="submit">Mark reviewed</button></form>{{/reviewedBy}}
+        </li>
+        {{/uses}}
+        {{#hasUses}}</ul>{{/hasUses}}
         """
 
     static let message = """

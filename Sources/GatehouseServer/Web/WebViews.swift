@@ -11,7 +11,59 @@ enum WebViews {
         var signedIn: Bool
         var person: String?
         var csrf: String?
+        var admin: Bool
         var onPending: Bool
+        var onHistory: Bool
+        var onBreakGlass: Bool
+    }
+
+    /// Which page of the navigation is shown.
+    enum Section {
+        case pending, history, breakGlass, other
+    }
+
+    struct StatusOption {
+        var value: String
+        var selected: Bool
+    }
+
+    struct HistoryRow {
+        var id: String
+        var action: String
+        var risk: String
+        var status: String
+        var requester: String
+        var gate: String
+        var createdAt: String
+        var decidedBy: String?
+    }
+
+    struct History {
+        var statuses: [StatusOption]
+        var gate: String
+        var requester: String
+        var q: String
+        var rows: [HistoryRow]
+        var hasRows: Bool
+        var nextLink: String?
+    }
+
+    struct BreakGlassUseView {
+        var id: String
+        var action: String
+        var by: String
+        var at: String
+        var reason: String
+        var overLimit: Bool
+        var reviewedBy: String?
+        var csrf: String
+    }
+
+    struct BreakGlassList {
+        var uses: [BreakGlassUseView]
+        var hasUses: Bool
+        var error: String?
+        var flash: String?
     }
 
     struct Row {
@@ -123,6 +175,19 @@ enum WebViews {
     static func who(_ id: String, name: String?) -> String {
         guard let name, !name.isEmpty, name != id else { return id }
         return "\(name) (\(id))"
+    }
+
+    static func historyRow(_ approval: Approval) -> HistoryRow {
+        HistoryRow(
+            id: approval.id.rawValue, action: approval.action, risk: approval.risk.rawValue, status: approval.status.rawValue,
+            requester: approval.requester ?? "—", gate: approval.gate, createdAt: RFC3339.string(from: approval.createdAt),
+            decidedBy: approval.decision.map { who($0.by, name: $0.byName) })
+    }
+
+    static func breakGlassUse(_ use: BreakGlassRecord, csrf: String) -> BreakGlassUseView {
+        BreakGlassUseView(
+            id: use.approvalID.rawValue, action: use.action, by: who(use.by, name: use.byName), at: RFC3339.string(from: use.at),
+            reason: use.reason, overLimit: use.overLimit, reviewedBy: use.reviewedBy, csrf: csrf)
     }
 
     static func row(_ approval: Approval, now: Date) -> Row {
