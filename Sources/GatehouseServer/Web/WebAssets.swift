@@ -7,15 +7,17 @@ enum WebAssets {
         @media (prefers-color-scheme:dark){:root{--bg:#111418;--fg:#e8ebef;--muted:#a3acb9;--card:#1b1f26;--line:#343b46;
         --accent:#7fb0ff;--ok:#5fd08a;--bad:#ff8a80;--warn:#f3c15b;--focus:#8fb8ff}}
         *{box-sizing:border-box}
-        body{margin:0;background:var(--bg);color:var(--fg);overflow-wrap:anywhere}
+        body{margin:0;background:var(--bg);color:var(--fg);overflow-wrap:break-word}
+        h1,dd,p,a.open,li{overflow-wrap:anywhere}
         a{color:var(--accent)}
         :focus-visible{outline:3px solid var(--focus);outline-offset:2px}
         .skip{position:absolute;left:-999px}.skip:focus{left:8px;top:8px;background:var(--card);padding:8px}
         header.bar{display:flex;flex-wrap:wrap;align-items:center;gap:4px 12px;padding:4px 12px;background:var(--card);
         border-bottom:1px solid var(--line)}
         header.bar .brand{font-weight:700;text-decoration:none;color:var(--fg);min-height:44px;display:flex;align-items:center}
-        header.bar nav{display:flex;gap:4px;flex:1}
-        header.bar nav a{min-height:44px;display:flex;align-items:center;padding:0 10px;text-decoration:none}
+        header.bar nav{display:flex;gap:4px;flex:1 0 auto}
+        header.bar nav a{min-height:44px;display:flex;align-items:center;padding:0 10px;text-decoration:none;white-space:nowrap}
+        header.bar .who,header.bar .brand{white-space:nowrap}
         header.bar nav a[aria-current=page]{font-weight:700;text-decoration:underline}
         header.bar form{margin:0}
         .who{color:var(--muted);font-size:.9em}
@@ -56,6 +58,12 @@ enum WebAssets {
         details.decide{background:var(--card);border:1px solid var(--line);border-radius:8px;padding:10px 12px;margin:10px 0}
         details.decide summary{min-height:44px;display:flex;align-items:center;cursor:pointer}
         a.more{display:inline-flex;align-items:center;min-height:44px}
+        """
+
+    /// The tab's icon: a gate.
+    static let icon = """
+        <svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#1f5fbf"/>\
+        <path d="M4 13V6l4-3 4 3v7M6 13V8h4v5" fill="none" stroke="#fff" stroke-width="1.5"/></svg>
         """
 
     /// Live updates of the pending list: the server says when something changed, and the list is fetched again.

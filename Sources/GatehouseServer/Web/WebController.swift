@@ -32,6 +32,7 @@ struct WebController {
         let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("static/app.css") { _, _ in Self.file(WebAssets.css, type: "text/css; charset=utf-8") }
         routes.get("static/app.js") { _, _ in Self.file(WebAssets.js, type: "text/javascript; charset=utf-8") }
+        routes.get("static/icon.svg") { _, _ in Self.file(WebAssets.icon, type: "image/svg+xml") }
         routes.get("login/:token", use: login)
         // Any other path under /ui is a page saying so, not the API's JSON.
         routes.get("**") { _, _ -> Response in throw HTTPError(.notFound) }

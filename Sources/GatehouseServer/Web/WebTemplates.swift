@@ -27,6 +27,7 @@ enum WebTemplates {
         <meta name="viewport" content="width=device-width, initial-scale=1">
         <meta name="color-scheme" content="light dark">
         <title>{{title}} · Gatehouse</title>
+        <link rel="icon" href="/ui/static/icon.svg" type="image/svg+xml">
         <link rel="stylesheet" href="/ui/static/app.css">
         <script src="/ui/static/app.js" defer></script>
         </head>
@@ -116,7 +117,7 @@ enum WebTemplates {
         <input type="hidden" name="csrf" value="{{csrf}}">
         <button class="primary" type="submit">Approve</button>
         </form>
-        <form class="decide" method="post" action="/ui/approvals/{{id}}/reject">
+        <form class="decide" id="reject-form" method="post" action="/ui/approvals/{{id}}/reject#reject-form">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="reason">Why reject? (required)</label>
         {{#reasonError}}<p class="error" id="reason-error">{{reasonError}}</p>{{/reasonError}}
@@ -128,7 +129,7 @@ enum WebTemplates {
         </select>
         <button class="danger" type="submit">Reject</button>
         </form>
-        <form class="decide" method="post" action="/ui/approvals/{{id}}/modify">
+        <form class="decide" id="modify-form" method="post" action="/ui/approvals/{{id}}/modify#modify-form">
         <input type="hidden" name="csrf" value="{{csrf}}">
         <label for="payload">Approve with this payload (JSON)</label>
         {{#payloadError}}<p class="error" id="payload-error">{{payloadError}}</p>{{/payloadError}}
