@@ -1,10 +1,14 @@
 """The web page in a real browser: headless Chromium (Debian's, never a downloaded one) driven by Playwright against a
-`gatehouse serve` on 127.0.0.1 that scripts/check-web started. Run by scripts/check-web; reads its settings from the
-environment: GATEHOUSE_URL, LOGIN_LINK, REQUEST_KEY, DECIDE_KEY, CHROMIUM, SCREENSHOTS."""
+`gatehouse serve` on 127.0.0.1 that it starts (and restarts once) itself. Run by scripts/check-web, which prepares the
+database; reads its settings from the environment: GATEHOUSE_BIN, GATEHOUSE_DB, GATEHOUSE_PORT, SERVE_LOG,
+GATEHOUSE_URL, LOGIN_LINK, REQUEST_KEY, DECIDE_KEY, CHROMIUM, SCREENSHOTS."""
 
 import json
 import os
+import subprocess
 import sys
+import time
+import urllib.error
 import urllib.request
 
 from playwright.sync_api import expect, sync_playwright
@@ -27,6 +31,36 @@ def api(method, path, key, body=None):
     )
     with urllib.request.urlopen(request, timeout=10) as answer:
         return json.load(answer)
+
+
+class Service:
+    """`gatehouse serve` on 127.0.0.1, Slack off, callbacks to loopback only: nothing leaves this machine."""
+
+    def __init__(self):
+        self.process = None
+
+    def start(self):
+        environment = {k: v for k, v in os.environ.items() if not k.startswith("SLACK_")}
+        environment.update(GATEHOUSE_CALLBACK_TARGETS="allowlist", GATEHOUSE_CALLBACK_ALLOW="127.0.0.0/8")
+        with open(os.environ["SERVE_LOG"], "ab") as log:
+            self.process = subprocess.Popen(
+                [os.environ["GATEHOUSE_BIN"], "serve", "--host", "127.0.0.1", "--port", os.environ["GATEHOUSE_PORT"],
+                 "--db", os.environ["GATEHOUSE_DB"]],
+                stdin=subprocess.DEVNULL, stdout=log, stderr=log, env=environment)
+        for _ in range(200):
+            try:
+                with urllib.request.urlopen(BASE + "/readyz", timeout=1):
+                    return
+            except (urllib.error.URLError, ConnectionError):
+                if self.process.poll() is not None:
+                    break
+                time.sleep(0.05)
+        raise AssertionError("the service did not start: " + open(os.environ["SERVE_LOG"]).read()[-2000:])
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(timeout=30)
 
 
 def file_request(action, payload, **extra):
@@ -52,6 +86,15 @@ def check_phone_layout(page, where):
 
 def main():
     os.makedirs(SHOTS, exist_ok=True)
+    service = Service()
+    service.start()
+    try:
+        run(service)
+    finally:
+        service.stop()
+
+
+def run(service):
     first = file_request(
         "Deploy api to production", {"service": "api", "commit": "4f2a9c1"},
         risk="high", requester="ci", reasoning="Release 2.3 passed staging for a day; <script>alert(1)</script>",
@@ -114,6 +157,14 @@ def main():
         expect(page.get_by_role("link", name="Purge the CDN cache")).to_be_visible(timeout=2000)
         api("POST", f"/v1/approvals/{fourth}/decision", DECIDE_KEY, {"outcome": "approve", "as": "bob"})
         expect(page.get_by_role("link", name="Purge the CDN cache")).to_have_count(0, timeout=2000)
+
+        # After a restart of the service the open list reconnects by itself and keeps updating; the session survives.
+        service.stop()
+        service.start()
+        fifth = file_request("Renew the TLS certificate", {"domain": "example.org"}, risk="low", requester="ci")
+        expect(page.get_by_role("link", name="Renew the TLS certificate")).to_be_visible(timeout=5000)
+        assert page.evaluate("window.notReloaded === true"), "the page reloaded"
+        api("POST", f"/v1/approvals/{fifth}/decision", DECIDE_KEY, {"outcome": "reject", "as": "bob", "reason": "later"})
 
         # Approve on the phone.
         page.get_by_role("link", name="Deploy api to production").click()

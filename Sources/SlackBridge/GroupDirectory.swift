@@ -43,6 +43,12 @@ public final class GroupDirectory: Sendable {
         return .slackUser(user, name: name, groups: memberOf)
     }
 
+    /// Slack user `user` as one who would break the glass, with those of the break-glass roles' user groups (`needed`,
+    /// from `ApprovalService.breakGlassGroups()`) they are in.
+    public func breakingGlass(_ user: String, roleGroups needed: [String]) async throws(SlackAPIError) -> Actor {
+        .slackUser(user, groups: needed.isEmpty ? [] : try await groups(containing: user, among: needed))
+    }
+
     /// Those of `groups` that have `user` among their members; throws the first Slack error (fail closed).
     public func groups(containing user: String, among groups: [String]) async throws(SlackAPIError) -> Set<String> {
         Set(try await members(of: groups).filter { $0.value.contains(user) }.keys)

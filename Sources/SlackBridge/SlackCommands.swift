@@ -138,17 +138,16 @@ public struct SlackCommands: Sendable {
 
     /// Breaks the glass for the person who typed it, after reading which break-glass user groups they are in.
     func breakGlass(_ id: ApprovalID, reason: String, command: SlashCommand) async throws -> String {
-        var memberOf: Set<String> = []
-        let needed = try await approvals.breakGlassGroups()
-        if !needed.isEmpty, let groups {
+        var person = Actor.slackUser(command.userID)
+        if let groups {
             do {
-                memberOf = try await groups.groups(containing: command.userID, among: needed)
-            } catch {
+                person = try await groups.breakingGlass(command.userID, roleGroups: try await approvals.breakGlassGroups())
+            } catch let error as SlackAPIError {
                 return SlackInteractions.membershipUnknown(error)
             }
         }
         do {
-            let approval = try await approvals.breakGlass(id, reason: reason, by: .slackUser(command.userID, groups: memberOf))
+            let approval = try await approvals.breakGlass(id, reason: reason, by: person)
             return ":rotating_light: You broke the glass: `\(approval.id.rawValue)` (\(Mrkdwn.escape(approval.action))) is approved. "
                 + "It is posted in the approvals channel for an admin to review."
         } catch let error as ApprovalError {

@@ -66,14 +66,14 @@ enum WebAssets {
         <path d="M4 13V6l4-3 4 3v7M6 13V8h4v5" fill="none" stroke="#fff" stroke-width="1.5"/></svg>
         """
 
-    /// Live updates of the pending list: the server says when something changed, and the list is fetched again.
+    /// Live updates of the pending list: the server says when something changed, and the list is fetched again; also
+    /// on every (re)connection, since what changed while the stream was down (a restart) was not said.
     static let js = """
         "use strict";
         (function () {
           var list = document.getElementById("pending");
           if (!list || !window.EventSource) return;
-          var source = new EventSource("/ui/events");
-          source.addEventListener("change", function () {
+          function refresh() {
             fetch("/ui/pending-list", { credentials: "same-origin" }).then(function (r) {
               if (r.ok) return r.text();
               throw new Error(String(r.status));
@@ -81,13 +81,15 @@ enum WebAssets {
               var holder = document.createElement("div");
               holder.innerHTML = html;
               var fresh = holder.querySelector("#pending");
-              if (fresh) list.replaceWith(fresh);
-              list = fresh || list;
+              if (fresh) { list.replaceWith(fresh); list = fresh; }
               var count = holder.querySelector("[data-count]");
-              var shown = document.querySelector("[data-count]");
+              var shown = document.querySelector("h1 [data-count]");
               if (count && shown) shown.textContent = count.textContent;
             }).catch(function () {});
-          });
+          }
+          var source = new EventSource("/ui/events");
+          source.addEventListener("change", refresh);
+          source.addEventListener("open", refresh);
         })();
         """
 }

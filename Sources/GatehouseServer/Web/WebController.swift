@@ -340,8 +340,7 @@ struct WebController {
         var person = context.session.actor
         do {
             if case .slackUser(let user, _, _) = person, let groups {
-                let needed = try await service.breakGlassGroups()
-                person = .slackUser(user, groups: needed.isEmpty ? [] : try await groups.groups(containing: user, among: needed))
+                person = try await groups.breakingGlass(user, roleGroups: try await service.breakGlassGroups())
             }
             _ = try await service.breakGlass(approval.id, reason: reason, by: person)
             return Response(status: .seeOther, headers: [.location: "/ui/approvals/\(approval.id.rawValue)?done=break-glass"])
