@@ -31,18 +31,18 @@ extension GatehouseDatabase: WebSessionStore {
                 else if (link?["used_at"] as Int64?) != nil { .used }
                 else if let expires = link?["expires_at"] as Int64?, expires <= now.millisecondsSince1970 { .expired }
                 else { nil }
-            guard let link, refusal == nil, let scope = WebScope(rawValue: link["scope"]) else {
-                // The token itself is a secret: only a prefix of its digest is kept, to tell attempts apart.
-                var details: [String: JSONValue] = [
-                    "reason": .string(refusal?.rawValue ?? LoginRefusal.unknown.rawValue),
-                    "link": .string(String(digest.prefix(12))),
-                ]
-                if let person = link?["person"] as String? { details["for"] = .string(person) }
-                try AuditLog.append(
-                    AuditEvent(.signInRefused, actor: (link?["person"] as String?) ?? "anonymous", details: details), at: now, in: db)
-                return .failure(refusal ?? .unknown)
-            }
+            // A link nobody made is anyone's guess: it is not written here, but counted with the other unauthenticated
+            // refusals by the caller (see RefusalLedger).
+            guard let link, let scope = WebScope(rawValue: link["scope"]) else { return .failure(.unknown) }
             let person: String = link["person"]
+            if let refusal {
+                // The token itself is a secret: only a prefix of its digest is kept, to tell attempts apart.
+                let details: [String: JSONValue] = [
+                    "reason": .string(refusal.rawValue), "link": .string(String(digest.prefix(12))), "for": .string(person),
+                ]
+                try AuditLog.append(AuditEvent(.signInRefused, actor: person, details: details), at: now, in: db)
+                return .failure(refusal)
+            }
             try db.execute(sql: "UPDATE web_login_link SET used_at = ? WHERE token_sha256 = ?", arguments: [now.millisecondsSince1970, digest])
             try db.execute(
                 sql: """

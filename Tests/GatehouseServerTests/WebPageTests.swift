@@ -147,11 +147,33 @@ struct WebPageTests {
             let signIns = entries.filter { $0.kind == "signed_in" }
             #expect(signIns.map(\.actor) == ["local:alice"])
             let refusals = entries.filter { $0.kind == "sign_in_refused" }
-            #expect(refusals.map { $0.details["reason"]?.stringValue } == ["used", "expired", "unknown"])
+            #expect(refusals.map { $0.details["reason"]?.stringValue } == ["used", "expired"])
+            #expect(refusals.map(\.actor) == ["local:alice", "local:bob"])
+            // A link nobody made is counted with the other unauthenticated refusals, a summary a minute.
+            try await env.flushRefusals("sign_in_refused", expecting: 3)
+            let guessed = try await env.database.auditEntries().filter { $0.kind == "sign_in_refused" }.last
+            #expect(guessed?.details["reason"] == .string("unknown_link"))
+            #expect(guessed?.details["count"] == .number(1))
             // No secret reaches the audit log: neither the link token nor the cookie.
-            let text = entries.map { "\($0.details)" }.joined()
+            let text = try await env.database.auditEntries().map { "\($0.details)" }.joined()
             #expect(!text.contains(link.dropFirst("/ui/login/".count)))
             #expect(!text.contains(browser.cookie!.dropFirst("gatehouse_session=".count)))
+        }
+    }
+
+    @Test("a source guessing links is answered 429 once past the failed-attempt limit, as for API keys")
+    func guessedLinksRateLimited() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        var configuration = GatehouseConfiguration()
+        configuration.failedAuthLimit = 3
+        try await env.application(configuration: configuration).test(.live) { client in
+            var browser = WebBrowser(client: client)
+            for attempt in 0..<3 { #expect(try await browser.signIn(with: "/ui/login/guess-\(attempt)").status == .gone) }
+            let limited = try await browser.signIn(with: try await env.loginLink())
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.html.contains("Too many failed attempts"))
+            #expect(browser.cookie == nil)
         }
     }
 

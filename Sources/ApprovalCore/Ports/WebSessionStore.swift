@@ -61,8 +61,8 @@ public enum LoginRefusal: String, Error, Sendable, Equatable {
 public protocol WebSessionStore: Sendable {
     /// Makes a link token for `person` valid for `lifetime`, audited as made by `actor`; returns it in plain text, once.
     func createLoginLink(for person: String, scope: WebScope, lifetime: TimeInterval, by actor: String) async throws -> String
-    /// Uses up a link token and starts a session: the session and its secret (for the cookie), or why not. Both are
-    /// audited.
+    /// Uses up a link token and starts a session: the session and its secret (for the cookie), or why not. A sign-in
+    /// and the refusal of a used or expired link are audited; an unknown token is left to the caller to count.
     func redeemLoginLink(_ token: String) async throws -> Result<(session: WebSession, secret: String), LoginRefusal>
     /// The live session whose secret is `secret`: neither revoked nor idle for `idleTimeout`. Marks it seen.
     func session(_ secret: String, idleTimeout: TimeInterval) async throws -> WebSession?

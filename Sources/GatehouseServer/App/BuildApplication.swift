@@ -87,7 +87,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     WebController(
         service: service, sessions: store, audit: store, links: links ?? NoLinks(), groups: groups, commits: store.commits,
         settings: WebSettings(publicURL: configuration.publicURL), configuration: configurationService, review: review,
-        breakGlassUses: store
+        breakGlassUses: store, refusals: refusals, sources: sources
     ).addRoutes(to: router)
 
     var services: [any Service] = [

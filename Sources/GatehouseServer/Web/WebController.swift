@@ -23,6 +23,9 @@ struct WebController {
     let configuration: ConfigurationService
     let review: BreakGlassReview
     let breakGlassUses: any BreakGlassStore
+    /// Counts links that no one made, as other unauthenticated refusals are (and answers 429 to a source guessing on).
+    let refusals: RefusalLedger
+    let sources: ClientSources
 
     /// The most pending requests one page shows, earliest deadline first.
     static let pendingLimit = 1_000
@@ -58,10 +61,15 @@ struct WebController {
 
     @Sendable func login(_ request: Request, context: GatehouseRequestContext) async throws -> Response {
         let token = context.parameters.get("token") ?? ""
+        let source = sources.source(of: request, context: context)
+        if let seconds = refusals.retryAfter(source: source) { throw APIError.rateLimited(retryAfter: seconds) }
         switch try await sessions.redeemLoginLink(String(token.prefix(200))) {
         case .success(let (_, secret)):
             return Response(status: .seeOther, headers: [.location: "/ui", .setCookie: settings.cookie(secret)])
         case .failure(let refusal):
+            if refusal == .unknown {
+                refusals.refused(source: source, kind: .signInRefused, reason: "unknown_link", path: "/ui/login")
+            }
             return WebPages.message(status: .gone, title: "Sign-in link", heading: "This link does not sign you in", text: refusal.sentence)
         }
     }
