@@ -182,4 +182,31 @@ struct WebDecisionTests {
         }
         await fake.stop()
     }
+
+    @Test("a Slack user on the page decides under the request's chain: a member of its user group approves, anyone else gets the sentence")
+    func slackUserUnderAChain() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        fake.setGroupMembers("S0SRE", ["U0CAROL"])
+        let chain = EscalationChain(name: "deploy-prod", levels: [.init(approvers: [.group("S0SRE")], sla: 3600)], finalAction: .reject)
+        _ = try await env.configuration(admins: ["U0ADMIN"]).setChain(chain, by: .slackUser("U0ADMIN"))
+        var configuration = env.slackConfiguration(fake)
+        configuration.publicURL = URL(string: "http://127.0.0.1:8080")
+        try await env.application(configuration: configuration).test(.live) { client in
+            let created = try await client.createApproval(key: env.requestKey, extra: #","gate":"deploy-prod""#)
+            let (outsider, outsiderPage) = try await Self.open(created.id, as: "U0DAVE", env: env, client: client)
+            let refused = try await outsider.post("/ui/approvals/\(created.id)/approve", [("csrf", try #require(outsiderPage.csrf))])
+            #expect(refused.status == .forbidden)
+            #expect(refused.html.contains("Not an approver of levels 1–1 of 1 of this request&#39;s chain."))
+            #expect(try await env.database.approval(created.id)?.status == .pending)
+            let (member, memberPage) = try await Self.open(created.id, as: "U0CAROL", env: env, client: client)
+            let approved = try await member.post("/ui/approvals/\(created.id)/approve", [("csrf", try #require(memberPage.csrf))])
+            #expect(approved.status == .seeOther)
+            let stored = try #require(try await env.database.approval(created.id))
+            #expect(stored.status == .approved)
+            #expect(stored.decision?.by == "U0CAROL")
+        }
+        await fake.stop()
+    }
 }
