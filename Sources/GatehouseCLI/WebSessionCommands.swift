@@ -61,15 +61,19 @@ struct SessionsCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
+            try await run(terminal: .standard)
+        }
+
+        func run(terminal: Terminal) async throws {
             let db = try DatabaseAccess.reading(database)
             defer { try? db.close() }
             let sessions = try await db.liveSessions(idleTimeout: 12 * 3600)
             if sessions.isEmpty {
-                print("No one is signed in.")
+                terminal.out("No one is signed in.")
                 return
             }
             for session in sessions {
-                print(
+                terminal.out(
                     "\(session.id)\t\(session.person)\t\(session.scope.rawValue)\tstarted \(RFC3339.string(from: session.createdAt))"
                         + "\tseen \(RFC3339.string(from: session.lastSeenAt))")
             }

@@ -6,6 +6,7 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerTestSupport
+import DomainTestSupport
 import Storage
 import Testing
 
@@ -22,7 +23,8 @@ struct WebSessionCommandTests {
 
     @Test("login-link through the running service prints a link that signs local:NAME in once; sessions revoke ends it")
     func linkAndRevokeThroughTheService() async throws {
-        let env = try await TestEnvironment()
+        // `sessions list` reads the file with the system's clock: the service's test clock starts at the same time.
+        let env = try await TestEnvironment(clock: TestClock(now: Date()))
         defer { env.cleanUp() }
         let started = env.controlSocketsReady.count
         try await env.application(configuration: env.withControlSocket()).test(.live) { client in
@@ -40,6 +42,11 @@ struct WebSessionCommandTests {
             #expect(try await Self.get(client, "/ui", cookie: session).0 == .ok)
             #expect(try await Self.get(client, path).0 == .gone)
 
+            let listed = CapturedTerminal()
+            try await SessionsCommand.List.parse(["--db", env.databasePath]).run(terminal: listed.terminal)
+            #expect(listed.out.count == 1)
+            #expect(listed.out.first?.contains("\tlocal:alice\tdecide\tstarted ") == true)
+
             let revoked = CapturedTerminal()
             try await SessionsCommand.Revoke.parse(["alice", "--db", env.databasePath]).run(as: .cli("tester"), terminal: revoked.terminal)
             #expect(revoked.out == ["Ended 1 session of local:alice."])
@@ -47,6 +54,9 @@ struct WebSessionCommandTests {
             let again = CapturedTerminal()
             try await SessionsCommand.Revoke.parse(["alice", "--db", env.databasePath]).run(as: .cli("tester"), terminal: again.terminal)
             #expect(again.out == ["No live session of local:alice; nothing changed."])
+            let none = CapturedTerminal()
+            try await SessionsCommand.List.parse(["--db", env.databasePath]).run(terminal: none.terminal)
+            #expect(none.out == ["No one is signed in."])
         }
         let entries = try await env.database.auditEntries()
         #expect(entries.filter { $0.kind == "login_link_created" }.map(\.actor) == ["cli:tester"])
