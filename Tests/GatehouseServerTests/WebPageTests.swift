@@ -256,6 +256,7 @@ struct WebPageTests {
             #expect(page.html.contains("dana"))
             #expect(page.html.contains("<dt>Pending</dt><dd>90s</dd>"))
             #expect(page.html.contains("<dt>Expires in</dt><dd>8m30s</dd>"))
+            #expect(page.html.contains("<dt>Expires in</dt><dd>1h58m</dd>"))  // to the minute beyond an hour
             #expect(page.html.contains("Expires in"))
             #expect(page.html.contains("1 of 1"))  // level
             #expect(page.html.contains("0 approving"))
