@@ -132,10 +132,7 @@ extension InMemoryStore: ApprovalRepository {
             let matching = state.order.enumerated().reversed().filter { index, id in
                 guard let approval = state.approvals[id] else { return false }
                 if let before, Int64(index + 1) >= before { return false }
-                if let status = filter.status, approval.status != status { return false }
-                if let gate = filter.gate, approval.gate != gate { return false }
-                if let owner = filter.ownerKeyID, approval.ownerKeyID != owner { return false }
-                return true
+                return filter.matches(approval)
             }
             let page = matching.prefix(limit)
             let next = matching.count > limit ? page.last.map { Int64($0.offset + 1) } : nil

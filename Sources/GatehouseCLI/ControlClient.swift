@@ -41,19 +41,19 @@ struct ControlClient: AdministrationPort {
     }
 
     /// The account the service records the change as `cli:NAME` for.
-    private static func user(_ actor: Actor) -> String {
+    static func user(_ actor: Actor) -> String {
         if case .cli(let name) = actor { return name }
         return actor.id
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ data: Data) throws -> T {
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         return try decoder.decode(type, from: data)
     }
 
     /// Sends `body` as JSON to `path`; the answer's body on a 2xx, else its error as a `Failure`.
-    private func post(_ path: String, _ body: some Encodable) async throws -> Data {
+    func post(_ path: String, _ body: some Encodable) async throws -> Data {
         let encoder = JSONEncoder()
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let payload = try encoder.encode(body)

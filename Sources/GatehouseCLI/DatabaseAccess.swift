@@ -10,6 +10,8 @@ protocol AdministrationPort: Sendable {
     func revokeKey(name: String, by actor: Actor) async throws
     func applyChains(_ chains: [EscalationChain], pruning: Bool, dryRun: Bool, by actor: Actor) async throws -> Administration.ChainsApplied
     func applyPolicies(_ set: PolicySet, dryRun: Bool, by actor: Actor) async throws -> Administration.PoliciesApplied
+    func createLoginLink(for person: String, scope: WebScope, by actor: Actor) async throws -> String
+    func revokeSessions(person: String?, id: Int64?, by actor: Actor) async throws -> Int
 }
 
 extension Administration: AdministrationPort {}

@@ -88,6 +88,18 @@ public final class RawHTTPConnection: Sendable {
         }
     }
 
+    /// Reads until what was received contains `text` (a streamed answer's event, say), and returns it all.
+    public func read(until text: String) async throws -> String {
+        while !String(buffer: reader.pending).contains(text) {
+            guard var more = try await reader.iterator.next() else {
+                throw Failure.closed(afterBytes: reader.pending.readableBytes)
+            }
+            reader.pending.writeBuffer(&more)
+        }
+        defer { reader.pending.clear() }
+        return String(buffer: reader.pending)
+    }
+
     /// Bytes received beyond the answers read so far.
     public var unreadBytes: Int { reader.pending.readableBytes }
 

@@ -99,21 +99,30 @@ public enum ApprovalModals {
     /// The modify modal's payload: a JSON object, or the sentence to show under the input.
     public static func editedPayload(from values: [String: [String: StateValue]], original: JSONValue) -> Result<JSONValue, ModalError> {
         let text = values[SlackInputID.payload.rawValue]?[SlackInputID.payload.rawValue]?.value ?? ""
+        return editedPayload(text, original: original).mapError { ModalError(block: SlackInputID.payload.rawValue, message: $0.message) }
+    }
+
+    /// An edited payload as typed (in a modal or on the web page): a JSON object other than `original`, or the
+    /// sentence to show beside the editor.
+    public static func editedPayload(_ text: String, original: JSONValue) -> Result<JSONValue, PayloadEditError> {
         let parsed: JSONValue
         do {
             parsed = try JSONValue.parse(text, exactNumbers: true)
         } catch {
-            let message = error.inexactNumberSentence(root: "payload") ?? "That is not valid JSON: \(error.message) (byte \(error.offset))."
-            return .failure(ModalError(block: SlackInputID.payload.rawValue, message: message))
+            return .failure(PayloadEditError(
+                message: error.inexactNumberSentence(root: "payload") ?? "That is not valid JSON: \(error.message) (byte \(error.offset))."))
         }
-        guard parsed.objectValue != nil else {
-            return .failure(ModalError(block: SlackInputID.payload.rawValue, message: "The payload must be a JSON object ({ … })."))
-        }
+        guard parsed.objectValue != nil else { return .failure(PayloadEditError(message: "The payload must be a JSON object ({ … }).")) }
         guard parsed != original else {
-            return .failure(ModalError(block: SlackInputID.payload.rawValue, message: "Nothing changed. To approve as it is, use Approve."))
+            return .failure(PayloadEditError(message: "Nothing changed. To approve as it is, use Approve."))
         }
         return .success(parsed)
     }
+}
+
+/// Why an edited payload is refused, as a sentence.
+public struct PayloadEditError: Error, Sendable, Equatable {
+    public var message: String
 }
 
 /// An inline error in a modal: `{"response_action": "errors", "errors": {block: message}}`.

@@ -30,6 +30,8 @@ public enum ChainCommand: Sendable, Equatable {
     /// `break-glass ID REASON…` and `break-glass list`.
     case breakGlass(ApprovalID, reason: String)
     case breakGlassList
+    /// `login`: a one-time link to the web page, for the person who typed it.
+    case login
 }
 
 /// Why the slash command text was refused, in one sentence that quotes the word at fault and says how to fix it.
@@ -141,6 +143,7 @@ public enum ChainCommandGrammar {
             unless rejected in time (`notify`), or need several people (`require`)
             • `\(name) break-glass ID REASON` — in an emergency, members of the break-glass roles approve a pending \
             request at once; it is posted loudly and an admin must review it. `\(name) break-glass list` lists them
+            • `\(name) login` — a one-time link (10 minutes) that signs you in to the web page
             • `\(name) help` — this text
             Examples:
             `\(name) chain set deploy-prod @alice @bob 30m, @sre-oncall 1h then reject`
@@ -264,6 +267,9 @@ extension ChainCommandGrammar {
             case "pending":
                 try expectEnd(words, from: 1, after: "`pending`")
                 return .pending
+            case "login":
+                try expectEnd(words, from: 1, after: "`login`")
+                return .login
             case "chain":
                 return try chain(words)
             case "admin", "admins":

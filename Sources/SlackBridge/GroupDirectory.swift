@@ -35,6 +35,20 @@ public final class GroupDirectory: Sendable {
         return result
     }
 
+    /// Slack user `user` as a decider of `approval`, with the user groups the request's chain needs to know them in
+    /// (none asked of Slack when no check needs them).
+    public func decider(_ user: String, name: String?, on approval: Approval, at now: Date) async throws(SlackAPIError) -> Actor {
+        let needed = approval.groupsToResolve(for: user, name: name, at: now)
+        let memberOf = needed.isEmpty ? [] : try await groups(containing: user, among: needed)
+        return .slackUser(user, name: name, groups: memberOf)
+    }
+
+    /// Slack user `user` as one who would break the glass, with those of the break-glass roles' user groups (`needed`,
+    /// from `ApprovalService.breakGlassGroups()`) they are in.
+    public func breakingGlass(_ user: String, roleGroups needed: [String]) async throws(SlackAPIError) -> Actor {
+        .slackUser(user, groups: needed.isEmpty ? [] : try await groups(containing: user, among: needed))
+    }
+
     /// Those of `groups` that have `user` among their members; throws the first Slack error (fail closed).
     public func groups(containing user: String, among groups: [String]) async throws(SlackAPIError) -> Set<String> {
         Set(try await members(of: groups).filter { $0.value.contains(user) }.keys)

@@ -17,11 +17,15 @@ public struct SlackCommands: Sendable {
     /// Reads a user's user groups for break-glass; answered from Slack, so only for `break-glass`.
     let groups: GroupDirectory?
     let breakGlassUses: (any BreakGlassStore)?
+    /// Makes a one-time web page link for a Slack user (`login`); `nil` when the service has no public URL.
+    let loginLink: (@Sendable (String) async throws -> String)?
 
     public init(
         configuration: ConfigurationService, approvals: ApprovalService, messages: any SlackMessageStore,
-        groups: GroupDirectory? = nil, breakGlassUses: (any BreakGlassStore)? = nil
+        groups: GroupDirectory? = nil, breakGlassUses: (any BreakGlassStore)? = nil,
+        loginLink: (@Sendable (String) async throws -> String)? = nil
     ) {
+        self.loginLink = loginLink
         self.groups = groups
         self.breakGlassUses = breakGlassUses
         self.configuration = configuration
@@ -91,6 +95,12 @@ public struct SlackCommands: Sendable {
                 }.joined(separator: "\n")
             case .breakGlass(let id, let reason):
                 return try await breakGlass(id, reason: reason, command: command)
+            case .login:
+                guard let loginLink else {
+                    return "The web page needs the service's public URL: an operator sets `GATEHOUSE_PUBLIC_URL` (or `public_url`)."
+                }
+                return "Your sign-in link for the web page, valid 10 minutes, for one sign-in (do not share it): "
+                    + (try await loginLink(command.userID))
             }
         } catch let refusal as ConfigurationService.Refusal {
             return Self.refusal(refusal, command: name)
@@ -128,17 +138,16 @@ public struct SlackCommands: Sendable {
 
     /// Breaks the glass for the person who typed it, after reading which break-glass user groups they are in.
     func breakGlass(_ id: ApprovalID, reason: String, command: SlashCommand) async throws -> String {
-        var memberOf: Set<String> = []
-        let needed = try await approvals.breakGlassGroups()
-        if !needed.isEmpty, let groups {
+        var person = Actor.slackUser(command.userID)
+        if let groups {
             do {
-                memberOf = try await groups.groups(containing: command.userID, among: needed)
-            } catch {
+                person = try await groups.breakingGlass(command.userID, roleGroups: try await approvals.breakGlassGroups())
+            } catch let error as SlackAPIError {
                 return SlackInteractions.membershipUnknown(error)
             }
         }
         do {
-            let approval = try await approvals.breakGlass(id, reason: reason, by: .slackUser(command.userID, groups: memberOf))
+            let approval = try await approvals.breakGlass(id, reason: reason, by: person)
             return ":rotating_light: You broke the glass: `\(approval.id.rawValue)` (\(Mrkdwn.escape(approval.action))) is approved. "
                 + "It is posted in the approvals channel for an admin to review."
         } catch let error as ApprovalError {

@@ -127,9 +127,7 @@ public struct SlackInteractions: Sendable {
     /// request's chain names at the level reached, read from Slack only when that matters (see
     /// `Approval.groupsToResolve`). A Slack error propagates, and nothing is decided (fail closed).
     private func decider(_ user: String, name: String?, on approval: Approval) async throws -> Actor {
-        let needed = approval.groupsToResolve(for: user, name: name, at: service.clock.now)
-        let memberOf = needed.isEmpty ? [] : try await groups.groups(containing: user, among: needed)
-        return .slackUser(user, name: name, groups: memberOf)
+        try await groups.decider(user, name: name, on: approval, at: service.clock.now)
     }
 
     private func visibleApproval(_ id: ApprovalID, user: String, channel: String?) async throws -> Approval? {

@@ -341,6 +341,15 @@ extension GatehouseDatabase: ApprovalRepository {
                 conditions.append("owner_key_id = ?")
                 arguments += [owner]
             }
+            if let requester = filter.requester {
+                conditions.append("requester = ?")
+                arguments += [requester]
+            }
+            if let text = filter.text {
+                // instr, not LIKE: the text's own % and _ are plain characters.
+                conditions.append("(instr(lower(action), lower(?)) > 0 OR instr(lower(coalesce(reasoning, '')), lower(?)) > 0)")
+                arguments += [text, text]
+            }
             if let before {
                 conditions.append("seq < ?")
                 arguments += [before]

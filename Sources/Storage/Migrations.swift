@@ -329,6 +329,33 @@ enum Migrations {
                     """
             )
         }
+        migrator.registerMigration("v11-web-sessions") { db in
+            try db.execute(
+                sql: """
+                    -- One-time sign-in links for the web page: only the token's SHA-256 is kept; each is used once.
+                    CREATE TABLE web_login_link (
+                        token_sha256 TEXT PRIMARY KEY CHECK (length(token_sha256) = 64),
+                        person TEXT NOT NULL CHECK (person <> ''),
+                        scope TEXT NOT NULL CHECK (scope IN ('decide', 'admin')),
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL CHECK (expires_at > created_at),
+                        used_at INTEGER
+                    );
+                    -- Web sessions: the cookie's SHA-256, and the form token sent back with every change.
+                    CREATE TABLE web_session (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        secret_sha256 TEXT NOT NULL UNIQUE CHECK (length(secret_sha256) = 64),
+                        person TEXT NOT NULL CHECK (person <> ''),
+                        scope TEXT NOT NULL CHECK (scope IN ('decide', 'admin')),
+                        csrf_token TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        last_seen_at INTEGER NOT NULL,
+                        ended_at INTEGER
+                    );
+                    CREATE INDEX web_session_by_person ON web_session(person) WHERE ended_at IS NULL;
+                    """
+            )
+        }
         migrator.registerMigration("v12-key-last-used") { db in
             // Written once a minute from memory (KeyUsage), never per request.
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_at INTEGER")

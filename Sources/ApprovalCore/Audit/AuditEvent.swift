@@ -19,6 +19,11 @@ public struct AuditEvent: Sendable, Equatable {
         case voteWithdrawn = "vote_withdrawn"
         case breakGlass = "break_glass"
         case breakGlassReviewed = "break_glass_reviewed"
+        case loginLinkCreated = "login_link_created"
+        case signedIn = "signed_in"
+        case signedOut = "signed_out"
+        case signInRefused = "sign_in_refused"
+        case sessionRevoked = "session_revoked"
     }
 
     public var kind: Kind

@@ -10,18 +10,22 @@ public enum Actor: Sendable, Equatable {
     case key(APIKey, actingFor: String? = nil)
     /// Someone with access to the server machine, by their account name: the command line on the database.
     case cli(String)
+    /// A person signed in to the web page with a link made on the server machine (`gatehouse login-link --as NAME`);
+    /// `admin` when the link was made with `--scope admin`.
+    case local(String, admin: Bool = false)
     /// A policy rule deciding by itself (`policy:then-approve`).
     case policy(String)
     /// Gatehouse itself: `system:timeout`, `system:escalation`, `system:slack`, `system:outbox`.
     case system(String)
 
-    /// As written in `decision.by` and in the audit log's `actor`: `U012ABC`, `key:NAME`, `cli:NAME`, `policy:NAME`,
+    /// As written in `decision.by` and in the audit log's `actor`: `U012ABC`, `key:NAME`, `cli:NAME`, `local:NAME`, `policy:NAME`,
     /// `system:NAME`.
     public var id: String {
         switch self {
         case .slackUser(let id, _, _): id
         case .key(let key, _): key.actor
         case .cli(let name): "cli:\(name)"
+        case .local(let name, _): "local:\(name)"
         case .policy(let rule): "policy:\(rule)"
         case .system(let name): "system:\(name)"
         }
@@ -33,6 +37,7 @@ public enum Actor: Sendable, Equatable {
         switch self {
         case .slackUser(_, let name, _): name
         case .key(let key, let actingFor): actingFor ?? key.boundTo
+        case .local(let name, _): name
         case .cli, .policy, .system: nil
         }
     }

@@ -37,11 +37,30 @@ public struct ApprovalFilter: Sendable, Equatable {
     public var gate: String?
     /// Only those filed by the key with this identity.
     public var ownerKeyID: Int64?
+    /// Only those whose `requester` is this, exactly.
+    public var requester: String?
+    /// Only those whose action or reasoning contains this text (ASCII letters in any case).
+    public var text: String?
 
-    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKeyID: Int64? = nil) {
+    public init(status: ApprovalStatus? = nil, gate: String? = nil, ownerKeyID: Int64? = nil, requester: String? = nil, text: String? = nil) {
         self.status = status
         self.gate = gate
         self.ownerKeyID = ownerKeyID
+        self.requester = requester
+        self.text = text
+    }
+
+    /// Whether `approval` passes the filter: the one definition, for stores that filter in memory.
+    public func matches(_ approval: Approval) -> Bool {
+        if let status, approval.status != status { return false }
+        if let gate, approval.gate != gate { return false }
+        if let ownerKeyID, approval.ownerKeyID != ownerKeyID { return false }
+        if let requester, approval.requester != requester { return false }
+        if let text {
+            let needle = text.lowercased()
+            if !approval.action.lowercased().contains(needle) && !(approval.reasoning?.lowercased().contains(needle) ?? false) { return false }
+        }
+        return true
     }
 }
 

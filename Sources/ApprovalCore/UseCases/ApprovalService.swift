@@ -117,7 +117,7 @@ public struct ApprovalService: Sendable {
                 let names = rules.roles.map { "`\($0)`" }.joined(separator: ", ")
                 throw .notBreakGlass("Only members of the break-glass roles (\(names)) may break the glass.")
             }
-        case .cli, .policy, .system:
+        case .cli, .local, .policy, .system:
             throw .notBreakGlass("Break-glass is for people in Slack and keys created with --break-glass.")
         }
     }

@@ -63,6 +63,7 @@ public struct ConfigurationService: Sendable {
             case .slackUser(let user, _, _): admins.all.contains(user) ? nil : admins.isEmpty ? .noAdmins : .notAdmin(admins)
             case .key(let key, _): key.scope == .admin ? nil : .forbidden
             case .cli, .system: nil
+            case .local(_, let admin): admin ? nil : .forbidden
             case .policy: .forbidden
             }
         guard let refusal else { return admins }

@@ -85,8 +85,14 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 interactions: interactions,
                 commands: SlackCommands(
                     configuration: configurationService, approvals: service, messages: store,
-                    groups: groups, breakGlassUses: store)
+                    groups: groups, breakGlassUses: store,
+                    loginLink: WebSettings.loginLinks(store: store, publicURL: configuration.publicURL))
             ).endpoints)
+    WebController(
+        service: service, sessions: store, audit: store, links: links ?? NoLinks(), groups: groups, commits: store.commits,
+        settings: WebSettings(publicURL: configuration.publicURL), configuration: configurationService, review: review,
+        breakGlassUses: store, refusals: refusals, sources: sources
+    ).addRoutes(to: router)
 
     dependencies.routesRegistered(router.routes.map(\.description))
 

@@ -34,6 +34,8 @@ enum VerifiedCaller: Sendable {
     case apiKey(APIKey)
     /// The body, whose Slack signature has been checked.
     case slack(body: [UInt8])
+    /// The web page's session cookie named this live session.
+    case web(WebSession)
 }
 
 /// The context of `/v1` routes: the authenticated key, always there.

@@ -6,8 +6,10 @@ import Storage
 /// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite.
 public protocol GatehouseStore:
     ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore,
-    WriteHealthProbe, PolicyStore, BreakGlassPosts
+    WriteHealthProbe, PolicyStore, BreakGlassPosts, WebSessionStore
 {
+    /// Counts the store's commits: what the web page's live updates wait on.
+    var commits: ChangeCounter { get }
     /// Closes the store when the service stops; later calls fail.
     func close() throws
 }

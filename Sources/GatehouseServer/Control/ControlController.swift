@@ -40,6 +40,7 @@ struct ControlController {
             }
             return try Self.json(applied, status: .ok)
         }
+        addWebRoutes(to: routes)
         return routes
     }
 
