@@ -9,6 +9,13 @@ Every method Gatehouse calls gets an answer of the shape Slack gives; anything e
 User groups: SLACK_STAND_IN_GROUPS="S0SRE=U0BOB,U0CAROL S0DBA=U0DAVE" names their members; any other group
 answers no_such_subteam, as Slack does. Set SLACK_STAND_IN_LOG=1 to print each call on standard error, one line
 each: the method, its arguments in full (blocks counted, not printed) and the answer.
+
+Each posted or updated message's buttons, and each opened modal, are printed on standard output with the command
+that presses or submits them (scripts/slack-click), so every Slack path can be tried locally:
+
+    button gatehouse.approve on C0APPROVALS 1733373600.000001 "Approve": scripts/slack-click click gatehouse.approve 'VALUE' --user U0ALICE
+
+SLACK_STAND_IN_BUTTONS=0 turns that off (the benchmarks do).
 """
 import json
 import os
@@ -37,7 +44,43 @@ def channel_id(channel):
 
 GROUPS = parse_groups(os.environ.get("SLACK_STAND_IN_GROUPS", ""))
 LOG = os.environ.get("SLACK_STAND_IN_LOG") == "1"
+BUTTONS = os.environ.get("SLACK_STAND_IN_BUTTONS", "1") != "0"
 LOG_LOCK = threading.Lock()  # calls are answered on several threads; each keeps to its own line
+
+
+def quoted(text):
+    return "'" + str(text).replace("'", "'\\''") + "'"
+
+
+def decoded_json(value):
+    if isinstance(value, str):
+        try:
+            return json.loads(value)
+        except ValueError:
+            return None
+    return value
+
+
+def button_lines(method, args, answer):
+    """What a person could press on this message or modal, each with the scripts/slack-click command that does."""
+    lines = []
+    if method in ("chat.postMessage", "chat.update") and answer.get("ok"):
+        for block in decoded_json(args.get("blocks")) or []:
+            for element in block.get("elements", []) if isinstance(block, dict) else []:
+                if isinstance(element, dict) and element.get("type") == "button":
+                    label = (element.get("text") or {}).get("text", "")
+                    lines.append(
+                        f"button {element.get('action_id')} on {answer.get('channel')} {answer.get('ts')} {json.dumps(label)}: "
+                        f"scripts/slack-click click {element.get('action_id')} {quoted(element.get('value', ''))} --user U0YOU")
+    if method == "views.open":
+        view = decoded_json(args.get("view")) or {}
+        inputs = [b.get("block_id") for b in view.get("blocks", []) if isinstance(b, dict) and b.get("type") == "input"]
+        callback = view.get("callback_id", "")
+        kind = "reject --reason TEXT [--code CODE]" if "reject" in callback else "modify --payload JSON" if "modify" in callback else callback
+        lines.append(
+            f"modal {callback} (inputs: {', '.join(map(str, inputs))}): "
+            f"scripts/slack-click submit {kind} {quoted(view.get('private_metadata', ''))} --user U0YOU")
+    return lines
 
 
 def log_line(method, args, answer):
@@ -111,6 +154,11 @@ class Handler(BaseHTTPRequestHandler):
             line = log_line(method, args, answer)
             with LOG_LOCK:
                 print(line, file=sys.stderr, flush=True)
+        if BUTTONS:
+            lines = button_lines(method, args, answer)
+            if lines:
+                with LOG_LOCK:
+                    print("\n".join(lines), flush=True)
         body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
