@@ -140,6 +140,10 @@ class Handler(BaseHTTPRequestHandler):
         if method == "users.info":
             user = str(args.get("user", "U0UNKNOWN"))
             return {"ok": True, "user": {"id": user, "name": user.lower(), "real_name": user, "tz": "UTC"}}
+        if method == "auth.test":
+            return {"ok": True, "url": "https://local.slack.test/", "team": "Local", "user": "gatehouse", "user_id": "U0STANDIN"}
+        if method == "conversations.info":
+            return {"ok": True, "channel": {"id": args.get("channel", ""), "is_member": True}}
         if method == "usergroups.users.list":
             group = str(args.get("usergroup", ""))
             if group not in GROUPS:
@@ -162,6 +166,8 @@ class Handler(BaseHTTPRequestHandler):
         body = json.dumps(answer).encode()
         self.send_response(200)
         self.send_header("Content-Type", "application/json; charset=utf-8")
+        if method == "auth.test":  # the bot scopes of manifests/slack-app.yaml, as Slack reports a token's scopes
+            self.send_header("x-oauth-scopes", "chat:write,chat:write.public,commands,users:read,im:write,usergroups:read")
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)

@@ -89,6 +89,10 @@ public final class FakeSlackWebAPI: Sendable {
         var viewOrder: [String] = []
         var users: [String: SlackUser] = [:]
         var groups: [String: [String]] = [:]
+        /// What `auth.test` says the token may do (its `x-oauth-scopes` header): the manifest's scopes unless set.
+        var scopes = ["chat:write", "chat:write.public", "commands", "users:read", "im:write", "usergroups:read"]
+        /// The channels (by ID) the bot is a member of; `nil`: all of them.
+        var memberOf: Set<String>?
         var tsCounter = 0
         var viewCounter = 0
         var waiterCounter = 0
@@ -165,6 +169,16 @@ public final class FakeSlackWebAPI: Sendable {
     /// What `usergroups.users.list` answers for the group `id`; unknown groups answer `no_such_subteam`.
     public func setGroupMembers(_ id: String, _ users: [String]) {
         state.withLock { $0.groups[id] = users }
+    }
+
+    /// The scopes `auth.test` reports for the token.
+    public func setScopes(_ scopes: [String]) {
+        state.withLock { $0.scopes = scopes }
+    }
+
+    /// The channels the bot is in, for `conversations.info` (`nil`: every channel).
+    public func setMembership(_ channels: Set<String>?) {
+        state.withLock { $0.memberOf = channels }
     }
 
     /// The message as last posted or updated, by channel ID or name and `ts`.
@@ -310,7 +324,9 @@ extension FakeSlackWebAPI {
             case .ok(let fields):
                 var answer = fields
                 answer["ok"] = .bool(true)
-                return (200, [:], Self.encode(answer))
+                // Slack tells a token's scopes in a header of every answer; the startup check reads auth.test's.
+                let headers: HTTPFields = method == "auth.test" ? [.init("x-oauth-scopes")!: state.scopes.joined(separator: ",")] : [:]
+                return (200, headers, Self.encode(answer))
             case .failure(let code, let problems):
                 call.error = code
                 call.problems = problems
@@ -376,6 +392,15 @@ extension FakeSlackWebAPI {
         case "conversations.open": openConversation(body)
         case "users.info": userInfo(body, state: state)
         case "usergroups.users.list": usergroupMembers(body, state: state)
+        case "auth.test":
+            .ok(["url": .string("https://acme.slack.test/"), "team": .string("Acme"), "team_id": .string("T1"),
+                 "user": .string("gatehouse"), "user_id": .string("U0GATEBOT"), "bot_id": .string("B0FAKEBOT")])
+        case "conversations.info":
+            if let channel = nonEmpty(body["channel"]) {
+                .ok(["channel": .object(["id": .string(channel), "is_member": .bool(state.memberOf?.contains(channel) ?? true)])])
+            } else {
+                .failure("channel_not_found")
+            }
         default: .failure("unknown_method")
         }
     }

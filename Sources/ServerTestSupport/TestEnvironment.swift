@@ -74,6 +74,7 @@ public final class TestEnvironment: Sendable {
         var dependencies = GatehouseDependencies(
             database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, longPolls: longPolls,
             slackPacing: 0)
+        dependencies.checksSlackToken = false  // SlackStartupCheckTests run it
         dependencies.controlSocketReady = { [controlSocketsReady] in controlSocketsReady.increment() }
         return buildApplication(configuration: configuration, dependencies: dependencies)
     }

@@ -19,3 +19,27 @@ public protocol SlackWebAPI: Sendable {
     /// `usergroups.users.list`: the member user IDs of a user group.
     func usergroupMembers(_ id: String) async throws(SlackAPIError) -> [String]
 }
+
+/// Who a bot token is, and what it may do: `auth.test` and its `x-oauth-scopes` header.
+public struct SlackAuth: Sendable, Equatable {
+    public var userID: String
+    public var team: String
+    /// The scopes Slack granted the token; `nil` when the answer did not say.
+    public var scopes: [String]?
+
+    public init(userID: String, team: String, scopes: [String]?) {
+        self.userID = userID
+        self.team = team
+        self.scopes = scopes
+    }
+}
+
+/// The two calls of the startup check. Clients that cannot make them answer `not_supported`, which the check reports
+/// and gives up on.
+public protocol SlackTokenCheck: Sendable {
+    /// `auth.test`.
+    func authTest() async throws(SlackAPIError) -> SlackAuth
+    /// `conversations.info`: whether the bot is a member of the channel (by ID).
+    func isMember(ofChannel id: String) async throws(SlackAPIError) -> Bool
+}
+

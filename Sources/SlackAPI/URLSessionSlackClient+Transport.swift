@@ -61,6 +61,24 @@ extension URLSessionSlackClient {
     }
 
     private func send<Answer: Decodable>(_ method: String, _ request: URLRequest) async throws(SlackAPIError) -> Answer {
+        try await sendReading(method, request).answer
+    }
+
+    /// GETs `METHOD` and answers the decoded body with the HTTP response it came in (for headers such as
+    /// `x-oauth-scopes`).
+    func callReading<Answer: Decodable>(_ method: String, query: [(String, String)]) async throws(SlackAPIError)
+        -> (answer: Answer, response: HTTPURLResponse)
+    {
+        let base = baseURL.appendingPathComponent(method).absoluteString
+        guard let url = URL(string: base + "?" + FormBody.encode(query)) else { throw .decoding("cannot build the \(method) URL") }
+        var request = URLRequest(url: url)
+        request.httpMethod = "GET"
+        return try await sendReading(method, request)
+    }
+
+    private func sendReading<Answer: Decodable>(_ method: String, _ request: URLRequest) async throws(SlackAPIError)
+        -> (answer: Answer, response: HTTPURLResponse)
+    {
         try checkRateLimit(method)
         var request = request
         request.setValue("Bearer \(token)", forHTTPHeaderField: "Authorization")
@@ -96,7 +114,7 @@ extension URLSessionSlackClient {
             throw .api(redacted(code))
         }
         do {
-            return try JSONDecoder().decode(Answer.self, from: data)
+            return (try JSONDecoder().decode(Answer.self, from: data), http)
         } catch let error as DecodingError {
             throw .decoding("\(method): \(SlackJSON.describe(error))")
         } catch {

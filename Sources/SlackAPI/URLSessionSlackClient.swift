@@ -104,3 +104,39 @@ public final class URLSessionSlackClient: SlackWebAPI {
         return answer.users
     }
 }
+
+extension URLSessionSlackClient: SlackTokenCheck {
+    private struct AuthAnswer: Decodable {
+        var userID: String
+        var team: String?
+
+        enum CodingKeys: String, CodingKey {
+            case team
+            case userID = "user_id"
+        }
+    }
+
+    private struct InfoAnswer: Decodable {
+        struct Channel: Decodable {
+            var isMember: Bool?
+
+            enum CodingKeys: String, CodingKey { case isMember = "is_member" }
+        }
+
+        var channel: Channel
+    }
+
+    public func authTest() async throws(SlackAPIError) -> SlackAuth {
+        let (answer, response): (AuthAnswer, HTTPURLResponse) = try await callReading("auth.test", query: [])
+        let scopes = response.value(forHTTPHeaderField: "x-oauth-scopes").map {
+            $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return SlackAuth(userID: answer.userID, team: answer.team ?? "", scopes: scopes)
+    }
+
+    public func isMember(ofChannel id: String) async throws(SlackAPIError) -> Bool {
+        let answer: InfoAnswer = try await call("conversations.info", query: [("channel", id)])
+        return answer.channel.isMember ?? false
+    }
+}
+

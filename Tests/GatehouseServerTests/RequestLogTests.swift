@@ -16,8 +16,13 @@ import Testing
 struct RequestLogTests {
     final class Lines: Sendable {
         private let lines = Mutex<[String]>([])
+        /// Counts the lines written: something to wait on.
+        let changes = ChangeCounter()
         var all: [String] { lines.withLock { $0 } }
-        func append(_ line: String) { lines.withLock { $0.append(line) } }
+        func append(_ line: String) {
+            lines.withLock { $0.append(line) }
+            changes.increment()
+        }
         /// Each line as the JSON object it is.
         func objects() throws -> [JSONValue] { try all.map { try JSONValue.parse(Data($0.utf8)) } }
     }

@@ -104,6 +104,9 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         keyUsage,
         BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),
     ]
+    if dependencies.checksSlackToken, let check = slack as? any SlackTokenCheck {
+        services.append(SlackStartupCheck(slack: check, channel: configuration.slackApprovalsChannel, clock: clock, logger: logger))
+    }
     if let path = configuration.controlSocketPath {
         services.append(ControlServer(path: path, store: store, logger: logger, ready: dependencies.controlSocketReady))
     }

@@ -20,6 +20,9 @@ public struct GatehouseDependencies: Sendable {
     public var slackClient: (any SlackWebAPI)?
     /// Minimum seconds between two posts to the same channel (Slack allows about one a second).
     public var slackPacing: TimeInterval
+    /// Whether the Slack token is checked at start (`SlackStartupCheck`); tests of other things leave it off so the
+    /// stand-in records only the calls they make.
+    public var checksSlackToken = true
     /// Called once the control socket (`GatehouseConfiguration.controlSocketPath`) accepts connections.
     public var controlSocketReady: @Sendable () -> Void = {}
     /// Called once the HTTP server accepts connections, with the port it listens on (useful with port 0).
