@@ -173,7 +173,7 @@ enum ApprovalTable {
                 : a["status"]?.stringValue ?? "?"
             return [
                 a["id"]?.stringValue ?? "?",
-                created.map { age(now.timeIntervalSince($0)) } ?? "?",
+                created.map { ChainDuration.glance(now.timeIntervalSince($0)) } ?? "?",
                 a["risk"]?.stringValue ?? "?",
                 fit(a["action"]?.stringValue ?? "", 48),
                 fit(a["requester"]?.stringValue ?? "-", 24),
@@ -200,7 +200,7 @@ enum ApprovalTable {
         field("gate", a["gate"]?.stringValue)
         field("requester", a["requester"]?.stringValue)
         let created = a["created_at"]?.stringValue
-        field("created", created.map { "\($0) (\(RFC3339.date(from: $0).map { age(now.timeIntervalSince($0)) } ?? "?") ago)" })
+        field("created", created.map { "\($0) (\(RFC3339.date(from: $0).map { ChainDuration.glance(now.timeIntervalSince($0)) } ?? "?") ago)" })
         if a["status"]?.stringValue == "pending" {
             field("level", "\(Int(a["escalation_level"]?.numberValue ?? 1)) of \(Int(a["escalation_levels"]?.numberValue ?? 1))")
             field("deadline", "\(a["deadline"]?.stringValue ?? "?") (\(deadline(a, now: now)))")
@@ -235,22 +235,13 @@ enum ApprovalTable {
         return lines
     }
 
-    /// `45s`, `12m`, `3h`, `2d`.
-    static func age(_ seconds: TimeInterval) -> String {
-        let s = max(0, Int(seconds))
-        if s < 60 { return "\(s)s" }
-        if s < 3600 { return "\(s / 60)m" }
-        if s < 86_400 { return "\(s / 3600)h\(s % 3600 / 60 == 0 ? "" : "\(s % 3600 / 60)m")" }
-        return "\(s / 86_400)d\(s % 86_400 / 3600 == 0 ? "" : "\(s % 86_400 / 3600)h")"
-    }
-
     /// For a pending request, how long until its next deadline (`in 25m`, `overdue 2m`); otherwise `-`.
     static func deadline(_ a: JSONValue, now: Date) -> String {
         guard a["status"]?.stringValue == "pending", let text = a["deadline"]?.stringValue, let date = RFC3339.date(from: text) else {
             return "-"
         }
         let left = date.timeIntervalSince(now)
-        return left >= 0 ? "in " + age(left) : "overdue " + age(-left)
+        return left >= 0 ? "in " + ChainDuration.glance(left) : "overdue " + ChainDuration.glance(-left)
     }
 
     /// `text` on one line, cut to `width` characters with an ellipsis.

@@ -33,6 +33,12 @@ public enum ChainDuration {
         return total
     }
 
+    /// A time span to read at a glance (an age, the time to a deadline): to the second under an hour, to the minute
+    /// beyond (`23h59m`, not `23h59m59s`).
+    public static func glance(_ seconds: TimeInterval) -> String {
+        format(seconds >= 3600 ? (seconds / 60).rounded(.down) * 60 : seconds)
+    }
+
     /// The shortest text that ``parse(_:)`` reads back as `seconds` (rounded to whole seconds; `0s` below one),
     /// among the forms a person reads at a glance: every part after the first below its next larger unit, the first
     /// under 100.

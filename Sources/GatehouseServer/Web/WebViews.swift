@@ -172,12 +172,6 @@ enum WebViews {
         var text: String
     }
 
-    /// A time span to read at a glance: to the second under an hour, to the minute beyond (`23h59m`, not `23h59m59s`).
-    static func span(_ seconds: TimeInterval) -> String {
-        let shown = seconds >= 3600 ? (seconds / 60).rounded(.down) * 60 : seconds
-        return ChainDuration.format(shown)
-    }
-
     static func who(_ id: String, name: String?) -> String {
         guard let name, !name.isEmpty, name != id else { return id }
         return "\(name) (\(id))"
@@ -200,7 +194,7 @@ enum WebViews {
         let (label, remaining) = deadline(approval, now: now)
         return Row(
             id: approval.id.rawValue, action: approval.action, risk: approval.risk.rawValue, requester: approval.requester ?? "—",
-            age: span(now.timeIntervalSince(approval.createdAt)), deadlineLabel: label, deadlineIn: remaining,
+            age: ChainDuration.glance(now.timeIntervalSince(approval.createdAt)), deadlineLabel: label, deadlineIn: remaining,
             level: "\(approval.escalationLevel) of \(max(1, approval.chain.levels.count))", votes: votes(approval),
             reasoning: approval.reasoning)
     }
@@ -208,7 +202,7 @@ enum WebViews {
     /// The time to the next step: an escalation to the next level, or the end (expiry or the chain's final action).
     static func deadline(_ approval: Approval, now: Date) -> (label: String, remaining: String) {
         let escalates = approval.nextDeadline < approval.expiresAt && approval.escalationLevel < approval.chain.levels.count
-        return (escalates ? "Escalates in" : "Expires in", span(approval.nextDeadline.timeIntervalSince(now)))
+        return (escalates ? "Escalates in" : "Expires in", ChainDuration.glance(approval.nextDeadline.timeIntervalSince(now)))
     }
 
     static func votes(_ approval: Approval) -> String {
@@ -237,7 +231,7 @@ enum WebViews {
         return ApprovalPage(
             id: approval.id.rawValue, action: approval.action, risk: approval.risk.rawValue, status: approval.status.rawValue,
             requester: approval.requester ?? "—", gate: approval.gate, createdAt: RFC3339.string(from: approval.createdAt),
-            age: span(now.timeIntervalSince(approval.createdAt)), expiresAt: RFC3339.string(from: approval.expiresAt),
+            age: ChainDuration.glance(now.timeIntervalSince(approval.createdAt)), expiresAt: RFC3339.string(from: approval.expiresAt),
             pending: approval.status == .pending, deadlineLabel: label, deadlineIn: remaining,
             level: "\(approval.escalationLevel) of \(max(1, approval.chain.levels.count))", reasoning: approval.reasoning,
             consequences: approval.consequences, onReject: approval.onReject, policy: approval.policy?.name, slackLink: slackLink,
