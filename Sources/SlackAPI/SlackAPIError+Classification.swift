@@ -16,6 +16,18 @@ extension SlackAPIError {
         "ratelimited", "rate_limited", "internal_error", "service_unavailable", "fatal_error", "request_timeout",
     ]
 
+    /// The error in one word, as metrics label it: Slack's own code, or `ratelimited`, `http_500`, `network`,
+    /// `bad_answer`.
+    public var code: String {
+        switch self {
+        case .api(let code): code
+        case .rateLimited: "ratelimited"
+        case .server(let status): "http_\(status)"
+        case .network: "network"
+        case .decoding: "bad_answer"
+        }
+    }
+
     /// Whether retrying the same call cannot succeed until someone changes something.
     public var isPermanent: Bool {
         if case .api(let code) = self { return Self.permanentCodes.contains(code) }

@@ -15,14 +15,7 @@ final class SlackErrorReporter: Sendable {
     }
 
     func report(method: String, error: SlackAPIError) {
-        let code: String
-        switch error {
-        case .api(let slackCode): code = slackCode
-        case .rateLimited: code = "ratelimited"
-        case .server(let status): code = "http_\(status)"
-        case .network: code = "network"
-        case .decoding: code = "bad_answer"
-        }
+        let code = error.code
         metrics.counter(
             "gatehouse_slack_api_errors_total", labels: [("method", method), ("error", code), ("permanent", String(error.isPermanent))],
             help: "Failed Slack Web API calls by method and error."

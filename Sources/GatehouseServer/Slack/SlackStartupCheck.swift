@@ -98,13 +98,11 @@ struct SlackStartupCheck: Service {
         return text.allSatisfy { $0.isASCII && ($0.isUppercase || $0.isNumber) }
     }
 
+    /// The error's code, with what went wrong when Slack gave no code of its own.
     private static func code(_ error: SlackAPIError) -> String {
         switch error {
-        case .api(let code): code
-        case .rateLimited: "ratelimited"
-        case .server(let status): "http_\(status)"
-        case .network(let message): "network: \(message)"
-        case .decoding(let message): "bad answer: \(message)"
+        case .network(let message), .decoding(let message): "\(error.code): \(message)"
+        default: error.code
         }
     }
 }
