@@ -88,7 +88,7 @@ struct RequestOptions: ParsableArguments {
     @Option(name: .customLong("on-reject"), help: "What the requester will do if it is rejected.")
     var onReject: String?
 
-    @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID (else GATEHOUSE_REQUESTER; else the key's name is shown).")
+    @Option(help: "Who asks: agent:NAME, pipeline:ID, or a Slack user ID (else GATEHOUSE_REQUESTER; else the key's name).")
     var requester: String?
 
     @Option(
@@ -121,7 +121,7 @@ struct RequestOptions: ParsableArguments {
     /// The payload as JSON, read from the option or the file it names.
     func payloadValue() throws -> JSONValue { try PayloadArgument.value(payload) }
 
-    /// Who asks: `--requester`, else `GATEHOUSE_REQUESTER`; else nobody is named and the service shows the key's name.
+    /// Who asks: `--requester`, else `GATEHOUSE_REQUESTER`; else nobody is named and the service files it as the key's name.
     func resolvedRequester(environment: [String: String] = ProcessInfo.processInfo.environment) -> String? {
         requester ?? environment["GATEHOUSE_REQUESTER"].flatMap { $0.isEmpty ? nil : $0 }
     }

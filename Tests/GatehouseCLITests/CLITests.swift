@@ -92,7 +92,8 @@ struct CLITests {
         try await env.application().test(.live) { client in
             let captured = CapturedTerminal()
             let before = env.longPolls.count
-            let options = try Self.options()
+            // No --requester and no GATEHOUSE_REQUESTER: the request is filed as the key's name.
+            let options = try RequestOptions.parse(["--action", "Deploy api", "--payload", #"{"service":"api","commit":"4f2a9c1"}"#])
             async let exit = ExecCommand.run(
                 request: options, wait: 30, command: ["sh", "-c", "echo $GATEHOUSE_APPROVAL_ID > \(marker); exit 42"],
                 client: TestEnvironment.client(client.port, key: env.requestKey), terminal: captured.terminal)
@@ -103,6 +104,7 @@ struct CLITests {
             #expect(await exit == 42)
             let ranWith = try String(contentsOfFile: marker, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
             #expect(ranWith == pending.id.rawValue)
+            #expect(pending.requester == "agent")
             #expect(try await env.database.approval(pending.id)?.consumedAt != nil)
         }
     }

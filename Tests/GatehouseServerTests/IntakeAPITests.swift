@@ -39,6 +39,32 @@ struct IntakeAPITests {
         #expect(kinds.contains("created"))
     }
 
+    @Test("a request that names no requester is filed as the key's person, else the key's name; policies see the same")
+    func requesterDefaultsToTheKey() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        _ = try await env.database.changePolicies(by: "cli:test") { _ in
+            PolicySet(rules: [PolicyRule(name: "agents-quiet", when: PolicyCondition(requester: "agent"), then: .notify(window: 600))])
+        }
+        let personal = try await env.database.createKey(name: "carol-laptop", scope: .request, boundTo: "carol")
+        try await env.application().test(.live) { client in
+            let unnamed = try await client.createApproval(key: env.requestKey)
+            #expect(unnamed["requester"] == .string("agent"))
+            #expect(unnamed["policy"] == .string("agents-quiet"))
+            let named = try await client.createApproval(key: env.requestKey, extra: #","requester":"pipeline:gitlab/7""#)
+            #expect(named["requester"] == .string("pipeline:gitlab/7"))
+            #expect(named["policy"] == .null)
+            let bound = try await client.createApproval(key: personal)
+            #expect(bound["requester"] == .string("carol"))
+            let evaluated = try await client.call(
+                .post, "/v1/policy/evaluate", key: env.requestKey, body: #"{"action":"Deploy","payload":{}}"#)
+            #expect(evaluated["policy"] == .string("agents-quiet"))
+            let asOther = try await client.call(
+                .post, "/v1/policy/evaluate", key: env.otherRequestKey, body: #"{"action":"Deploy","payload":{}}"#)
+            #expect(asOther["policy"] == .null)
+        }
+    }
+
     @Test("unknown fields are ignored")
     func unknownFieldsIgnored() async throws {
         let env = try await TestEnvironment()

@@ -35,6 +35,15 @@ public struct ApprovalRequest: Sendable, Equatable {
         self.callbackURL = callbackURL
     }
 
+    /// The request as `actor` files it: with no `requester` named, a key's person (the one it was created `--for`), else
+    /// the key's name, asks; so a policy's `requester` condition, the message and the self-approval rule see who filed it.
+    public func filed(by actor: Actor) -> ApprovalRequest {
+        guard requester == nil, case .key(let key, _) = actor else { return self }
+        var filed = self
+        filed.requester = key.boundTo ?? key.name
+        return filed
+    }
+
     /// Checks every field; the first problem found is thrown as `.invalidField(name, sentence)`.
     public func validate() throws(ApprovalError) {
         let trimmed = action.trimmingCharacters(in: .whitespacesAndNewlines)

@@ -39,6 +39,7 @@ public struct ApprovalService: Sendable {
     public func submit(
         _ request: ApprovalRequest, by actor: Actor, idempotency: IdempotencyKey? = nil
     ) async throws -> (approval: Approval, created: Bool) {
+        let request = request.filed(by: actor)
         try request.validate()
         if let url = request.callbackURL, let refusal = callbackTargets.refusal(ofURL: url) {
             throw ApprovalError.invalidField("callback_url", "`callback_url` is refused: \(refusal).")
@@ -71,7 +72,9 @@ public struct ApprovalService: Sendable {
     }
 
     /// What `request` would get from the policies now, storing nothing (`POST /v1/policy/evaluate`, `policies test`).
-    public func evaluate(_ request: ApprovalRequest) async throws -> PolicyEvaluation {
+    /// With `actor`, the request is evaluated as that caller would file it (see ``ApprovalRequest/filed(by:)``).
+    public func evaluate(_ request: ApprovalRequest, by actor: Actor? = nil) async throws -> PolicyEvaluation {
+        let request = actor.map { request.filed(by: $0) } ?? request
         try request.validate()
         guard let policyStore else { return PolicyEvaluation(applied: nil, steps: []) }
         let policies = try await policyStore.policies()

@@ -16,7 +16,7 @@ struct PolicyController {
 
     @Sendable func evaluate(_ request: Request, context: Context) async throws -> Response {
         let body = try await RequestBody.decode(ApprovalsController.CreateBody.self, from: request).value
-        let evaluation = try await service.evaluate(body.request)
+        let evaluation = try await service.evaluate(body.request, by: context.caller)
         return ApprovalsController.json(Self.json(evaluation), status: .ok)
     }
 

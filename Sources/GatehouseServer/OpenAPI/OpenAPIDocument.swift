@@ -870,7 +870,7 @@ enum OpenAPIDocument {
             ],
             "minLength": 1,
             "maxLength": 200,
-            "description": "Who asks: `agent:deploy-bot`, `pipeline:gitlab/123`, or a Slack user ID."
+            "description": "Who asks: `agent:deploy-bot`, `pipeline:gitlab/123`, or a Slack user ID; default: the person the key was made for, else the key's name."
           },
           "expires_in": {
             "type": [
