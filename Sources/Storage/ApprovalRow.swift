@@ -16,9 +16,16 @@ enum ApprovalRow {
     static let insertSQL = "INSERT INTO approval (\(columns)) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
     static let selectByIDSQL = "SELECT \(selectColumns) FROM approval WHERE id = ?"
 
+    /// Every approval `sql` selects (with `selectColumns`), decoded from each row as the statement steps to it. Such a
+    /// row finds a column by a hash of its name; a row copied out first (`Row.fetchAll`) compares the name with every
+    /// column's, lower-cased, on each lookup, which was a tenth of the time of a pending page of 1,000 requests.
+    static func fetchAll(_ db: Database, sql: String, arguments: StatementArguments) throws -> [Approval] {
+        try Array(Row.fetchCursor(db, sql: sql, arguments: arguments).map(decode))
+    }
+
     static func decode(_ row: Row) throws -> Approval {
         let payload = try JSONValue.parse(row["payload"] as String)
-        var approval = Approval(
+        return Approval(
             id: ApprovalID(rawValue: row["id"]),
             status: ApprovalStatus(rawValue: row["status"]) ?? .pending,
             action: row["action"],
@@ -43,10 +50,9 @@ enum ApprovalRow {
             votes: try VoteRow.decodeGathered(row["votes"]),
             policy: try (row["policy"] as String?).map(PolicyCoding.decodeApplied),
             amendedPayload: try (row["amended_payload"] as String?).map { try JSONValue.parse($0) },
-            revision: row["revision"]
+            revision: row["revision"],
+            payloadSHA256: row["payload_sha256"]
         )
-        approval.payloadSHA256 = row["payload_sha256"]
-        return approval
     }
 
     static func arguments(_ a: Approval) -> StatementArguments {

@@ -164,11 +164,10 @@ extension GatehouseDatabase {
     /// Every approval filed at or after `since` that left `pending`, oldest first (for `policies suggest`).
     public func decidedApprovals(since: Date) async throws -> [Approval] {
         try await writer.read { db in
-            try Row.fetchAll(
+            try ApprovalRow.fetchAll(
                 db,
                 sql: "SELECT \(ApprovalRow.selectColumns) FROM approval WHERE created_at >= ? AND status <> 'pending' ORDER BY seq",
-                arguments: [since.millisecondsSince1970]
-            ).map(ApprovalRow.decode)
+                arguments: [since.millisecondsSince1970])
         }
     }
 }

@@ -307,7 +307,7 @@ extension GatehouseDatabase: ApprovalRepository {
 
     public func pendingDue(asOf now: Date, limit: Int) async throws -> [Approval] {
         try await writer.read { db in
-            try Row.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit]).map(ApprovalRow.decode)
+            try ApprovalRow.fetchAll(db, sql: Self.dueSQL, arguments: [now.millisecondsSince1970, limit])
         }
     }
 
@@ -356,13 +356,19 @@ extension GatehouseDatabase: ApprovalRepository {
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
             arguments += [limit + 1]
-            let rows = try Row.fetchAll(
+            let rows = try Row.fetchCursor(
                 db, sql: "SELECT seq, \(ApprovalRow.selectColumns) FROM approval \(whereClause) ORDER BY seq DESC LIMIT ?",
                 arguments: arguments
             )
-            let page = rows.prefix(limit)
-            let next: Int64? = rows.count > limit ? page.last?["seq"] : nil
-            return ApprovalPage(approvals: try page.map(ApprovalRow.decode), next: next)
+            // Decoded as stepped (see `ApprovalRow.fetchAll`); a row past `limit` only says there is a next page.
+            var approvals: [Approval] = []
+            var lastSeq: Int64?
+            while let row = try rows.next() {
+                guard approvals.count < limit else { return ApprovalPage(approvals: approvals, next: lastSeq) }
+                approvals.append(try ApprovalRow.decode(row))
+                lastSeq = row["seq"]
+            }
+            return ApprovalPage(approvals: approvals, next: nil)
         }
     }
 

@@ -56,6 +56,12 @@ struct Bench {
             if let first = failures.first {
                 throw BenchError.failed("escalations: \(failures.count) check(s) failed; first: \(first)")
             }
+        case .web:
+            let result = try await WebBenchmark(
+                target: options.target, requestKey: options.key, loginPath: options.loginPath, approvals: options.approvals,
+                requests: options.requests, connections: options.connections, group: group
+            ).run()
+            result.printReport()
         case .floor:
             let floor = LoopbackFloorBenchmark(
                 connections: options.pollers, rounds: options.rounds, bytes: options.bytes, writers: options.writers)

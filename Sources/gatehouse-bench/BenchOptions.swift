@@ -1,6 +1,6 @@
 /// The command line: a subcommand, then `--name value` pairs, each checked against a range.
 struct BenchOptions: Sendable {
-    enum Command: String, Sendable { case creates, wakeup, interactions, escalations, floor }
+    enum Command: String, Sendable { case creates, wakeup, interactions, escalations, floor, web }
 
     var command: Command
     var target: BenchTarget
@@ -22,6 +22,8 @@ struct BenchOptions: Sendable {
     var passes = 1_000
     var bytes = 1_100
     var writers = 2
+    var requests = 300
+    var loginPath = ""
 
     static let usage = """
         usage:
@@ -32,6 +34,8 @@ struct BenchOptions: Sendable {
                                   [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
           gatehouse-bench escalations [--pending 100000] [--due 1000] [--rounds 5] [--idle-seconds 10] [--passes 1000]
           gatehouse-bench floor [--pollers 1000] [--rounds 5] [--bytes 1100] [--writers 2]
+          gatehouse-bench web --url http://127.0.0.1:PORT --key REQUESTKEY --login LOGINLINK
+                                  [--approvals 1000] [--requests 300] [--connections 16]
 
         creates: POST /v1/approvals back to back on each connection; counts 201s in the measured window.
         wakeup: per round, one approval, one long-poll per connection; after the polls are written and the
@@ -42,13 +46,15 @@ struct BenchOptions: Sendable {
         idle scheduler loop's CPU and the cost of one pass with nothing due. No network.
         floor: the kernel alone answering --pollers held loopback connections (--writers threads write --bytes to
         each, one thread reads them with epoll): what the wake-up figures cannot beat on this machine.
+        web: files --approvals pending requests, signs in with the one-time link (`gatehouse login-link`), then GETs
+        the pending page --requests times on one connection, after 20 unmeasured, timing each whole page.
         Loopback only: the host must be in 127.0.0.0/8, ::1 or localhost.
         Prints figures for people, then one JSON line per result.
         """
 
     init(arguments: [String]) throws(BenchError) {
         guard let first = arguments.first, let command = Command(rawValue: first) else {
-            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions, escalations or floor")
+            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions, escalations, floor or web")
         }
         self.command = command
         var values: [String: String] = [:]
@@ -67,6 +73,7 @@ struct BenchOptions: Sendable {
         case .interactions: ["url", "key", "signing-secret", "connections", "seconds", "approvals"]
         case .escalations: ["pending", "due", "rounds", "idle-seconds", "passes"]
         case .floor: ["pollers", "rounds", "bytes", "writers"]
+        case .web: ["url", "key", "login", "approvals", "requests", "connections"]
         }
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
@@ -97,7 +104,8 @@ struct BenchOptions: Sendable {
         wait = try number("wait", 1...60, default: wait)
         settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)
         collectSeconds = try number("collect-seconds", 1...60, default: collectSeconds)
-        approvals = try number("approvals", 1...200_000, default: approvals)
+        approvals = try number("approvals", 1...200_000, default: command == .web ? 1_000 : approvals)
+        requests = try number("requests", 1...100_000, default: requests)
         pending = try number("pending", 1...1_000_000, default: pending)
         due = try number("due", 1...100_000, default: due)
         idleSeconds = try number("idle-seconds", 1...120, default: idleSeconds)
@@ -114,6 +122,13 @@ struct BenchOptions: Sendable {
                 throw BenchError.usage("--signing-secret is required for interactions")
             }
             signingSecret = secret
+        }
+        if command == .web {
+            // The link as `gatehouse login-link` prints it, or its path: only the path is used, on --url's host.
+            guard let link = values["login"], let range = link.range(of: "/ui/login/") else {
+                throw BenchError.usage("--login is required for web: a link from `gatehouse login-link`")
+            }
+            loginPath = String(link[range.lowerBound...])
         }
         if command == .wakeup {
             guard let decideKey = values["decide-key"], !decideKey.isEmpty else {

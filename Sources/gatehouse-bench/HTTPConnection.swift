@@ -8,7 +8,7 @@ struct BenchRequest: Sendable {
     var path: String
     var key: String
     var body: ByteBuffer?
-    /// Keep the response body (otherwise only the status is kept).
+    /// Keep the response's headers and body (otherwise only the status is kept).
     var keepBody = false
     /// Fail the request and close the connection if no full response arrives in time.
     var timeout: TimeAmount = .seconds(10)
@@ -22,6 +22,7 @@ struct BenchRequest: Sendable {
 /// `receivedAt` when its last byte has been parsed, so task scheduling in the client does not count.
 struct BenchResponse: Sendable {
     var status: UInt
+    var headers: HTTPHeaders?
     var body: ByteBuffer?
     var sentAt: NIODeadline
     var receivedAt: NIODeadline
@@ -115,6 +116,7 @@ private final class ExchangeHandler: ChannelDuplexHandler {
         var sentAt: NIODeadline
         var timer: Scheduled<Void>
         var status: UInt = 0
+        var headers: HTTPHeaders?
         var body: ByteBuffer?
     }
 
@@ -145,6 +147,7 @@ private final class ExchangeHandler: ChannelDuplexHandler {
         switch unwrapInboundIn(data) {
         case .head(let head):
             inFlight?.status = head.status.code
+            if inFlight?.exchange.keepBody == true { inFlight?.headers = head.headers }
         case .body(var part):
             guard inFlight?.exchange.keepBody == true else { return }
             if inFlight?.body == nil {
@@ -158,7 +161,7 @@ private final class ExchangeHandler: ChannelDuplexHandler {
             inFlight = nil
             done.timer.cancel()
             done.exchange.response.succeed(
-                BenchResponse(status: done.status, body: done.body, sentAt: done.sentAt, receivedAt: receivedAt))
+                BenchResponse(status: done.status, headers: done.headers, body: done.body, sentAt: done.sentAt, receivedAt: receivedAt))
         }
     }
 

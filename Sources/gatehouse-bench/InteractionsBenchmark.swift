@@ -58,29 +58,9 @@ struct InteractionsBenchmark: Sendable {
 
     /// Files the approvals to click on, over as many connections.
     private func prepare() async throws -> [String] {
-        try await withThrowingTaskGroup(of: [String].self) { tasks in
-            for index in 0..<connections {
-                tasks.addTask {
-                    let connection = try await HTTPConnection.connect(to: target, on: group)
-                    defer { Task { await connection.close() } }
-                    var ids: [String] = []
-                    for n in stride(from: index, to: approvals, by: connections) {
-                        let body = ByteBuffer(string: #"{"action":"bench click \#(n)","payload":{"n":\#(n)},"requester":"agent:bench"}"#)
-                        var request = BenchRequest(method: .POST, path: "/v1/approvals", key: requestKey, body: body)
-                        request.keepBody = true
-                        let response = try await connection.request(request)
-                        guard response.status == 201, let text = response.body.map({ String(buffer: $0) }),
-                            let range = text.range(of: #""id":""#), let close = text[range.upperBound...].firstIndex(of: "\"")
-                        else { throw BenchError.usage("creating approvals failed with HTTP \(response.status)") }
-                        ids.append(String(text[range.upperBound..<close]))
-                    }
-                    return ids
-                }
-            }
-            var all: [String] = []
-            for try await some in tasks { all += some }
-            return all
-        }
+        try await ApprovalFiling.file(
+            approvals, body: { n in #"{"action":"bench click \#(n)","payload":{"n":\#(n)},"requester":"agent:bench"}"# },
+            target: target, key: requestKey, connections: connections, group: group)
     }
 
     private func click(_ ids: [String], user: String, on connection: HTTPConnection, until end: NIODeadline) async -> ([Int64], [UInt: Int], Int) {

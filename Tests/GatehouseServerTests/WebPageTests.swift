@@ -1,12 +1,12 @@
 import ApprovalCore
 import Foundation
-import GatehouseServer
+@testable import GatehouseServer
 import GatehouseTestSupport
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import ServerTestSupport
-import Storage
+@_spi(Benchmark) import Storage
 import Testing
 
 /// A browser's side of the web page, over the real application on loopback: a cookie, forms, and the HTML it gets.
@@ -262,6 +262,48 @@ struct WebPageTests {
             #expect(page.html.contains("0 approving"))
             #expect(page.html.contains(#"data-count>2<"#))
         }
+    }
+
+    @Test("a pending list long enough to be rendered in slices shows every request once, earliest deadline first")
+    func longPendingListInOrder() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let now = env.clock.now
+        // Filed in an order unlike their deadlines': the list must sort them whatever slice renders them.
+        let approvals = (0..<450).map { n in
+            let minutes = (n * 7_919) % 450 + 1
+            return Approval(
+                id: ApprovalID(rawValue: "apr_long\(minutes)x"), action: "Request \(minutes)", payload: .object(["n": .number(Double(n))]),
+                createdAt: now, expiresAt: now.addingTimeInterval(Double(minutes) * 60))
+        }
+        try await env.database.bulkInsertForBenchmark(approvals)
+        try await env.application().test(.live) { client in
+            var browser = WebBrowser(client: client)
+            _ = try await browser.signIn(with: try await env.loginLink())
+            for path in ["/ui", "/ui/pending-list"] {
+                let html = try await browser.get(path).html
+                #expect(html.components(separatedBy: #"<li class="card"#).count - 1 == 450)
+                #expect(html.contains("data-count>450<"))
+                let shown = html.components(separatedBy: #"href="/ui/approvals/apr_long"#).dropFirst().map { $0.prefix { $0 != "x" } }
+                #expect(shown.map { Int($0) } == (1...450).map { $0 })
+            }
+        }
+    }
+
+    @Test("the list's rows answer the template for each of their fields, and the page's escaping is the engine's")
+    func rowNamesAndEscaping() throws {
+        let row = WebViews.row(
+            Approval(id: ApprovalID(rawValue: "apr_x"), action: "a", payload: .object([:]), reasoning: "why", createdAt: .now, expiresAt: .now),
+            now: .now)
+        for child in Mirror(reflecting: row).children {
+            let label = try #require(child.label)
+            let value = row.child(named: label)
+            #expect((value as? TemplateText)?.renderText == "\(child.value)".replacingOccurrences(of: "Optional(\"why\")", with: "why"))
+        }
+        #expect(row.child(named: "unknown") == nil)
+        let escaped = HTMLBytes().escapeText(#"<a href="x">Tom & Jerry's — ünï</a>"#)
+        #expect(escaped == "&lt;a href=&quot;x&quot;&gt;Tom &amp; Jerry&#39;s — ünï&lt;/a&gt;")
+        #expect(HTMLBytes().escapeText("plain — ü") == "plain — ü")
     }
 
     @Test("one approval: every field, the payload pretty-printed and escaped, its audit trail; an unknown id is a 404 page, audited")

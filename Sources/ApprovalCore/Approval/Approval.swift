@@ -151,7 +151,8 @@ public struct Approval: Sendable, Equatable {
         gate: String = "default", requester: String? = nil, createdAt: Date, expiresAt: Date,
         escalationLevel: Int = 1, decision: Decision? = nil, callbackURL: String? = nil, ownerKey: String? = nil,
         ownerKeyID: Int64? = nil, consumedAt: Date? = nil, chain: EscalationChain = .default, levelStartedAt: Date? = nil, nextDeadline: Date? = nil,
-        votes: [Vote] = [], policy: AppliedPolicy? = nil, amendedPayload: JSONValue? = nil, revision: Int = 0
+        votes: [Vote] = [], policy: AppliedPolicy? = nil, amendedPayload: JSONValue? = nil, revision: Int = 0,
+        payloadSHA256: String? = nil
     ) {
         self.policy = policy
         self.amendedPayload = amendedPayload
@@ -160,7 +161,8 @@ public struct Approval: Sendable, Equatable {
         self.status = status
         self.action = action
         self.payload = payload
-        self.payloadSHA256 = CanonicalJSON.sha256(of: payload)
+        // A stored approval brings the digest it was bound to; a new one has it computed here.
+        self.payloadSHA256 = payloadSHA256 ?? CanonicalJSON.sha256(of: payload)
         self.reasoning = reasoning
         self.consequences = consequences
         self.onReject = onReject

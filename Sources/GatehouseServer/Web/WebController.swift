@@ -100,7 +100,7 @@ struct WebController {
         let now = service.clock.now
         let pending = try await service.repository.pendingDue(asOf: .distantFuture, limit: Self.pendingLimit)
         let rows = pending.map { WebViews.row($0, now: now) }
-        return WebViews.PendingList(rows: rows, hasRows: !rows.isEmpty, count: rows.count)
+        return WebViews.PendingList(rowsHTML: await WebTemplates.renderRows(rows), hasRows: !rows.isEmpty, count: rows.count)
     }
 
     /// Server-Sent Events: `change` after every commit of the store (at most one a quarter second), and a comment now

@@ -80,7 +80,8 @@ enum WebViews {
     }
 
     struct PendingList {
-        var rows: [Row]
+        /// The rows as `WebTemplates.renderRows` rendered them.
+        var rowsHTML: String
         var hasRows: Bool
         var count: Int
     }
