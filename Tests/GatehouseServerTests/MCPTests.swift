@@ -132,11 +132,13 @@ struct MCPTests {
         }
     }
 
-    @Test("request_permission answers allow with the approved input, deny with the reason, and deny naming a request still pending")
+    @Test("request_permission answers allow with the approved input, deny with the reason, and deny naming a request still pending after mcp_permission_wait")
     func requestPermissionShapes() async throws {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
+        var configuration = GatehouseConfiguration()
+        configuration.mcpPermissionWait = 45
+        try await env.application(configuration: configuration).test(.live) { client in
             var mcp = MCPWire(port: client.port!, key: env.requestKey)
             _ = try await mcp.initialize()
             let input = #"{"command": "rm -rf build/"}"#
@@ -149,7 +151,7 @@ struct MCPTests {
                      "arguments": {"tool_name": "Bash", "input": \#(input), "tool_use_id": "toolu_\#(round)"}}
                     """#)
                 let progress = try await MCPWire.next(on: call, containing: "notifications/progress")
-                #expect(progress["params"]?["total"] == .number(600))
+                #expect(progress["params"]?["total"] == .number(45))
                 let id = try #require(progress["params"]?["message"]?.stringValue?.firstMatch(of: /apr_[A-Za-z0-9_-]+/).map { String($0.output) })
                 let filed = try await client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
                 #expect(filed["action"] == .string("Run Bash"))
@@ -168,14 +170,14 @@ struct MCPTests {
             }
 
             let call = try await mcp.send(id: 20, "tools/call", params: #"""
-                {"name": "request_permission", "arguments": {"tool_name": "Write", "input": {"file_path": "/tmp/x"}, "wait_seconds": 30}}
+                {"name": "request_permission", "arguments": {"tool_name": "Write", "input": {"file_path": "/tmp/x"}}}
                 """#)
             try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
-            env.clock.advance(by: 30)
+            env.clock.advance(by: 45)
             let answer = try JSONValue.parse(try #require(MCPWire.texts(try await MCPWire.next(on: call, containing: #""result""#)).first))
             await call.close()
             #expect(answer["behavior"] == .string("deny"))
-            #expect(answer["message"]?.stringValue?.contains("is still pending: nobody decided within 30 s") == true)
+            #expect(answer["message"]?.stringValue?.contains("is still pending: nobody decided within 45 s") == true)
             #expect(answer["message"]?.stringValue?.contains("apr_") == true)
         }
     }

@@ -81,7 +81,8 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .group(context: APIRequestContext.self)
         .addRoutes(
             MCPController(
-                service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: MCPSessions(), logger: logger
+                service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: MCPSessions(),
+                permissionWait: configuration.mcpPermissionWait, logger: logger
             ).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(

@@ -16,6 +16,8 @@ struct MCPController {
     let longPolls: LongPolls
     let links: any ApprovalLinkProvider
     let sessions: MCPSessions
+    /// `request_permission`'s wait when the call does not say (`mcp_permission_wait`).
+    let permissionWait: Int
     let logger: Logger
 
     var endpoints: RouteCollection<Context> {
@@ -55,7 +57,9 @@ struct MCPController {
                 return Self.rpcError(
                     .badRequest, code: -32600, "Send initialize first; every later request carries its Mcp-Session-Id.", id: message["id"])
             }
-            let tools = ApprovalTools(gateway: ServiceApprovalGateway(service: service, longPolls: longPolls, links: links, key: context.key))
+            let tools = ApprovalTools(
+                gateway: ServiceApprovalGateway(service: service, longPolls: longPolls, links: links, key: context.key),
+                permissionWait: permissionWait)
             session = try await sessions.open(for: context.key, tools: tools, at: service.clock.now, logger: logger)
         }
         var headers: HTTPFields = [Self.sessionHeader: session.id]
