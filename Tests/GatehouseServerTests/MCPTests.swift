@@ -99,7 +99,35 @@ struct MCPTests {
             #expect(env.longPolls.count == 0)
             let current = try await client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
             #expect(current["status"] == .string("pending"))
+
+            // A client that goes away mid-wait cancels it too.
+            let dropped = try await mcp.send(id: 4, "tools/call", params: #"{"name": "get_approval", "arguments": {"id": "\#(id)", "wait_seconds": 600}}"#)
+            try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
+            await dropped.close()
+            try await withTimeout { await env.longPolls.whenCount { $0 == 0 } }
+            let after = try await mcp.callTool(id: 5, "get_approval", #"{"id": "\#(id)"}"#)
+            #expect(MCPWire.texts(after).first?.hasPrefix("PENDING (\(id))") == true)
         }
+    }
+
+    @Test("a call still waiting when the service stops is answered at once: still pending, with how to pick it up")
+    func stopAnswersHeldCalls() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let started = ContinuousClock.now
+        let (held, id) = try await env.application().test(.live) { client -> (RawHTTPConnection, String) in
+            var mcp = MCPWire(port: client.port!, key: env.requestKey)
+            _ = try await mcp.initialize()
+            let filed = try await mcp.callTool(id: 2, "request_approval", #"{"action": "Rotate keys", "payload": {"key": "signing"}}"#)
+            let id = try #require(try JSONValue.parse(MCPWire.texts(filed)[1])["id"]?.stringValue)
+            let call = try await mcp.send(id: 3, "tools/call", params: #"{"name": "get_approval", "arguments": {"id": "\#(id)", "wait_seconds": 600}}"#)
+            try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
+            return (call, id)
+        }
+        let result = try await MCPWire.next(on: held, containing: #""result""#)
+        await held.close()
+        #expect(MCPWire.texts(result).first?.hasPrefix("PENDING (\(id)): the service is stopping; the request stays pending") == true)
+        #expect(ContinuousClock.now - started < .seconds(15))
     }
 
     @Test("a modified decision tells the model to run the new payload; verify_approval refuses another payload with the API's message")

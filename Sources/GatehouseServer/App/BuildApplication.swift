@@ -81,7 +81,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .group(context: APIRequestContext.self)
         .addRoutes(
             MCPController(
-                service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: MCPSessions(),
+                service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: dependencies.mcpSessions,
                 permissionWait: configuration.mcpPermissionWait, logger: logger
             ).endpoints)
     router.group("slack")
@@ -109,6 +109,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         EscalationService(service: service, alarm: deadlines, logger: logger),
         OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
         dependencies.longPolls,
+        dependencies.mcpSessions,
         refusals,
         keyUsage,
         BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),

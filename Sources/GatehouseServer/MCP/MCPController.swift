@@ -68,7 +68,7 @@ struct MCPController {
             return Response(status: .accepted, headers: headers)
         }
         let progressToken = message["params"]?["_meta"]?["progressToken"]
-        let stream = await session.transport.request(data, id: id, progressToken: progressToken)
+        let (stream, post) = await session.transport.request(data, id: id, progressToken: progressToken)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
         let transport = session.transport
@@ -80,7 +80,8 @@ struct MCPController {
                     do {
                         for try await event in stream { try await writer.write(ByteBuffer(bytes: event)) }
                     } catch {
-                        await transport.abandon(id)
+                        // The client went away (a keep-alive could not be written): it has given up on the call.
+                        await transport.abandon(id, post: post)
                         throw error
                     }
                     try await writer.finish(nil)

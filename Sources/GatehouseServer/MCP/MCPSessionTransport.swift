@@ -10,8 +10,10 @@ actor MCPSessionTransport: Transport {
     nonisolated let logger: Logger
     private let incoming: AsyncThrowingStream<Data, any Error>
     private let incomingContinuation: AsyncThrowingStream<Data, any Error>.Continuation
-    /// The open answer streams, by the request's id (as canonical JSON: `7`, `"abc"`).
-    private var streams: [String: AsyncThrowingStream<[UInt8], any Error>.Continuation] = [:]
+    /// The open answer streams, by the request's id (as canonical JSON: `7`, `"abc"`), each with the number of the
+    /// POST it answers (an id may be used again once answered).
+    private var streams: [String: (post: Int, continuation: AsyncThrowingStream<[UInt8], any Error>.Continuation)] = [:]
+    private var posts = 0
     /// Which request a progress token belongs to.
     private var progressTokens: [String: String] = [:]
     private var closed = false
@@ -34,29 +36,31 @@ actor MCPSessionTransport: Transport {
         guard let message = try? JSONValue.parse(data) else { return }
         if let id = message["id"], message["method"] == nil {
             let key = CanonicalJSON.serialize(id)
-            streams[key]?.yield(Self.event(data))
-            streams.removeValue(forKey: key)?.finish()
+            streams[key]?.continuation.yield(Self.event(data))
+            streams.removeValue(forKey: key)?.continuation.finish()
             progressTokens = progressTokens.filter { $0.value != key }
         } else if message["method"]?.stringValue == ProgressNotification.name,
             let token = message["params"]?["progressToken"], let request = progressTokens[CanonicalJSON.serialize(token)]
         {
-            streams[request]?.yield(Self.event(data))
+            streams[request]?.continuation.yield(Self.event(data))
         }
     }
 
-    /// A request POSTed by the client (`id` and `progressToken` as found in it): its answer stream, as SSE bytes.
-    func request(_ data: Data, id: JSONValue, progressToken: JSONValue?) -> AsyncThrowingStream<[UInt8], any Error> {
+    /// A request POSTed by the client (`id` and `progressToken` as found in it): its answer stream, as SSE bytes, and
+    /// the number of this POST, for `abandon`.
+    func request(_ data: Data, id: JSONValue, progressToken: JSONValue?) -> (stream: AsyncThrowingStream<[UInt8], any Error>, post: Int) {
         let (stream, continuation) = AsyncThrowingStream<[UInt8], any Error>.makeStream()
+        posts += 1
         guard !closed else {
             continuation.finish()
-            return stream
+            return (stream, posts)
         }
         let key = CanonicalJSON.serialize(id)
-        streams.removeValue(forKey: key)?.finish()
-        streams[key] = continuation
+        streams.removeValue(forKey: key)?.continuation.finish()
+        streams[key] = (posts, continuation)
         if let progressToken { progressTokens[CanonicalJSON.serialize(progressToken)] = key }
         incomingContinuation.yield(data)
-        return stream
+        return (stream, posts)
     }
 
     /// A notification or an answer POSTed by the client.
@@ -65,10 +69,12 @@ actor MCPSessionTransport: Transport {
         incomingContinuation.yield(data)
     }
 
-    /// The client went away before request `id` was answered: the server is told as if it had cancelled it.
-    func abandon(_ id: JSONValue) {
+    /// The client went away before request `id` (POST number `post`) was answered: the server is told as if it had
+    /// cancelled it.
+    func abandon(_ id: JSONValue, post: Int) {
         let key = CanonicalJSON.serialize(id)
-        guard streams.removeValue(forKey: key) != nil else { return }
+        guard streams[key]?.post == post else { return }
+        streams[key] = nil
         progressTokens = progressTokens.filter { $0.value != key }
         let cancelled: JSONValue = .object([
             "jsonrpc": .string("2.0"), "method": .string(CancelledNotification.name),
@@ -77,11 +83,17 @@ actor MCPSessionTransport: Transport {
         deliver(Data(CanonicalJSON.utf8(cancelled)))
     }
 
+    /// An SSE comment on every open stream: it keeps idle streams alive through proxies and client read timeouts, and a
+    /// write to a client that went away fails, which ends its call (`abandon`).
+    func keepAlive() {
+        for stream in streams.values { stream.continuation.yield(Array(": keep-alive\n\n".utf8)) }
+    }
+
     /// Ends the session: every open stream ends, and the server's loop with them.
     func close() {
         guard !closed else { return }
         closed = true
-        for continuation in streams.values { continuation.finish() }
+        for stream in streams.values { stream.continuation.finish() }
         streams = [:]
         progressTokens = [:]
         incomingContinuation.finish()

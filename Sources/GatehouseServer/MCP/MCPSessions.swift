@@ -2,12 +2,14 @@ import ApprovalCore
 import Foundation
 import Logging
 import MCP
+import ServiceLifecycle
 import Signing
 import Synchronization
 
 /// The open MCP sessions of `/mcp`, each bound to the key that opened it. A key keeps at most `perKey` of them (opening
-/// one more ends its least recently used), and a session unused for `idleLimit` ends when the next one opens.
-public final class MCPSessions: Sendable {
+/// one more ends its least recently used), and a session unused for `idleLimit` ends when the next one opens. As a
+/// service, it writes a keep-alive on every open answer stream each `keepAlive`.
+public final class MCPSessions: Service, Sendable {
     struct Session: Sendable {
         let id: String
         let keyID: Int64
@@ -19,10 +21,22 @@ public final class MCPSessions: Sendable {
     private let sessions = Mutex<[String: Session]>([:])
     let perKey: Int
     let idleLimit: TimeInterval
+    let keepAlive: Duration
 
-    public init(perKey: Int = 16, idleLimit: TimeInterval = 24 * 3600) {
+    public init(perKey: Int = 16, idleLimit: TimeInterval = 24 * 3600, keepAlive: Duration = .seconds(15)) {
         self.perKey = perKey
         self.idleLimit = idleLimit
+        self.keepAlive = keepAlive
+    }
+
+    /// Keep-alives until the service stops: on the real clock, since they are about connections, not deadlines.
+    public func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                try? await Task.sleep(for: self.keepAlive)
+                for session in self.sessions.withLock({ Array($0.values) }) { await session.transport.keepAlive() }
+            }
+        }
     }
 
     /// How many sessions are open.
