@@ -2,6 +2,7 @@ import ApprovalCore
 import ArgumentParser
 import Foundation
 import GatehouseServer
+import Logging
 import MCP
 
 struct MCPCommand: AsyncParsableCommand {
@@ -34,8 +35,7 @@ struct MCPCommand: AsyncParsableCommand {
 
     func run() async throws {
         let tools = ApprovalTools(gateway: ServiceClientGateway(client: try service.client()), permissionWait: permissionWait)
-        let server = await tools.server()
-        try await server.start(transport: StdioTransport())
+        let server = try await tools.serve(over: StdioTransport(), logger: Logger(label: "gatehouse.mcp") { _ in SwiftLogNoOpLogHandler() })
         await server.waitUntilCompleted()
     }
 }

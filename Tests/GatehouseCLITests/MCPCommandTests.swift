@@ -3,6 +3,7 @@ import Foundation
 @testable import GatehouseCLI
 import GatehouseServer
 import HummingbirdTesting
+import Logging
 import MCP
 import ServerTestSupport
 import Testing
@@ -14,9 +15,8 @@ struct MCPCommandTests {
     /// A client connected to the tools `gatehouse mcp` serves, reaching the service on `port` with `key`.
     static func connect(port: Int?, key: String) async throws -> (MCP.Client, MCP.Server) {
         let tools = ApprovalTools(gateway: ServiceClientGateway(client: TestEnvironment.client(port, key: key)))
-        let server = await tools.server()
         let (clientSide, serverSide) = await InMemoryTransport.createConnectedPair()
-        try await server.start(transport: serverSide)
+        let server = try await tools.serve(over: serverSide, logger: Logger(label: "test"))
         let client = MCP.Client(name: "test", version: "1")
         _ = try await client.connect(transport: clientSide)
         return (client, server)

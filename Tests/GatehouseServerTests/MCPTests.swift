@@ -220,6 +220,8 @@ struct MCPTests {
             for (id, (tool, arguments, start)) in [
                 ("request_approval", #"{"action": "No payload"}"#, "invalid_field: `payload`"),
                 ("request_approval", #"{"action": "x", "payload": {"cents": 12345678901234567891}}"#, "invalid_field: The number at `payload.cents`"),
+                ("request_approval", #"{"action": "x", "payload": {"rate": 0.30000000000000000001}}"#, "invalid_field: The number at `payload.rate`, 0.30000000000000000001,"),
+                ("verify_approval", #"{"id": "apr_x", "payload": {"legs": [1, 9007199254740993]}}"#, "invalid_field: The number at `payload.legs[1]`"),
                 ("request_approval", #"{"action": "x", "payload": {}, "wait_seconds": 5000}"#, "invalid_field: `wait_seconds`"),
                 ("request_approval", #"{"action": "x", "payload": {}, "risk": "extreme"}"#, "invalid_field: `risk`"),
                 ("get_approval", #"{"id": "apr_nobodyhasthisid000000"}"#, "not_found: No approval with that id."),

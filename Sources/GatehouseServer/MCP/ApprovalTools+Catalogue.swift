@@ -108,7 +108,7 @@ extension ApprovalTools {
         """
 
     /// An MCP server offering these tools. Progress is reported when a call asks for it (`_meta.progressToken`).
-    public func server() async -> Server {
+    func server() async -> Server {
         let server = Server(
             name: "gatehouse", version: BuildInfo.version, title: "Gatehouse", instructions: Self.instructions,
             capabilities: .init(tools: .init(listChanged: false)))

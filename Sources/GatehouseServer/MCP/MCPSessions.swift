@@ -55,8 +55,7 @@ public final class MCPSessions: Service, Sendable {
     /// A new session for `key`, serving `tools`.
     func open(for key: APIKey, tools: ApprovalTools, at now: Date, logger: Logger) async throws -> Session {
         let transport = MCPSessionTransport(logger: logger)
-        let server = await tools.server()
-        try await server.start(transport: transport)
+        let server = try await tools.serve(over: transport, logger: logger)
         let session = Session(
             id: SecureRandom.urlSafeToken(byteCount: 18), keyID: key.id, transport: transport, server: server, lastUsed: now)
         let ended = sessions.withLock { sessions -> [Session] in
