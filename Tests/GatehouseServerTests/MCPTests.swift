@@ -12,6 +12,19 @@ import Testing
 /// `/mcp` on the real server over loopback: JSON-RPC POSTs answered as server-sent events, read as they arrive.
 @Suite("MCP over Streamable HTTP")
 struct MCPTests {
+    /// An application over a new environment with an MCP session open for its `request` key.
+    static func withSession(
+        configuration: GatehouseConfiguration = GatehouseConfiguration(),
+        _ body: @escaping @Sendable (TestEnvironment, any TestClientProtocol, MCPWire) async throws -> Void
+    ) async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        try await env.application(configuration: configuration).test(.live) { client in
+            var mcp = MCPWire(port: client.port!, key: env.requestKey)
+            _ = try await mcp.initialize()
+            try await body(env, client, mcp)
+        }
+    }
     @Test("initialize opens a session for the key, and tools/list names the four tools with their input schemas")
     func initializeAndListTools() async throws {
         let env = try await TestEnvironment()
@@ -39,11 +52,7 @@ struct MCPTests {
 
     @Test("request_approval waits, reports progress as the clock moves, and answers at once when a decision comes through the API")
     func requestApprovalWaitsForDecision() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            var mcp = MCPWire(port: client.port!, key: env.requestKey)
-            _ = try await mcp.initialize()
+        try await Self.withSession { env, client, mcp in
             let call = try await mcp.send(id: 2, "tools/call", params: #"""
                 {"name": "request_approval", "_meta": {"progressToken": "t-1"}, "arguments": {
                   "action": "Deploy api to production", "payload": {"service": "api", "commit": "4f2a9c1"},
@@ -80,11 +89,7 @@ struct MCPTests {
 
     @Test("cancelling a waiting call ends the wait, says so, and leaves the request pending for its approvers")
     func cancellationLeavesPending() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            var mcp = MCPWire(port: client.port!, key: env.requestKey)
-            _ = try await mcp.initialize()
+        try await Self.withSession { env, client, mcp in
             let filed = try await mcp.callTool(id: 2, "request_approval", #"{"action": "Rotate keys", "payload": {"key": "signing"}}"#)
             let id = try #require(try JSONValue.parse(MCPWire.texts(filed)[1])["id"]?.stringValue)
             #expect(MCPWire.texts(filed).first?.hasPrefix("PENDING (\(id)): nobody has decided yet") == true)
@@ -132,11 +137,7 @@ struct MCPTests {
 
     @Test("a modified decision tells the model to run the new payload; verify_approval refuses another payload with the API's message")
     func modifiedAndVerify() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            var mcp = MCPWire(port: client.port!, key: env.requestKey)
-            _ = try await mcp.initialize()
+        try await Self.withSession { env, client, mcp in
             let filed = try await mcp.callTool(id: 2, "request_approval", #"{"action": "Scale workers", "payload": {"workers": 40}}"#)
             let id = try #require(try JSONValue.parse(MCPWire.texts(filed)[1])["id"]?.stringValue)
             _ = try await client.call(
@@ -162,13 +163,9 @@ struct MCPTests {
 
     @Test("request_permission answers allow with the approved input, deny with the reason, and deny naming a request still pending after mcp_permission_wait")
     func requestPermissionShapes() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
         var configuration = GatehouseConfiguration()
         configuration.mcpPermissionWait = 45
-        try await env.application(configuration: configuration).test(.live) { client in
-            var mcp = MCPWire(port: client.port!, key: env.requestKey)
-            _ = try await mcp.initialize()
+        try await Self.withSession(configuration: configuration) { env, client, mcp in
             let input = #"{"command": "rm -rf build/"}"#
             for (round, decision) in [
                 #"{"outcome":"modify","as":"alice","payload":{"command":"rm -rf build/tmp"}}"#,
@@ -212,11 +209,7 @@ struct MCPTests {
 
     @Test("bad arguments are a tool error with the API's code and message, and file nothing")
     func badArgumentsFileNothing() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            var mcp = MCPWire(port: client.port!, key: env.requestKey)
-            _ = try await mcp.initialize()
+        try await Self.withSession { env, client, mcp in
             for (id, (tool, arguments, start)) in [
                 ("request_approval", #"{"action": "No payload"}"#, "invalid_field: `payload`"),
                 ("request_approval", #"{"action": "x", "payload": {"cents": 12345678901234567891}}"#, "invalid_field: The number at `payload.cents`"),

@@ -1,5 +1,6 @@
 import ApprovalCore
 import Foundation
+import Logging
 import MCP
 
 /// The MCP tools (CONTRACT.md §9), one catalogue for both ways in: names, descriptions and input schemas written for a
@@ -22,6 +23,8 @@ public struct ApprovalTools: Sendable {
     let permissionWait: Int
     /// How often a waiting tool reports progress, when the client asked for it.
     let progressInterval: TimeInterval
+    /// Where a failure that is not a refusal is told (its type only: messages may quote input).
+    let logger: Logger?
 
     /// The longest wait a call may ask for.
     public static let maxWait = 3600
@@ -29,10 +32,14 @@ public struct ApprovalTools: Sendable {
     /// agent that is waiting on it.
     public static let defaultPermissionWait = 600
 
-    public init(gateway: any ApprovalGateway, permissionWait: Int = defaultPermissionWait, progressInterval: TimeInterval = 15) {
+    public init(
+        gateway: any ApprovalGateway, permissionWait: Int = defaultPermissionWait, progressInterval: TimeInterval = 15,
+        logger: Logger? = nil
+    ) {
         self.gateway = gateway
         self.permissionWait = permissionWait
         self.progressInterval = progressInterval
+        self.logger = logger
     }
 
     // MARK: - Calls
@@ -52,6 +59,9 @@ public struct ApprovalTools: Sendable {
             case .requestPermission: return try await requestPermission(arguments, progress: progress)
             }
         } catch {
+            if !(error is APIError || error is ApprovalError) {
+                logger?.error("tool call failed", metadata: ["tool": .string(name), "error": .string(String(reflecting: type(of: error)))])
+            }
             return Self.failure(error)
         }
     }
@@ -248,7 +258,7 @@ public struct ApprovalTools: Sendable {
         case let error as APIError: error
         case let error as ApprovalError: APIError(error)
         case is StorageFull: .storageFull
-        default: APIError(.internalServerError, code: "internal_error", message: "The call failed on the server; see its log.")
+        default: APIError(.internalServerError, code: "internal_error", message: "The call failed unexpectedly; the service's log says more.")
         }
         let structured: Value? = value(.object(["error": .object(["code": .string(refusal.code), "message": .string(refusal.message)])]))
         return CallTool.Result(content: [text("\(refusal.code): \(refusal.message)")], structuredContent: structured, isError: true)

@@ -59,7 +59,7 @@ struct MCPController {
             }
             let tools = ApprovalTools(
                 gateway: ServiceApprovalGateway(service: service, longPolls: longPolls, links: links, key: context.key),
-                permissionWait: permissionWait)
+                permissionWait: permissionWait, logger: logger)
             session = try await sessions.open(for: context.key, tools: tools, at: service.clock.now, logger: logger)
         }
         var headers: HTTPFields = [Self.sessionHeader: session.id]
