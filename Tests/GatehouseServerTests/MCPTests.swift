@@ -34,6 +34,7 @@ struct MCPTests {
             let (head, result) = try await mcp.initialize()
             #expect(head.contains("200 OK"))
             #expect(head.lowercased().contains("content-type: text/event-stream"))
+            #expect(head.lowercased().contains("x-accel-buffering: no"))
             #expect(result["result"]?["serverInfo"]?["name"] == .string("gatehouse"))
             #expect(result["result"]?["protocolVersion"] == .string("2025-06-18"))
             #expect(mcp.session != nil)

@@ -29,6 +29,7 @@ struct MCPController {
     }
 
     static let sessionHeader = HTTPField.Name("Mcp-Session-Id")!
+    static let accelBuffering = HTTPField.Name("X-Accel-Buffering")!
 
     @Sendable func post(_ request: Request, context: Context) async throws -> Response {
         var request = request
@@ -71,6 +72,8 @@ struct MCPController {
         let (stream, post) = await session.transport.request(data, id: id, progressToken: progressToken)
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-cache"
+        // nginx passes each event on as it comes instead of buffering the stream.
+        headers[Self.accelBuffering] = "no"
         let transport = session.transport
         return Response(
             status: .ok, headers: headers,
