@@ -54,6 +54,13 @@ struct MCPCommandTests {
         }
     }
 
+    @Test("mcp takes --permission-wait from 0 to 3600 seconds, 600 by default")
+    func options() throws {
+        #expect(try MCPCommand.parse(["--key", "k", "--permission-wait", "120"]).permissionWait == 120)
+        #expect(try MCPCommand.parse(["--key", "k"]).permissionWait == 600)
+        #expect(throws: (any Error).self) { try MCPCommand.parse(["--key", "k", "--permission-wait", "3601"]) }
+    }
+
     @Test("a refusal from the service is a tool error with its code and message; a bad key is unauthorized")
     func refusalsAreToolErrors() async throws {
         let env = try await TestEnvironment()
