@@ -277,7 +277,7 @@ struct MCPWire {
     /// Initializes a session and keeps its id.
     mutating func initialize() async throws -> (head: String, result: JSONValue) {
         let connection = try await send(id: 1, "initialize", params: Self.initializeParams)
-        let text = try await connection.read(until: #""result""#)
+        let text = try await withTimeout { try await connection.read(until: #""result""#) }
         let head = text.components(separatedBy: "\r\n\r\n").first ?? ""
         session = head.split(separator: "\r\n").first { $0.lowercased().hasPrefix("mcp-session-id:") }
             .map { String($0.dropFirst("mcp-session-id:".count)).trimmingCharacters(in: .whitespaces) }
@@ -330,10 +330,12 @@ struct MCPWire {
         return connection
     }
 
-    /// The next event on `connection` whose data contains `marker`, read whole.
+    /// The next event on `connection` whose data contains `marker`, read whole; a test that never gets it fails.
     static func next(on connection: RawHTTPConnection, containing marker: String) async throws -> JSONValue {
-        let text = try await connection.read(until: marker)
-        return try message(in: text + (try await rest(of: text, on: connection)), containing: marker)
+        try await withTimeout {
+            let text = try await connection.read(until: marker)
+            return try message(in: text + (try await rest(of: text, on: connection)), containing: marker)
+        }
     }
 
     /// What is still to come of the event that `text` holds the start of.
