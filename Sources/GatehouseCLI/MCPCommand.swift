@@ -15,8 +15,10 @@ struct MCPCommand: AsyncParsableCommand {
             (else GATEHOUSE_API_KEY), through the intake API. Standard output carries the protocol only.
 
             Example (.mcp.json):
-              {"mcpServers": {"gatehouse": {"command": "gatehouse", "args": ["mcp"],
-                "env": {"GATEHOUSE_URL": "http://127.0.0.1:8080", "GATEHOUSE_API_KEY": "…"}}}}
+              {"mcpServers": {"gatehouse": {
+                "command": "gatehouse", "args": ["mcp"],
+                "env": {"GATEHOUSE_URL": "http://127.0.0.1:8080",
+                        "GATEHOUSE_API_KEY": "…"}}}}
             """
     )
 
