@@ -13,6 +13,8 @@ public final class TestEnvironment: Sendable {
     public let database: GatehouseDatabase
     /// The held long-polls of the applications built here.
     public let longPolls: LongPolls
+    /// The MCP sessions of the applications built here; keep-alives often, so a client gone away is noticed at once.
+    public let mcpSessions = MCPSessions(keepAlive: .milliseconds(100))
     public let requestKey: String
     public let otherRequestKey: String
     public let decideKey: String
@@ -75,6 +77,7 @@ public final class TestEnvironment: Sendable {
             database: database ?? self.database, clock: clock, logger: logger, httpPoster: poster, longPolls: longPolls,
             slackPacing: 0)
         dependencies.checksSlackToken = false  // SlackStartupCheckTests run it
+        dependencies.mcpSessions = mcpSessions
         dependencies.controlSocketReady = { [controlSocketsReady] in controlSocketsReady.increment() }
         return buildApplication(configuration: configuration, dependencies: dependencies)
     }

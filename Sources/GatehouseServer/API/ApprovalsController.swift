@@ -131,16 +131,20 @@ struct ApprovalsController {
 
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
         let (body, json) = try await RequestBody.decode(CreateBody.self, from: request)
-        var idempotency: IdempotencyKey?
-        if let header = request.headers[.idempotencyKey] {
-            guard (1...255).contains(header.count) else {
-                throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1–255 characters.")
-            }
-            idempotency = IdempotencyKey(scope: "key#\(context.key.id)", key: header, requestDigest: CanonicalJSON.sha256(of: json))
-        }
+        let idempotency = try Self.idempotency(request.headers[.idempotencyKey], keyID: context.key.id, body: json)
         let (approval, created) = try await service.submit(body.request, by: context.caller, idempotency: idempotency)
         context.notes.approval = approval.id.rawValue
         return try await respond(approval, status: created ? .created : .ok)
+    }
+
+    /// The idempotency key `given` for a request filed with `body` by the key `keyID`: one namespace per key, bound to
+    /// the body's digest.
+    static func idempotency(_ given: String?, keyID: Int64, body: JSONValue) throws -> IdempotencyKey? {
+        guard let given else { return nil }
+        guard (1...255).contains(given.count) else {
+            throw APIError(.badRequest, code: "invalid_idempotency_key", message: "Idempotency-Key must be 1–255 characters.")
+        }
+        return IdempotencyKey(scope: "key#\(keyID)", key: given, requestDigest: CanonicalJSON.sha256(of: body))
     }
 
     @Sendable func show(_ request: Request, context: Context) async throws -> Response {

@@ -75,6 +75,15 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
         .addRoutes(PolicyController(service: service).endpoints)
+    // MCP over Streamable HTTP: the same key lookup and use cases as /v1, kept out of the OpenAPI document.
+    router.group("mcp")
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
+        .group(context: APIRequestContext.self)
+        .addRoutes(
+            MCPController(
+                service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: dependencies.mcpSessions,
+                permissionWait: configuration.mcpPermissionWait, logger: logger
+            ).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },
@@ -100,6 +109,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         EscalationService(service: service, alarm: deadlines, logger: logger),
         OutboxService(database: store, clock: clock, handlers: handlers, logger: logger),
         dependencies.longPolls,
+        dependencies.mcpSessions,
         refusals,
         keyUsage,
         BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),

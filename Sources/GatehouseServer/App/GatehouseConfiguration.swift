@@ -30,6 +30,8 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var timeouts = ConnectionTimeouts()
     /// The most connections open at once; `nil`: what the file-descriptor limit allows (see `ConnectionLimit`).
     public var maxConnections: Int?
+    /// How long `/mcp`'s `request_permission` waits for a decision when the call does not say, in seconds.
+    public var mcpPermissionWait = ApprovalTools.defaultPermissionWait
 
     public init() {}
 
@@ -139,6 +141,13 @@ extension GatehouseConfiguration {
                 throw ConfigurationError(setting: "max_connections", problem: "'\(v)' is not a whole number from 1 to 1000000")
             }
             c.maxConnections = count
+        },
+        Setting(key: "mcp_permission_wait", environment: "GATEHOUSE_MCP_PERMISSION_WAIT", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let seconds = Int(v), (0...ApprovalTools.maxWait).contains(seconds) else {
+                throw ConfigurationError(
+                    setting: "mcp_permission_wait", problem: "'\(v)' is not a whole number of seconds from 0 to \(ApprovalTools.maxWait)")
+            }
+            c.mcpPermissionWait = seconds
         },
         Setting(key: "log_level", environment: "GATEHOUSE_LOG_LEVEL", isSecret: false) { c, v throws(ConfigurationError) in
             guard let level = Logger.Level(rawValue: v.lowercased()) else {

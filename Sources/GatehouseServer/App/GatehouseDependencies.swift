@@ -16,6 +16,8 @@ public struct GatehouseDependencies: Sendable {
     public var resolver: any HostResolver
     /// The held long-polls; tests keep a reference to see how many are waiting.
     public var longPolls: LongPolls
+    /// The open sessions of `/mcp`.
+    public var mcpSessions = MCPSessions()
     /// The Slack Web API; by default a `URLSessionSlackClient` on the configured base URL.
     public var slackClient: (any SlackWebAPI)?
     /// Minimum seconds between two posts to the same channel (Slack allows about one a second).
