@@ -107,11 +107,12 @@ extension GatehouseDatabase: ContactStore {
                 response: response, optionName: row["response_option_name"], by: by, byName: row["answered_by_name"],
                 at: Date(millisecondsSince1970: at))
         }
+        let question = ContactQuestion(
+            runID: row["run_id"], callID: row["call_id"], message: row["msg"], subject: row["subject"], options: options,
+            spec: try JSONValue.parse(row["spec"] as String))
         return ContactRequest(
-            id: ContactID(rawValue: row["id"]), ownerKey: row["owner_key"], ownerKeyID: row["owner_key_id"], runID: row["run_id"],
-            callID: row["call_id"], message: row["msg"], subject: row["subject"], options: options,
-            spec: try JSONValue.parse(row["spec"] as String), createdAt: Date(millisecondsSince1970: row["created_at"]),
-            chain: try ChainCoding.decode(row["chain"]), answer: answer)
+            id: ContactID(rawValue: row["id"]), ownerKey: row["owner_key"], ownerKeyID: row["owner_key_id"], question: question,
+            createdAt: Date(millisecondsSince1970: row["created_at"]), chain: try ChainCoding.decode(row["chain"]), answer: answer)
     }
 }
 

@@ -57,8 +57,29 @@ public struct ContactAnswer: Sendable, Equatable {
     }
 }
 
+/// A question as a client asks it, before it is stored.
+public struct ContactQuestion: Sendable, Equatable {
+    public var runID: String
+    public var callID: String
+    public var message: String
+    public var subject: String?
+    public var options: [ResponseOption]
+    /// The specification as sent, given back unchanged.
+    public var spec: JSONValue
+
+    public init(runID: String, callID: String, message: String, subject: String?, options: [ResponseOption], spec: JSONValue) {
+        self.runID = runID
+        self.callID = callID
+        self.message = message
+        self.subject = subject
+        self.options = options
+        self.spec = spec
+    }
+}
+
 /// A question an agent asks a person ("ask a human"): posted to Slack, answered once, in free text or by choosing one
-/// of its options.
+/// of its options. Its question's fields read as its own (`contact.message`).
+@dynamicMemberLookup
 public struct ContactRequest: Sendable, Equatable {
     public static let messageLimit = ApprovalRequest.textLimit
     public static let subjectLimit = 1_000
@@ -70,58 +91,56 @@ public struct ContactRequest: Sendable, Equatable {
     /// The key that asked, by name and identity: it reads the answer; others see it only with a wider scope.
     public var ownerKey: String
     public var ownerKeyID: Int64
-    /// The client's identifiers: `call_id` is unique per key.
-    public var runID: String
-    public var callID: String
-    public var message: String
-    public var subject: String?
-    public var options: [ResponseOption]
-    /// The request's specification as the client sent it, to give back unchanged.
-    public var spec: JSONValue
+    public var question: ContactQuestion
     public var createdAt: Date
     /// Who may answer: the approvers of the default gate's chain when it was asked (anyone, without one).
     public var chain: EscalationChain
     public var answer: ContactAnswer?
 
     public init(
-        id: ContactID, ownerKey: String, ownerKeyID: Int64, runID: String, callID: String, message: String, subject: String?,
-        options: [ResponseOption], spec: JSONValue, createdAt: Date, chain: EscalationChain = .default, answer: ContactAnswer? = nil
+        id: ContactID, ownerKey: String, ownerKeyID: Int64, question: ContactQuestion, createdAt: Date,
+        chain: EscalationChain = .default, answer: ContactAnswer? = nil
     ) {
         self.id = id
         self.ownerKey = ownerKey
         self.ownerKeyID = ownerKeyID
-        self.runID = runID
-        self.callID = callID
-        self.message = message
-        self.subject = subject
-        self.options = options
-        self.spec = spec
+        self.question = question
         self.createdAt = createdAt
         self.chain = chain
         self.answer = answer
     }
 
+    public subscript<T>(dynamicMember field: KeyPath<ContactQuestion, T>) -> T { question[keyPath: field] }
+
     public var isAnswered: Bool { answer != nil }
 
     /// The option named `name`.
-    public func option(named name: String) -> ResponseOption? { options.first { $0.name == name } }
+    public func option(named name: String) -> ResponseOption? { question.options.first { $0.name == name } }
 
-    /// Checks every field of a new question; the first problem is thrown as `.invalidField(name, sentence)`.
+    /// Checks every field of the question; the first problem is thrown as `.invalidField(name, sentence)`.
     public func validate() throws(ApprovalError) {
-        for (field, value) in [("run_id", runID), ("call_id", callID)] where value.isEmpty || value.count > Self.identifierLimit {
-            throw .invalidField(field, "`\(field)` must be 1–\(Self.identifierLimit) characters.")
+        try question.validate()
+    }
+}
+
+extension ContactQuestion {
+    /// Checks every field; the first problem is thrown as `.invalidField(name, sentence)`.
+    public func validate() throws(ApprovalError) {
+        typealias Limits = ContactRequest
+        for (field, value) in [("run_id", runID), ("call_id", callID)] where value.isEmpty || value.count > Limits.identifierLimit {
+            throw .invalidField(field, "`\(field)` must be 1–\(Limits.identifierLimit) characters.")
         }
         if message.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
             throw .invalidField("spec.msg", "`spec.msg` must not be empty.")
         }
-        if message.count > Self.messageLimit {
-            throw .invalidField("spec.msg", "`spec.msg` is longer than \(Self.messageLimit) characters.")
+        if message.count > Limits.messageLimit {
+            throw .invalidField("spec.msg", "`spec.msg` is longer than \(Limits.messageLimit) characters.")
         }
-        if let subject, subject.count > Self.subjectLimit {
-            throw .invalidField("spec.subject", "`spec.subject` is longer than \(Self.subjectLimit) characters.")
+        if let subject, subject.count > Limits.subjectLimit {
+            throw .invalidField("spec.subject", "`spec.subject` is longer than \(Limits.subjectLimit) characters.")
         }
-        if options.count > Self.optionLimit {
-            throw .invalidField("spec.response_options", "`spec.response_options` may hold at most \(Self.optionLimit) options.")
+        if options.count > Limits.optionLimit {
+            throw .invalidField("spec.response_options", "`spec.response_options` may hold at most \(Limits.optionLimit) options.")
         }
         var names: Set<String> = []
         for (index, option) in options.enumerated() {
@@ -135,27 +154,29 @@ public struct ContactRequest: Sendable, Equatable {
             for (part, value) in [("title", option.title), ("description", option.description)] {
                 if let value, value.count > 1_000 { throw .invalidField("\(field).\(part)", "`\(field).\(part)` is longer than 1000 characters.") }
             }
-            if let fill = option.promptFill, fill.count > Self.responseLimit {
-                throw .invalidField(field + ".prompt_fill", "`\(field).prompt_fill` is longer than \(Self.responseLimit) characters.")
+            if let fill = option.promptFill, fill.count > Limits.responseLimit {
+                throw .invalidField(field + ".prompt_fill", "`\(field).prompt_fill` is longer than \(Limits.responseLimit) characters.")
             }
         }
     }
+}
 
+extension ContactRequest {
     /// The `contact_requested` entry for the audit log.
     public var requestedEvent: AuditEvent {
         var details: [String: JSONValue] = [
-            "contact_id": .string(id.rawValue), "call_id": .string(callID), "run_id": .string(runID),
-            "message_sha256": .string(SHA256.hexDigest(of: message)),
-            "options": .array(options.map { .string($0.name) }),
+            "contact_id": .string(id.rawValue), "call_id": .string(question.callID), "run_id": .string(question.runID),
+            "message_sha256": .string(SHA256.hexDigest(of: question.message)),
+            "options": .array(question.options.map { .string($0.name) }),
         ]
-        if let subject { details["subject"] = .string(subject) }
+        if let subject = question.subject { details["subject"] = .string(subject) }
         return AuditEvent(.contactRequested, actor: "key:\(ownerKey)", details: details)
     }
 
     /// The `contact_answered` entry for the audit log.
     public func answeredEvent(_ answer: ContactAnswer) -> AuditEvent {
         var details: [String: JSONValue] = [
-            "contact_id": .string(id.rawValue), "call_id": .string(callID), "response": .string(answer.response),
+            "contact_id": .string(id.rawValue), "call_id": .string(question.callID), "response": .string(answer.response),
         ]
         if let name = answer.optionName { details["response_option_name"] = .string(name) }
         if let byName = answer.byName { details["by_name"] = .string(byName) }

@@ -15,26 +15,6 @@ public enum ContactError: Error, Sendable, Equatable {
     }
 }
 
-/// A question as a client asks it, before it is stored.
-public struct ContactQuestion: Sendable, Equatable {
-    public var runID: String
-    public var callID: String
-    public var message: String
-    public var subject: String?
-    public var options: [ResponseOption]
-    /// The specification as sent, given back unchanged.
-    public var spec: JSONValue
-
-    public init(runID: String, callID: String, message: String, subject: String?, options: [ResponseOption], spec: JSONValue) {
-        self.runID = runID
-        self.callID = callID
-        self.message = message
-        self.subject = subject
-        self.options = options
-        self.spec = spec
-    }
-}
-
 /// The use cases of contact requests ("ask a human"): ask, read, list, answer. Who may answer is who may decide
 /// approvals of the default gate (in Slack: its chain's approvers, anyone when it has none; by key: the decide scope,
 /// never the key that asked). Every refusal is audited.
@@ -62,9 +42,7 @@ public struct ContactService: Sendable {
     public func ask(_ question: ContactQuestion, requestDigest: String, by key: APIKey) async throws -> (contact: ContactRequest, created: Bool) {
         let now = clock.now.truncatedToMilliseconds
         let contact = ContactRequest(
-            id: .random(at: now), ownerKey: key.name, ownerKeyID: key.id, runID: question.runID, callID: question.callID,
-            message: question.message, subject: question.subject, options: question.options, spec: question.spec, createdAt: now,
-            chain: try await answerers())
+            id: .random(at: now), ownerKey: key.name, ownerKeyID: key.id, question: question, createdAt: now, chain: try await answerers())
         try contact.validate()
         switch try await store.insertContact(contact, requestDigest: requestDigest, audit: contact.requestedEvent, outbox: planner(contact)) {
         case .created(let stored): return (stored, true)
