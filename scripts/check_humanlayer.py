@@ -81,10 +81,26 @@ def slack_click(*arguments):
     subprocess.run([os.path.join(HERE, "slack-click"), *arguments], check=True, stdout=subprocess.DEVNULL)
 
 
-def respond(call_id, body):
-    answer = requests.post(f"{BASE}/agent/function_calls/{call_id}/respond", headers=DECIDE, json=body, timeout=10)
+def click_and_submit(button, modal, ident, user, *fields):
+    """Presses the button `button` of the message about `ident`, then submits the form it opened (`modal`)."""
+    slack_click("click", button, printed_value(f"button {button}", ident), "--user", user)
+    callback = {"reject": "gatehouse.reject_modal", "reply": "gatehouse.contact_reply_modal"}[modal]
+    slack_click("submit", modal, printed_value(f"modal {callback}", ident), *fields, "--user", user)
+
+
+def respond(kind, call_id, body):
+    """Answers through Gatehouse's API, as a person with a decide key: `kind` is function_calls or human_contacts."""
+    answer = requests.post(f"{BASE}/agent/{kind}/{call_id}/respond", headers=DECIDE, json=body, timeout=10)
     if answer.status_code != 200:
-        fail(f"respond answered {answer.status_code}: {answer.text}")
+        fail(f"{kind} respond answered {answer.status_code}: {answer.text}")
+
+
+def expect(wait, expected, what):
+    """Waits for the SDK's call and checks what it returned."""
+    answer = wait()
+    if answer != expected:
+        fail(f"{what}: the SDK returned {answer!r}, not {expected!r}")
+    print(f"{what}: {answer!r}")
 
 
 def main():
@@ -99,39 +115,28 @@ def main():
     # Approved through Gatehouse's API: the function runs with its arguments.
     wait = in_thread(lambda: deploy(service="api", commit="4f2a9c1"))
     _, call_id = pending("function_calls", "approval_id")
-    respond(call_id, {"approved": True, "comment": "go", "as": "alice"})
-    if wait() != "deployed api at 4f2a9c1" or ran != [("api", "4f2a9c1")]:
-        fail(f"the approved call did not run: {ran}")
-    print("require_approval, approved through the API: the function ran")
+    respond("function_calls", call_id, {"approved": True, "comment": "go", "as": "alice"})
+    expect(wait, "deployed api at 4f2a9c1", "require_approval, approved through the API")
 
     # Rejected through the API: the model is told why, and nothing runs.
     wait = in_thread(lambda: deploy(service="api", commit="0000000"))
     _, call_id = pending("function_calls", "approval_id")
-    respond(call_id, {"approved": False, "comment": "wrong commit"})
-    answer = wait()
-    if answer != "User denied deploy with message: wrong commit" or len(ran) != 1:
-        fail(f"the rejection read {answer!r}, ran {ran}")
-    print(f"require_approval, rejected through the API: {answer!r}")
+    respond("function_calls", call_id, {"approved": False, "comment": "wrong commit"})
+    expect(wait, "User denied deploy with message: wrong commit", "require_approval, rejected through the API")
 
     # Approved with a signed Slack click on the message's Approve button.
     wait = in_thread(lambda: deploy(service="web", commit="a1b2c3d"))
     approval_id, _ = pending("function_calls", "approval_id")
     slack_click("click", "gatehouse.approve", printed_value("button gatehouse.approve", approval_id), "--user", "U0ALICE")
-    if wait() != "deployed web at a1b2c3d" or ran[-1] != ("web", "a1b2c3d"):
-        fail(f"the call approved in Slack did not run: {ran}")
-    print("require_approval, approved in Slack: the function ran")
+    expect(wait, "deployed web at a1b2c3d", "require_approval, approved in Slack")
 
     # Rejected in Slack: Reject opens its form; the reason reaches the model.
     wait = in_thread(lambda: deploy(service="db", commit="dead000"))
     approval_id, _ = pending("function_calls", "approval_id")
-    slack_click("click", "gatehouse.reject", printed_value("button gatehouse.reject", approval_id), "--user", "U0BOB")
-    slack_click(
-        "submit", "reject", printed_value("modal gatehouse.reject_modal", approval_id), "--reason", "not during the freeze",
-        "--user", "U0BOB")
-    answer = wait()
-    if answer != "User denied deploy with message: not during the freeze" or ran[-1] == ("db", "dead000"):
-        fail(f"the Slack rejection read {answer!r}, ran {ran}")
-    print(f"require_approval, rejected in Slack: {answer!r}")
+    click_and_submit("gatehouse.reject", "reject", approval_id, "U0BOB", "--reason", "not during the freeze")
+    expect(wait, "User denied deploy with message: not during the freeze", "require_approval, rejected in Slack")
+    if ran != [("api", "4f2a9c1"), ("web", "a1b2c3d")]:
+        fail(f"the function ran with {ran}, not just the two approved calls")
 
     ask = hl.human_as_tool(response_options=[
         ResponseOption(name="eu", title="Europe (Frankfurt)"),
@@ -141,36 +146,20 @@ def main():
     # human_as_tool answered in Slack's Reply form.
     wait = in_thread(lambda: ask("Which region should the new cluster go to?", "Cluster region"))
     contact_id, _ = pending("human_contacts", "contact_id")
-    slack_click("click", "gatehouse.contact_reply", printed_value("button gatehouse.contact_reply", contact_id), "--user", "U0ALICE")
-    slack_click(
-        "submit", "reply", printed_value("modal gatehouse.contact_reply_modal", contact_id), "--text", "Frankfurt, after the freeze",
-        "--user", "U0ALICE")
-    answer = wait()
-    if answer != "Frankfurt, after the freeze":
-        fail(f"the Reply form's answer read {answer!r}")
-    print(f"human_as_tool, answered in Slack's Reply form: {answer!r}")
+    click_and_submit("gatehouse.contact_reply", "reply", contact_id, "U0ALICE", "--text", "Frankfurt, after the freeze")
+    expect(wait, "Frankfurt, after the freeze", "human_as_tool, answered in Slack's Reply form")
 
     # human_as_tool answered with an option's button.
     wait = in_thread(lambda: ask("Which region for the replica?"))
     contact_id, _ = pending("human_contacts", "contact_id")
     slack_click("click", "gatehouse.contact_option.0", printed_value("button gatehouse.contact_option.0", contact_id), "--user", "U0BOB")
-    answer = wait()
-    if answer != "Europe (Frankfurt)":
-        fail(f"the option's answer read {answer!r}")
-    print(f"human_as_tool, answered with an option's button: {answer!r}")
+    expect(wait, "Europe (Frankfurt)", "human_as_tool, answered with an option's button")
 
     # human_as_tool answered through the respond route.
     wait = in_thread(lambda: ask("Anything else before I start?"))
     _, call_id = pending("human_contacts", "contact_id")
-    answer = requests.post(
-        f"{BASE}/agent/human_contacts/{call_id}/respond", headers=DECIDE, json={"response": "No, go ahead", "as": "carol"},
-        timeout=10)
-    if answer.status_code != 200:
-        fail(f"the contact's respond answered {answer.status_code}: {answer.text}")
-    answer = wait()
-    if answer != "No, go ahead":
-        fail(f"the respond route's answer read {answer!r}")
-    print(f"human_as_tool, answered through the API: {answer!r}")
+    respond("human_contacts", call_id, {"response": "No, go ahead", "as": "carol"})
+    expect(wait, "No, go ahead", "human_as_tool, answered through the API")
 
 
 if __name__ == "__main__":

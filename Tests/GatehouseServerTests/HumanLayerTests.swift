@@ -243,6 +243,8 @@ struct HumanLayerFunctionCallTests {
             #expect(!paths.isEmpty)
             #expect(!paths.contains { $0.contains("humanlayer") })
         }
-        #expect(HumanLayerController.paths.count == 8)
+        let routes = try await OpenAPITests.registeredRoutes(env).filter { $0.contains(" /humanlayer/") }
+        #expect(routes.count == 8)
+        #expect(routes == DocumentedRoutes.humanLayer.operations)
     }
 }
