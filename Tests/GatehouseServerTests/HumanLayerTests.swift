@@ -153,7 +153,7 @@ struct HumanLayerFunctionCallTests {
             let comment = try #require(modified["status"]?["comment"]?.stringValue)
             #expect(comment.contains(#"{"canary":true,"commit":"4f2a9c1","service":"api"}"#))
             #expect(comment.contains("carol"))
-            #expect(comment.contains("Do not run it with the original arguments"))
+            #expect(comment.contains("Run it with these arguments instead, never with the original ones."))
 
             let cancelledID = try #require(try await client.call(.get, "/humanlayer/v1/function_calls/call-c", key: env.requestKey)["gatehouse"]?["approval_id"]?.stringValue)
             _ = try await client.call(.post, "/v1/approvals/\(cancelledID)/cancel", key: env.requestKey)

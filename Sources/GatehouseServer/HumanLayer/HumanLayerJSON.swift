@@ -60,7 +60,7 @@ enum HumanLayerJSON {
             let because = decision.reason.map { " (\($0))" } ?? ""
             return "Not approved as requested: \(who) approved \(approval.action) only with these arguments instead\(because): "
                 + CanonicalJSON.serialize(decision.payload)
-                + ". Do not run it with the original arguments; call it again with these to run them."
+                + ". Run it with these arguments instead, never with the original ones."
         case .expired:
             return "Not approved: nobody decided before the request expired at \(when). Do not run it."
         case .cancelled:
