@@ -170,6 +170,31 @@ struct HumanLayerFunctionCallTests {
         }
     }
 
+    @Test("policies apply to function calls as to any request: under a quorum of two, the first approval leaves it pending")
+    func quorum() async throws {
+        try await Self.withService { env, client in
+            let pair = PolicyRule(name: "pair-deploys", when: PolicyCondition(action: "deploy"), then: .require(approvals: 2, roles: [], chain: nil))
+            _ = try await env.database.changePolicies(by: "cli:test") { _ in PolicySet(roles: [], rules: [pair]) }
+            let created = try await client.call(.post, "/humanlayer/v1/function_calls", key: env.requestKey, body: HumanLayerBodies.functionCall("call-q"))
+            let id = try #require(created["gatehouse"]?["approval_id"]?.stringValue)
+            let approval = try await client.call(.get, "/v1/approvals/\(id)", key: env.requestKey)
+            #expect(approval["policy"] == .string("pair-deploys"))
+
+            let first = try await client.call(
+                .post, "/humanlayer/v1/agent/function_calls/call-q/respond", key: env.decideKey, body: #"{"approved":true,"as":"alice"}"#)
+            #expect(first.status == .ok)
+            #expect(first["status"]?["approved"] == .null)
+            let again = try await client.call(
+                .post, "/humanlayer/v1/agent/function_calls/call-q/respond", key: env.decideKey, body: #"{"approved":true,"as":"alice"}"#)
+            #expect(again.errorCode == "already_voted")
+            let second = try await client.call(
+                .post, "/humanlayer/v1/agent/function_calls/call-q/respond", key: env.adminKey, body: #"{"approved":true,"as":"bob"}"#)
+            #expect(second["status"]?["approved"] == .bool(true))
+            let votes = try await env.database.approval(ApprovalID(rawValue: id))?.votes.map(\.by)
+            #expect(votes == ["key:lead", "key:root"])
+        }
+    }
+
     @Test("the pending list holds pending calls only, and a request key sees its own")
     func pendingList() async throws {
         try await Self.withService { env, client in
