@@ -95,6 +95,12 @@ struct HumanLayerContactTests {
             let again = try await slack.client.call(
                 .post, "/humanlayer/v1/contact_requests", key: env.requestKey, body: HumanLayerBodies.contact("ask-1", options: HumanLayerBodies.regionOptions))
             #expect(again.status == .ok)
+            #expect(again["gatehouse"]?["contact_id"] == .string(contact.id.rawValue))
+            // Nested nulls left out are the same request too.
+            let sparse = try await slack.client.call(
+                .post, "/humanlayer/v1/contact_requests", key: env.requestKey,
+                body: HumanLayerBodies.contact("ask-1", options: #"[{"name":"eu","title":"Europe (Frankfurt)","description":"closest to most users","interactive":false},{"name":"other","title":"Somewhere else","prompt_fill":"Put it in ","interactive":true}]"#))
+            #expect(sparse.status == .ok)
             let conflict = try await slack.client.call(
                 .post, "/humanlayer/v1/contact_requests", key: env.requestKey, body: HumanLayerBodies.contact("ask-1", msg: "Something else?"))
             #expect(conflict.errorCode == "idempotency_conflict")

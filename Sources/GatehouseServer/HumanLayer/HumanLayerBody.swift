@@ -58,15 +58,32 @@ struct HumanLayerBody {
     }
 
     /// The `run_id`, `call_id` and `spec` of a create body, and the digest a repeat with the same `call_id` must match:
-    /// of those three, with the spec's `null` members left out, so spelling an absent field as `null` changes nothing.
+    /// of those three, with the spec's `null` members left out (nested ones too, but for the client's own values in
+    /// `kwargs` and `state`), so spelling an absent field as `null` changes nothing.
     static func call(_ json: JSONValue) throws -> (runID: String, callID: String, spec: HumanLayerBody, digest: String) {
         let body = try HumanLayerBody(json)
         let runID = try body.requiredString("run_id", limit: ContactRequest.identifierLimit)
         let callID = try body.requiredString("call_id", limit: ContactRequest.identifierLimit)
         guard let spec = try body.object("spec") else { throw APIError.invalid("spec", "`spec` is required.") }
+        var meaningful: [String: JSONValue] = [:]
+        for (name, value) in spec.members where value != .null {
+            meaningful[name] = clientValues.contains(name) ? value : withoutNulls(value)
+        }
         let digest = CanonicalJSON.sha256(of: .object([
-            "run_id": .string(runID), "call_id": .string(callID), "spec": .object(spec.members.filter { $0.value != .null }),
+            "run_id": .string(runID), "call_id": .string(callID), "spec": .object(meaningful),
         ]))
         return (runID, callID, spec, digest)
+    }
+
+    /// Members of a spec whose values are the client's own, where `null` is a value like any other.
+    static let clientValues: Set<String> = ["kwargs", "state"]
+
+    /// `value` without the `null` members of any object in it.
+    static func withoutNulls(_ value: JSONValue) -> JSONValue {
+        switch value {
+        case .object(let members): .object(members.filter { $0.value != .null }.mapValues(withoutNulls))
+        case .array(let items): .array(items.map(withoutNulls))
+        default: value
+        }
     }
 }
