@@ -39,19 +39,6 @@ public struct ContactButtonValue: Sendable, Equatable {
 /// A contact request as a Block Kit message (the question, **Reply** and one button per option; once answered, the
 /// answer and who gave it) and the form **Reply** opens. Pure, and cut to Slack's limits whatever the input.
 public enum ContactMessage {
-    /// Every contact action id starts with this; each option's button adds its index, so ids stay unique in a message.
-    static let actionPrefix = "gatehouse.contact_"
-    public static let replyAction = "gatehouse.contact_reply"
-    static let optionActionPrefix = "gatehouse.contact_option."
-    public static let replyCallbackID = "gatehouse.contact_reply_modal"
-    /// The form's input block, and its element's `action_id`.
-    public static let responseInput = "response"
-
-    /// The action id of the button of option `index`.
-    public static func optionAction(_ index: Int) -> String { optionActionPrefix + String(index) }
-
-    public static func isContactAction(_ actionID: String) -> Bool { actionID.hasPrefix(actionPrefix) }
-
     /// The notification text and the blocks for `contact` as it stands.
     public static func render(_ contact: ContactRequest) -> (text: String, blocks: [Block]) {
         var blocks: [Block] = [
@@ -73,12 +60,12 @@ public enum ContactMessage {
         } else {
             var buttons: [BlockElement] = [
                 .button(ButtonElement(
-                    actionID: replyAction, text: .plainText("Reply"), value: ContactButtonValue(contactID: contact.id).encoded,
+                    actionID: SlackContactID.reply, text: .plainText("Reply"), value: ContactButtonValue(contactID: contact.id).encoded,
                     style: .primary))
             ]
             for (index, option) in contact.options.enumerated().prefix(BlockKitLimits.actionsElements - 1) {
                 buttons.append(.button(ButtonElement(
-                    actionID: optionAction(index), text: .plainText(SlackText.fit(option.answerText, BlockKitLimits.buttonText)),
+                    actionID: SlackContactID.option(index), text: .plainText(SlackText.fit(option.answerText, BlockKitLimits.buttonText)),
                     value: ContactButtonValue(contactID: contact.id, option: index).encoded)))
             }
             blocks.append(.actions(elements: buttons, blockID: "gatehouse.contact_actions"))
@@ -103,18 +90,18 @@ public enum ContactMessage {
                 .input(
                     label: .plainText("Your answer"),
                     element: .plainTextInput(PlainTextInput(
-                        actionID: responseInput, multiline: true, maxLength: ContactRequest.responseLimit, minLength: 1,
+                        actionID: SlackContactID.response, multiline: true, maxLength: ContactRequest.responseLimit, minLength: 1,
                         initialValue: chosen?.promptFill.map { SlackText.fit($0, ContactRequest.responseLimit) },
                         placeholder: .plainText("The agent reads this"))),
-                    blockID: responseInput),
+                    blockID: SlackContactID.response),
             ],
             privateMetadata: ContactButtonValue(contactID: contact.id, option: chosen == nil ? nil : option).encoded,
-            callbackID: replyCallbackID)
+            callbackID: SlackContactID.replyForm)
     }
 
     /// The text typed in the form, trimmed; `nil` when empty.
     public static func response(from values: [String: [String: StateValue]]) -> String? {
-        guard let text = values[responseInput]?[responseInput]?.value?.trimmingCharacters(in: .whitespacesAndNewlines),
+        guard let text = values[SlackContactID.response]?[SlackContactID.response]?.value?.trimmingCharacters(in: .whitespacesAndNewlines),
             !text.isEmpty
         else { return nil }
         return text

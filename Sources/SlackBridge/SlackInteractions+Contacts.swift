@@ -9,7 +9,7 @@ extension SlackInteractions {
         let channel = payload.container?.channelID ?? payload.channel?.id
         let user = payload.user
         guard let value = ContactButtonValue.decode(action.value),
-            action.actionID == ContactMessage.replyAction || action.actionID == value.option.map(ContactMessage.optionAction)
+            action.actionID == SlackContactID.reply || action.actionID == value.option.map(SlackContactID.option)
         else {
             try await audit.append(AuditEvent(.clickRefused, actor: user.id, details: ["reason": .string("stale_button")]))
             try await reply(to: user.id, in: channel, "This button comes from an older message that Gatehouse no longer understands.")
@@ -40,7 +40,7 @@ extension SlackInteractions {
     /// The reply form's submission: the answer is recorded (with the option it was opened from); a refusal is shown in
     /// the form.
     func contactSubmission(_ submission: ViewSubmission, contacts: ContactService) async throws -> SlackReply {
-        let input = ContactMessage.responseInput
+        let input = SlackContactID.response
         guard let value = ContactButtonValue.decode(submission.view.privateMetadata) else {
             return .json(ModalError(block: input, message: "This form is out of date; close it and use the latest message.").responseBody)
         }

@@ -58,7 +58,7 @@ public struct SlackInteractions: Sendable {
     // MARK: Buttons
 
     private func click(_ payload: BlockActions) async throws -> SlackReply {
-        if let contacts, let action = payload.actions.first(where: { ContactMessage.isContactAction($0.actionID) }) {
+        if let contacts, let action = payload.actions.first(where: { SlackContactID.isContact($0.actionID) }) {
             return try await contactClick(action, in: payload, contacts: contacts)
         }
         guard let action = payload.actions.first(where: { SlackActionID(rawValue: $0.actionID) != nil }),
@@ -175,7 +175,7 @@ public struct SlackInteractions: Sendable {
     // MARK: Modals
 
     private func submit(_ submission: ViewSubmission) async throws -> SlackReply {
-        if let contacts, submission.view.callbackID == ContactMessage.replyCallbackID {
+        if let contacts, submission.view.callbackID == SlackContactID.replyForm {
             return try await contactSubmission(submission, contacts: contacts)
         }
         guard let callback = submission.view.callbackID.flatMap(SlackCallbackID.init(rawValue:)) else { return .empty }

@@ -32,9 +32,9 @@ extension SlackDriver {
             "type": .string("view_submission"), "trigger_id": .string(Self.nextTrigger()),
             "user": .object(["id": .string(user), "username": .string(name)]),
             "view": .object([
-                "id": .string("V1"), "callback_id": .string(ContactMessage.replyCallbackID), "private_metadata": .string(metadata),
+                "id": .string("V1"), "callback_id": .string(SlackContactID.replyForm), "private_metadata": .string(metadata),
                 "state": .object(["values": .object([
-                    ContactMessage.responseInput: .object([ContactMessage.responseInput: .object(["type": .string("plain_text_input"), "value": .string(text)])])
+                    SlackContactID.response: .object([SlackContactID.response: .object(["type": .string("plain_text_input"), "value": .string(text)])])
                 ])]),
             ]),
         ])
@@ -112,12 +112,12 @@ struct HumanLayerContactTests {
     func replyForm() async throws {
         try await SlackFlowTests.withSlack { env, fake, slack in
             let (contact, message) = try await Self.ask(env, fake, slack, callID: "ask-2")
-            let click = try await slack.clickContact(ContactMessage.replyAction, value: ContactButtonValue(contactID: contact.id), by: "U0ALICE", name: "alice")
+            let click = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: contact.id), by: "U0ALICE", name: "alice")
             #expect(click.status == .ok)
             let opened = try await fake.waitForCalls("views.open", count: 1)[0]
             #expect(opened.problems.isEmpty)
             let view = try #require(fake.openedViews.first?.view)
-            #expect(view.callbackID == ContactMessage.replyCallbackID)
+            #expect(view.callbackID == SlackContactID.replyForm)
             let metadata = try #require(view.privateMetadata)
 
             let submitted = try await slack.submitReply(metadata: metadata, text: "Frankfurt, but only after the freeze", by: "U0ALICE", name: "alice")
@@ -148,14 +148,14 @@ struct HumanLayerContactTests {
     func optionsAndDoubleAnswers() async throws {
         try await SlackFlowTests.withSlack { env, fake, slack in
             let (contact, _) = try await Self.ask(env, fake, slack, callID: "ask-3")
-            _ = try await slack.clickContact(ContactMessage.optionAction(1), value: ContactButtonValue(contactID: contact.id, option: 1), by: "U0BOB")
+            _ = try await slack.clickContact(SlackContactID.option(1), value: ContactButtonValue(contactID: contact.id, option: 1), by: "U0BOB")
             _ = try await fake.waitForCalls("views.open", count: 1)
             let view = try #require(fake.openedViews.first?.view)
             let filled = try JSONEncoder().encode(view.blocks)
             #expect(String(decoding: filled, as: UTF8.self).contains("Put it in "))
             #expect(try await env.database.contact(contact.id)?.answer == nil)
 
-            _ = try await slack.clickContact(ContactMessage.optionAction(0), value: ContactButtonValue(contactID: contact.id, option: 0), by: "U0ALICE")
+            _ = try await slack.clickContact(SlackContactID.option(0), value: ContactButtonValue(contactID: contact.id, option: 0), by: "U0ALICE")
             let read = try await slack.client.call(.get, "/humanlayer/v1/contact_requests/ask-3", key: env.requestKey)
             #expect(read["status"]?["response"] == .string("Europe (Frankfurt)"))
             #expect(read["status"]?["response_option_name"] == .string("eu"))
@@ -163,8 +163,8 @@ struct HumanLayerContactTests {
             // Bob's form, opened before, and another click: both refused, nothing changes.
             let late = try await slack.submitReply(metadata: try #require(view.privateMetadata), text: "Put it in Oregon", by: "U0BOB")
             #expect(late["response_action"] == .string("errors"))
-            #expect(late["errors"]?[ContactMessage.responseInput]?.stringValue?.contains("already answered") == true)
-            _ = try await slack.clickContact(ContactMessage.replyAction, value: ContactButtonValue(contactID: contact.id), by: "U0CAROL")
+            #expect(late["errors"]?[SlackContactID.response]?.stringValue?.contains("already answered") == true)
+            _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: contact.id), by: "U0CAROL")
             let ephemeral = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
             #expect(ephemeral["text"]?.stringValue?.contains("already answered by <@U0ALICE>") == true)
             #expect(ephemeral["user"] == .string("U0CAROL"))
@@ -188,11 +188,11 @@ struct HumanLayerContactTests {
             let (first, _) = try await Self.ask(env, fake, slack, callID: "ask-4", options: "null")
             #expect(Self.buttons(of: fake.messages(in: "C0APPROVALS").last).map(\.actionID) == ["gatehouse.contact_reply"])
 
-            _ = try await slack.clickContact(ContactMessage.replyAction, value: ContactButtonValue(contactID: first.id), by: "U0MALLORY")
+            _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: first.id), by: "U0MALLORY")
             let refusal = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
             #expect(refusal["text"]?.stringValue?.contains("not among those who may answer") == true)
             #expect(fake.calls("views.open").isEmpty)
-            _ = try await slack.clickContact(ContactMessage.replyAction, value: ContactButtonValue(contactID: first.id), by: "U0BOB")
+            _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: first.id), by: "U0BOB")
             _ = try await fake.waitForCalls("views.open", count: 1)
 
             let byRequestKey = try await slack.client.call(

@@ -54,7 +54,7 @@ struct ContactMessageTests {
             guard case .actions(let elements, _) = block else { return [] }
             return elements.compactMap { if case .button(let button) = $0 { button } else { nil } }
         }
-        #expect(buttons.map(\.actionID) == [ContactMessage.replyAction, ContactMessage.optionAction(0), ContactMessage.optionAction(1)])
+        #expect(buttons.map(\.actionID) == [SlackContactID.reply, SlackContactID.option(0), SlackContactID.option(1)])
         #expect(buttons.map { ContactButtonValue.decode($0.value)?.option } == [nil, 0, 1])
         let answered = ContactMessage.render(Self.contact(options: 2, answered: true))
         #expect(!answered.blocks.contains { if case .actions = $0 { true } else { false } })
