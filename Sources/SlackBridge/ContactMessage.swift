@@ -42,7 +42,9 @@ public enum ContactMessage {
     /// The notification text and the blocks for `contact` as it stands.
     public static func render(_ contact: ContactRequest) -> (text: String, blocks: [Block]) {
         var blocks: [Block] = [
-            .header(text: .plainText(SlackText.fit(contact.subject.map { "Question: \($0)" } ?? "Question from an agent", BlockKitLimits.headerText))),
+            .header(text: .plainText(SlackText.fit(
+                contact.subject.map { "Question: " + $0.split(whereSeparator: \.isNewline).joined(separator: " ") } ?? "Question from an agent",
+                BlockKitLimits.headerText))),
             .section(text: .mrkdwn(SlackText.fit(Mrkdwn.escape(contact.message), BlockKitLimits.sectionText))),
         ]
         let described = contact.options.filter { $0.description?.isEmpty == false }

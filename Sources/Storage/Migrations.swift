@@ -407,7 +407,9 @@ enum Migrations {
                     BEGIN SELECT RAISE(ABORT, 'contact requests are never deleted'); END;
 
                     -- Function calls are approvals filed under their call_id as an idempotency key: found by approval too.
+                    -- (and by call_id alone, for a decide key answering another key's call).
                     CREATE INDEX idempotency_key_by_approval ON idempotency_key(approval_id);
+                    CREATE INDEX idempotency_key_by_key ON idempotency_key(key);
                     """
             )
         }
