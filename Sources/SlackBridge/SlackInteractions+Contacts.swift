@@ -62,7 +62,16 @@ extension SlackInteractions {
     /// The Slack user, with those of the answering chain's user groups they are in (asked of Slack only when needed).
     private func answerer(_ user: PayloadUser, of contact: ContactRequest) async throws -> Actor {
         let needed = ContactService.groupsToResolve(contact, for: user.id)
-        let memberOf = needed.isEmpty ? [] : try await groups.groups(containing: user.id, among: needed)
+        var memberOf: Set<String> = []
+        if !needed.isEmpty {
+            do {
+                memberOf = try await groups.groups(containing: user.id, among: needed)
+            } catch {
+                // Counted and hinted like any failed call; the clicker is told, and nothing is answered (fail closed).
+                onError("usergroups.users.list", error)
+                throw error
+            }
+        }
         return .slackUser(user.id, name: user.username ?? user.name, groups: memberOf)
     }
 

@@ -188,8 +188,14 @@ struct HumanLayerContactTests {
             let (first, _) = try await Self.ask(env, fake, slack, callID: "ask-4", options: "null")
             #expect(Self.buttons(of: fake.messages(in: "C0APPROVALS").last).map(\.actionID) == ["gatehouse.contact_reply"])
 
+            // Slack cannot say who is in the group: nothing is answered or opened, and the clicker is told (fail closed).
+            fake.fail("usergroups.users.list", with: .error("missing_scope"))
+            _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: first.id), by: "U0BOB")
+            let unchecked = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
+            #expect(unchecked["text"]?.stringValue?.contains("could not check the approvers' user groups") == true)
+
             _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: first.id), by: "U0MALLORY")
-            let refusal = try await fake.waitForCalls("chat.postEphemeral", count: 1)[0]
+            let refusal = try await fake.waitForCalls("chat.postEphemeral", count: 2)[1]
             #expect(refusal["text"]?.stringValue?.contains("not among those who may answer") == true)
             #expect(fake.calls("views.open").isEmpty)
             _ = try await slack.clickContact(SlackContactID.reply, value: ContactButtonValue(contactID: first.id), by: "U0BOB")
