@@ -76,7 +76,8 @@ def button_lines(method, args, answer):
         view = decoded_json(args.get("view")) or {}
         inputs = [b.get("block_id") for b in view.get("blocks", []) if isinstance(b, dict) and b.get("type") == "input"]
         callback = view.get("callback_id", "")
-        kind = "reject --reason TEXT [--code CODE]" if "reject" in callback else "modify --payload JSON" if "modify" in callback else callback
+        kinds = {"reject": "reject --reason TEXT [--code CODE]", "modify": "modify --payload JSON", "contact_reply": "reply --text TEXT"}
+        kind = next((usage for word, usage in kinds.items() if word in callback), callback)
         lines.append(
             f"modal {callback} (inputs: {', '.join(map(str, inputs))}): "
             f"scripts/slack-click submit {kind} {quoted(view.get('private_metadata', ''))} --user U0YOU")

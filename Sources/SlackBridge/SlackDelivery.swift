@@ -22,14 +22,18 @@ public struct SlackDelivery: OutboxHandler {
     let breakGlass: (any BreakGlassPosts)?
     let admins: @Sendable () async throws -> [String]
     let breakGlassLimit: @Sendable () async throws -> Int?
+    /// Contact requests and where their messages are.
+    let contacts: (any ContactStore & ContactPosts)?
 
     public init(
         slack: any SlackWebAPI, approvals: any ApprovalRepository, messages: any SlackMessageStore, channel: String,
         clock: any WallClock, groups: GroupDirectory? = nil,
         onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void,
         breakGlass: (any BreakGlassPosts)? = nil, admins: @escaping @Sendable () async throws -> [String] = { [] },
-        breakGlassLimit: @escaping @Sendable () async throws -> Int? = { nil }
+        breakGlassLimit: @escaping @Sendable () async throws -> Int? = { nil },
+        contacts: (any ContactStore & ContactPosts)? = nil
     ) {
+        self.contacts = contacts
         self.breakGlass = breakGlass
         self.admins = admins
         self.breakGlassLimit = breakGlassLimit
@@ -52,6 +56,7 @@ public struct SlackDelivery: OutboxHandler {
         case SlackOutboxKind.escalate: try await escalate(item)
         case SlackOutboxKind.breakGlass: try await breakGlassPost(item)
         case SlackOutboxKind.adminNotice: try await adminNotice(item)
+        case SlackOutboxKind.contact: try await contactMessage(item)
         default: throw .permanent("unknown Slack outbox kind \(item.kind)")
         }
     }
@@ -276,7 +281,7 @@ public struct SlackDelivery: OutboxHandler {
     }
 
     /// One Web API call; any failure fails the step (to be retried, or given up when permanent).
-    private func call<T: Sendable>(
+    func call<T: Sendable>(
         _ method: String, _ body: @escaping @Sendable () async throws(SlackAPIError) -> T
     ) async throws(OutboxFailure) -> T {
         switch try await Self.attempt(method, body) {

@@ -38,3 +38,19 @@ public enum RejectReasonCode: String, Sendable, CaseIterable {
         }
     }
 }
+
+/// The ids of a contact request's message and reply form: **Reply**, a button per option (its index after the
+/// prefix, so the ids stay unique within the message), the form's `callback_id`, and its input (block and element).
+public enum SlackContactID {
+    public static let reply = "gatehouse.contact_reply"
+    public static let replyForm = "gatehouse.contact_reply_modal"
+    public static let response = "response"
+    static let prefix = "gatehouse.contact_"
+    static let optionPrefix = "gatehouse.contact_option."
+
+    /// The `action_id` of the button of option `index`.
+    public static func option(_ index: Int) -> String { optionPrefix + String(index) }
+
+    /// Whether a button belongs to a contact request's message.
+    public static func isContact(_ actionID: String) -> Bool { actionID.hasPrefix(prefix) }
+}

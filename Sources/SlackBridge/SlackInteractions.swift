@@ -28,12 +28,15 @@ public struct SlackInteractions: Sendable {
     let onError: @Sendable (_ method: String, _ error: SlackAPIError) -> Void
     /// **Mark reviewed** on break-glass posts.
     let review: BreakGlassReview?
+    /// Questions agents ask (**Reply**, their options, the reply form).
+    let contacts: ContactService?
 
     public init(
         service: ApprovalService, slack: any SlackWebAPI, audit: any AuditTrail, outbox: any OutboxQueue, logger: Logger,
         groups: GroupDirectory? = nil, onError: @escaping @Sendable (_ method: String, _ error: SlackAPIError) -> Void = { _, _ in },
-        review: BreakGlassReview? = nil
+        review: BreakGlassReview? = nil, contacts: ContactService? = nil
     ) {
+        self.contacts = contacts
         self.review = review
         self.onError = onError
         self.service = service
@@ -55,6 +58,9 @@ public struct SlackInteractions: Sendable {
     // MARK: Buttons
 
     private func click(_ payload: BlockActions) async throws -> SlackReply {
+        if let contacts, let action = payload.actions.first(where: { SlackContactID.isContact($0.actionID) }) {
+            return try await contactClick(action, in: payload, contacts: contacts)
+        }
         guard let action = payload.actions.first(where: { SlackActionID(rawValue: $0.actionID) != nil }),
             let actionID = SlackActionID(rawValue: action.actionID)
         else { return .empty }
@@ -155,7 +161,7 @@ public struct SlackInteractions: Sendable {
         return Self.membershipUnknown(error)
     }
 
-    private func open(_ view: View, trigger: String?, user: String, channel: String?) async throws {
+    func open(_ view: View, trigger: String?, user: String, channel: String?) async throws {
         guard let trigger else { return }
         do {
             _ = try await slack.openView(triggerID: trigger, view: view)
@@ -169,6 +175,9 @@ public struct SlackInteractions: Sendable {
     // MARK: Modals
 
     private func submit(_ submission: ViewSubmission) async throws -> SlackReply {
+        if let contacts, submission.view.callbackID == SlackContactID.replyForm {
+            return try await contactSubmission(submission, contacts: contacts)
+        }
         guard let callback = submission.view.callbackID.flatMap(SlackCallbackID.init(rawValue:)) else { return .empty }
         let values = submission.view.stateValues
         let user = submission.user
@@ -218,7 +227,7 @@ public struct SlackInteractions: Sendable {
     // MARK: Replies
 
     /// An ephemeral reply, through the outbox so the HTTP answer is not held up by Slack.
-    private func reply(to user: String, in channel: String?, _ text: String) async throws {
+    func reply(to user: String, in channel: String?, _ text: String) async throws {
         guard let channel else { return }
         try await outbox.enqueueOutboxItems([
             NewOutboxItem(

@@ -12,7 +12,9 @@ public enum SlackOutboxKind {
     public static let breakGlass = "slack.break_glass"
     /// A direct message to each admin (break-glass over its limit, or unreviewed too long).
     public static let adminNotice = "slack.admin_notice"
-    public static let all = [post, update, ephemeral, escalate, breakGlass, adminNotice]
+    /// A contact request's message: posted when it is not yet, else updated to show the question as it stands.
+    public static let contact = "slack.contact"
+    public static let all = [post, update, ephemeral, escalate, breakGlass, adminNotice, contact]
 
     static func orderingKey(_ id: ApprovalID) -> String { "slack:\(id.rawValue)" }
 
@@ -21,6 +23,12 @@ public enum SlackOutboxKind {
         NewOutboxItem(
             kind: breakGlass, approvalID: id, orderingKey: orderingKey(id),
             payload: .object(overLimit.map { ["over_limit": $0] } ?? [:]))
+    }
+
+    /// Brings the message of contact request `id` in line with it (posts it the first time); one at a time per question.
+    public static func contactMessage(_ id: ContactID) -> NewOutboxItem {
+        NewOutboxItem(
+            kind: contact, approvalID: nil, orderingKey: "slack:\(id.rawValue)", payload: .object(["contact": .string(id.rawValue)]))
     }
 
     /// A DM with `text` to each of `admins`.

@@ -360,6 +360,59 @@ enum Migrations {
             // Written once a minute from memory (KeyUsage), never per request.
             try db.execute(sql: "ALTER TABLE api_key ADD COLUMN last_used_at INTEGER")
         }
+        migrator.registerMigration("v13-contact-requests") { db in
+            try db.execute(
+                sql: """
+                    -- Questions agents ask people (HumanLayer's contact requests): one per key and call_id, answered
+                    -- once. `chain` is who may answer (the default gate's chain when it was asked); the Slack message
+                    -- it was posted as is kept beside it, as break-glass posts are.
+                    CREATE TABLE contact_request (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        id TEXT NOT NULL UNIQUE CHECK (id LIKE 'hc_%'),
+                        owner_key TEXT NOT NULL CHECK (owner_key <> ''),
+                        owner_key_id INTEGER NOT NULL REFERENCES api_key(id),
+                        run_id TEXT NOT NULL CHECK (run_id <> ''),
+                        call_id TEXT NOT NULL CHECK (call_id <> ''),
+                        request_digest TEXT NOT NULL CHECK (length(request_digest) = 64),
+                        msg TEXT NOT NULL CHECK (msg <> ''),
+                        subject TEXT,
+                        response_options TEXT NOT NULL
+                            CHECK (json_valid(response_options) AND json_type(response_options) = 'array'),
+                        spec TEXT NOT NULL CHECK (json_valid(spec) AND json_type(spec) = 'object'),
+                        chain TEXT NOT NULL CHECK (json_valid(chain)),
+                        created_at INTEGER NOT NULL,
+                        state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'answered')),
+                        response TEXT,
+                        response_option_name TEXT,
+                        answered_by TEXT,
+                        answered_by_name TEXT,
+                        answered_at INTEGER,
+                        slack_channel TEXT,
+                        slack_ts TEXT,
+                        UNIQUE (owner_key_id, call_id),
+                        CHECK ((state = 'answered') = (response IS NOT NULL AND answered_by IS NOT NULL AND answered_at IS NOT NULL))
+                    );
+                    CREATE INDEX contact_request_pending ON contact_request(seq) WHERE state = 'pending';
+                    CREATE INDEX contact_request_by_call ON contact_request(call_id, seq);
+                    -- An answer is final, and the question never changes.
+                    CREATE TRIGGER contact_request_final BEFORE UPDATE ON contact_request
+                    WHEN OLD.state = 'answered' AND (
+                        NEW.state IS NOT OLD.state OR NEW.response IS NOT OLD.response
+                        OR NEW.response_option_name IS NOT OLD.response_option_name
+                        OR NEW.answered_by IS NOT OLD.answered_by OR NEW.answered_at IS NOT OLD.answered_at)
+                        OR NEW.msg IS NOT OLD.msg OR NEW.spec IS NOT OLD.spec OR NEW.call_id IS NOT OLD.call_id
+                        OR NEW.owner_key_id IS NOT OLD.owner_key_id
+                    BEGIN SELECT RAISE(ABORT, 'a contact request is answered once and never changes'); END;
+                    CREATE TRIGGER contact_request_no_delete BEFORE DELETE ON contact_request
+                    BEGIN SELECT RAISE(ABORT, 'contact requests are never deleted'); END;
+
+                    -- Function calls are approvals filed under their call_id as an idempotency key: found by approval too.
+                    -- (and by call_id alone, for a decide key answering another key's call).
+                    CREATE INDEX idempotency_key_by_approval ON idempotency_key(approval_id);
+                    CREATE INDEX idempotency_key_by_key ON idempotency_key(key);
+                    """
+            )
+        }
         return migrator
     }
 }

@@ -20,7 +20,9 @@ enum FuzzTarget: String, CaseIterable {
         case .chainCommand: Self.chainCommand(bytes)
         case .duration: Self.duration(bytes)
         case .address: Self.address(bytes)
-        case .buttonValue: _ = ButtonValue.decode(String(decoding: bytes, as: UTF8.self))
+        case .buttonValue:
+            _ = ButtonValue.decode(String(decoding: bytes, as: UTF8.self))
+            _ = ContactButtonValue.decode(String(decoding: bytes, as: UTF8.self))
         case .signature: Self.signature(bytes)
         }
     }

@@ -57,10 +57,11 @@ struct SlackOutboxPlannerTests {
         #expect(first.orderingKey != second.orderingKey)
     }
 
-    @Test("the Slack kinds are the six the delivery handles")
+    @Test("the Slack kinds are the seven the delivery handles")
     func kinds() {
         #expect(SlackOutboxKind.all == [
             "slack.post", "slack.update", "slack.ephemeral", "slack.escalate", "slack.break_glass", "slack.admin_notice",
+            "slack.contact",
         ])
     }
 

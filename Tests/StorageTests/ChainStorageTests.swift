@@ -552,7 +552,7 @@ struct ChainStorageTests {
         }
         let db = try GatehouseDatabase(path: path, clock: clock)
         defer { try? db.close() }
-        #expect(try db.appliedMigrations().suffix(8) == ["v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used"])
+        #expect(try db.appliedMigrations().suffix(8) == ["v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used", "v13-contact-requests"])
         let messages = try await db.slackMessages(for: approval.id)
         #expect(messages.map(\.kind) == [.channel, .thread, .dm])
         #expect(messages.map(\.followsState) == [true, false, true])

@@ -21,7 +21,7 @@ struct StorageTests {
         defer { dir.remove() }
         let path = dir.path("fresh.sqlite")
         let db = try GatehouseDatabase(path: path)
-        #expect(try db.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used"])
+        #expect(try db.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used", "v13-contact-requests"])
         let tables = try await db.writer.read { try String.fetchAll($0, sql: "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name") }
         for table in ["api_key", "approval", "audit_log", "idempotency_key", "outbox", "slack_message", "vote", "web_login_link", "web_session"] { #expect(tables.contains(table)) }
         let journal = try await db.writer.read { try String.fetchOne($0, sql: "PRAGMA journal_mode") }
@@ -34,7 +34,7 @@ struct StorageTests {
         #expect(tempStore == 2)  // MEMORY
         try db.close()
         let again = try GatehouseDatabase(path: path)
-        #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used"])
+        #expect(try again.appliedMigrations() == ["v1-approvals-audit-outbox-keys", "v2-slack-messages", "v3-escalation-chains-admins", "v4-audit-log-without-hash-index", "v5-dm-headers-and-reminders", "v6-slack-message-digests", "v7-key-identity", "v8-slack-signatures", "v9-storage-probe", "v10-policies-quorum-break-glass", "v11-web-sessions", "v12-key-last-used", "v13-contact-requests"])
         try again.close()
     }
 

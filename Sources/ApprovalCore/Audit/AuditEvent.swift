@@ -24,6 +24,9 @@ public struct AuditEvent: Sendable, Equatable {
         case signedOut = "signed_out"
         case signInRefused = "sign_in_refused"
         case sessionRevoked = "session_revoked"
+        case contactRequested = "contact_requested"
+        case contactAnswered = "contact_answered"
+        case answerRefused = "answer_refused"
     }
 
     public var kind: Kind
@@ -71,6 +74,16 @@ extension AuditEvent {
             "roles_removed": list(names(before.roles, \.name).subtracting(names(after.roles, \.name))),
             "roles_changed": list(changedRoles),
             "break_glass_changed": .bool(before.breakGlass != after.breakGlass),
+        ])
+    }
+}
+
+extension AuditEvent {
+    /// The `request_refused` entry for a `call_id` (of a HumanLayer function call or contact request) the caller may
+    /// not see or nobody used, as an unknown approval id is audited.
+    public static func unknownCall(_ callID: String, by actor: String) -> AuditEvent {
+        AuditEvent(.requestRefused, actor: actor, details: [
+            "reason": .string(ApprovalError.notFound.code), "call_id": .string(String(callID.prefix(64))),
         ])
     }
 }

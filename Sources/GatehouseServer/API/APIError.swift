@@ -118,4 +118,15 @@ public struct APIError: HTTPResponseError, Sendable {
             self.init(.forbidden, code: error.code, message: message)
         }
     }
+
+    /// The refusals of an answer to a contact request.
+    init(_ error: ContactError) {
+        switch error {
+        case .alreadyAnswered(let answer):
+            let who = answer.by + (answer.byName.map { " (\($0))" } ?? "")
+            self.init(.conflict, code: error.code, message: "It was already answered by \(who) at \(RFC3339.string(from: answer.at)).")
+        case .notAnswerer:
+            self.init(.forbidden, code: error.code, message: "Only the approvers of the default gate may answer.")
+        }
+    }
 }

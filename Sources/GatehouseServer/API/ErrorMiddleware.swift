@@ -11,12 +11,18 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw error
         } catch let error as ApprovalError {
             throw APIError(error)
+        } catch let error as ContactError {
+            throw APIError(error)
         } catch let error as HTTPError {
             switch error.status {
             case .contentTooLarge: throw APIError.tooLarge
             case .notFound:
                 // The router reports a known path under another method as not found too.
-                if let allowed = DocumentedRoutes.api.methods(forPath: request.uri.path) { throw APIError.methodNotAllowed(allowed) }
+                if let allowed = DocumentedRoutes.api.methods(forPath: request.uri.path)
+                    ?? DocumentedRoutes.humanLayer.methods(forPath: request.uri.path)
+                {
+                    throw APIError.methodNotAllowed(allowed)
+                }
                 throw APIError(.notFound, code: "not_found", message: "No such route.")
             case .methodNotAllowed: throw APIError(.methodNotAllowed, code: "method_not_allowed", message: "That method is not allowed here.")
             default: throw APIError(error.status, code: "http_error", message: error.body ?? error.status.reasonPhrase)

@@ -36,6 +36,11 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         notices: { admins, text in slack == nil || admins.isEmpty ? [] : [SlackOutboxKind.adminNotice(text, to: admins)] },
         postUpdate: { id in slack == nil ? [] : [SlackOutboxKind.breakGlassPost(id)] })
 
+    // Questions agents ask people: answered by whoever may decide approvals of the default gate; posted to Slack.
+    let contacts = ContactService(
+        store: store, clock: clock, answerers: { try await store.chain(named: "default") ?? .default },
+        planner: { contact in slack == nil ? [] : [SlackOutboxKind.contactMessage(contact.id)] })
+
     var handlers: [any OutboxHandler] = [
         CallbackDelivery(
             approvals: store, poster: dependencies.httpPoster, clock: clock, secret: configuration.webhookSecret,
@@ -52,10 +57,10 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 slack: slack, approvals: store, messages: store, channel: configuration.slackApprovalsChannel, clock: clock,
                 groups: groups, onError: reporter.report, breakGlass: store,
                 admins: { try await configurationService.admins().everyone },
-                breakGlassLimit: { try await store.policies().breakGlass?.maxPer30Days }))
+                breakGlassLimit: { try await store.policies().breakGlass?.maxPer30Days }, contacts: store))
         interactions = SlackInteractions(
             service: service, slack: slack, audit: store, outbox: store, logger: logger, groups: groups, onError: reporter.report,
-            review: review)
+            review: review, contacts: contacts)
     }
     logStartupNotes(configuration, logger: logger)
     let refusals = RefusalLedger(audit: store, clock: clock, limitPerMinute: configuration.failedAuthLimit)
@@ -84,6 +89,10 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
                 service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), sessions: dependencies.mcpSessions,
                 permissionWait: configuration.mcpPermissionWait, logger: logger
             ).endpoints)
+    router.group("humanlayer/v1")
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
+        .group(context: APIRequestContext.self)
+        .addRoutes(HumanLayerController(approvals: service, contacts: contacts, calls: store).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },

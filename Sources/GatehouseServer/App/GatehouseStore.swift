@@ -6,7 +6,7 @@ import Storage
 /// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite.
 public protocol GatehouseStore:
     ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore,
-    WriteHealthProbe, PolicyStore, BreakGlassPosts, WebSessionStore
+    WriteHealthProbe, PolicyStore, BreakGlassPosts, WebSessionStore, ContactStore, ContactPosts, FunctionCallIndex
 {
     /// Counts the store's commits: what the web page's live updates wait on.
     var commits: ChangeCounter { get }
