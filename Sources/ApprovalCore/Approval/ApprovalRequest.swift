@@ -17,11 +17,14 @@ public struct ApprovalRequest: Sendable, Equatable {
     public var requester: String?
     public var expiresIn: Int?
     public var callbackURL: String?
+    /// The one person asked, instead of the gate's chain (the Cosignet-compatible API): they alone may decide in Slack,
+    /// until the request expires. Policies apply as to any request.
+    public var onlyApprover: EscalationChain.Approver?
 
     public init(
         action: String, payload: JSONValue, reasoning: String? = nil, consequences: String? = nil,
         onReject: String? = nil, risk: Risk = .medium, gate: String = "default", requester: String? = nil,
-        expiresIn: Int? = nil, callbackURL: String? = nil
+        expiresIn: Int? = nil, callbackURL: String? = nil, onlyApprover: EscalationChain.Approver? = nil
     ) {
         self.action = action
         self.payload = payload
@@ -33,6 +36,7 @@ public struct ApprovalRequest: Sendable, Equatable {
         self.requester = requester
         self.expiresIn = expiresIn
         self.callbackURL = callbackURL
+        self.onlyApprover = onlyApprover
     }
 
     /// The request as `actor` files it: with no `requester` named, a key's person (the one it was created `--for`), else
@@ -67,6 +71,9 @@ public struct ApprovalRequest: Sendable, Equatable {
         if let expiresIn, !Self.expiresInRange.contains(expiresIn) {
             throw .invalidField("expires_in", "`expires_in` must be between 60 seconds and 30 days (2592000).")
         }
+        if let onlyApprover, !onlyApprover.isValid {
+            throw .invalidField("username", "`\(onlyApprover.id)` is not a Slack user ID.")
+        }
         if let callbackURL {
             guard let url = URL(string: callbackURL), let scheme = url.scheme?.lowercased(),
                 scheme == "http" || scheme == "https", url.host?.isEmpty == false, callbackURL.count <= 2048
@@ -88,7 +95,15 @@ public struct ApprovalRequest: Sendable, Equatable {
         return min(max(TimeInterval(defaultExpiresIn), chainLength), TimeInterval(expiresInRange.upperBound))
     }
 
-    /// The approval this request becomes, at `now`, under `chain` (a snapshot of its gate's chain).
+    /// The chain a request runs under: one level of `onlyApprover` alone, lasting until the request expires, when one is
+    /// named; else `gateChain`, the snapshot of its gate's (or its policy's) chain.
+    public func chain(else gateChain: EscalationChain) -> EscalationChain {
+        guard let onlyApprover else { return gateChain }
+        let lifetime = TimeInterval(expiresIn ?? Self.defaultExpiresIn)
+        return EscalationChain(name: gate, levels: [.init(approvers: [onlyApprover], sla: lifetime)], finalAction: .reject)
+    }
+
+    /// The approval this request becomes, at `now`, under `chain` (see ``chain(else:)``).
     public func approval(
         id: ApprovalID, ownerKey: String?, ownerKeyID: Int64? = nil, at now: Date, chain: EscalationChain = .default,
         policy: AppliedPolicy? = nil

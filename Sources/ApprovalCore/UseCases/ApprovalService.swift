@@ -50,7 +50,8 @@ public struct ApprovalService: Sendable {
         let result = try await repository.insert(idempotency: idempotency) { [self] snapshot in
             let applied = Self.evaluation(of: request, in: snapshot).applied
             let approval = request.approval(
-                id: id, ownerKey: key?.name, ownerKeyID: key?.id, at: now, chain: snapshot.chain(named: applied?.chainName ?? request.gate),
+                id: id, ownerKey: key?.name, ownerKeyID: key?.id, at: now,
+                chain: request.chain(else: snapshot.chain(named: applied?.chainName ?? request.gate)),
                 policy: applied)
             let creation = approval.submitted()
             if let applied, case .auto = applied.then {

@@ -19,7 +19,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             case .notFound:
                 // The router reports a known path under another method as not found too.
                 if let allowed = DocumentedRoutes.api.methods(forPath: request.uri.path)
-                    ?? DocumentedRoutes.humanLayer.methods(forPath: request.uri.path)
+                    ?? DocumentedRoutes.compatible.methods(forPath: request.uri.path)
                 {
                     throw APIError.methodNotAllowed(allowed)
                 }

@@ -93,6 +93,12 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
         .addRoutes(HumanLayerController(approvals: service, contacts: contacts, calls: store).endpoints)
+    router.group("api/confirmations")
+        .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
+        .group(context: APIRequestContext.self)
+        .addRoutes(
+            CosignetController(service: service, longPolls: dependencies.longPolls, policies: store, publicURL: configuration.publicURL)
+                .endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },

@@ -23,15 +23,15 @@ struct DocumentedRoutes: Sendable {
         self.init(paths: paths.map { path, item in (path, Self.allMethods.filter { item[$0.lowercased()] != nil }) })
     }
 
-    /// Routes the document leaves out (the HumanLayer-compatible API), as `(path, methods)`.
+    /// Routes the document leaves out (the HumanLayer- and Cosignet-compatible APIs), as `(path, methods)`.
     init(paths: [(path: String, methods: [String])]) {
         routes = paths.map { path, methods in
             Route(path: path, segments: path.split(separator: "/").map { $0.hasPrefix("{") ? nil : String($0) }, methods: methods)
         }
     }
 
-    /// The HumanLayer-compatible API's paths, outside the OpenAPI description.
-    static let humanLayer = DocumentedRoutes(paths: HumanLayerController.paths)
+    /// The HumanLayer- and Cosignet-compatible APIs' paths, outside the OpenAPI description.
+    static let compatible = DocumentedRoutes(paths: HumanLayerController.paths + CosignetController.paths)
 
     /// Every operation described, as `METHOD /path/{parameter}` (the form `Router.routes` describes routes in).
     var operations: Set<String> {
