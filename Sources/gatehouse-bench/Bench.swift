@@ -45,7 +45,7 @@ struct Bench {
             let rounds = try await WakeupBenchmark(
                 target: options.target, requestKey: options.key, decideKey: options.decideKey ?? "", pollers: options.pollers,
                 rounds: options.rounds, wait: options.wait, settle: .milliseconds(Int64(options.settleMilliseconds)),
-                collect: .seconds(Int64(options.collectSeconds)), group: group
+                collect: .seconds(Int64(options.collectSeconds)), serverPID: options.serverPID, group: group
             ).run()
             for round in rounds { round.printReport() }
         case .escalations:

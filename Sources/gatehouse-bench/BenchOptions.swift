@@ -24,6 +24,7 @@ struct BenchOptions: Sendable {
     var writers = 2
     var requests = 300
     var loginPath = ""
+    var serverPID: Int32?
 
     static let usage = """
         usage:
@@ -32,6 +33,7 @@ struct BenchOptions: Sendable {
                                   [--connections 16] [--seconds 10] [--approvals 8000]
           gatehouse-bench wakeup  --url http://127.0.0.1:PORT --key REQUESTKEY --decide-key DECIDEKEY
                                   [--pollers 1000] [--rounds 3] [--wait 60] [--settle-ms 500] [--collect-seconds 15]
+                                  [--server-pid PID]
           gatehouse-bench escalations [--pending 100000] [--due 1000] [--rounds 5] [--idle-seconds 10] [--passes 1000]
           gatehouse-bench floor [--pollers 1000] [--rounds 5] [--bytes 1100] [--writers 2]
           gatehouse-bench web --url http://127.0.0.1:PORT --key REQUESTKEY --login LOGINLINK
@@ -40,7 +42,8 @@ struct BenchOptions: Sendable {
         creates: POST /v1/approvals back to back on each connection; counts 201s in the measured window.
         wakeup: per round, one approval, one long-poll per connection; after the polls are written and the
         settle delay, reads of the approval probe until the server is idle, then the decision is sent and each
-        poller's answer is timed from just before it.
+        poller's answer is timed from just before it. With --server-pid (a server on this machine), the server's
+        resident memory is read before any poll and again just before each decision, while every poll is held.
         escalations: in process, on a throwaway database file: loads --pending approvals, --due of them due at
         once, checks the scheduler's query plans, times one scheduler pass over them per round, then the
         idle scheduler loop's CPU and the cost of one pass with nothing due. No network.
@@ -69,7 +72,7 @@ struct BenchOptions: Sendable {
         }
         let allowed: Set<String> = switch command {
         case .creates: ["url", "key", "connections", "seconds", "warmup"]
-        case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds"]
+        case .wakeup: ["url", "key", "decide-key", "pollers", "rounds", "wait", "settle-ms", "collect-seconds", "server-pid"]
         case .interactions: ["url", "key", "signing-secret", "connections", "seconds", "approvals"]
         case .escalations: ["pending", "due", "rounds", "idle-seconds", "passes"]
         case .floor: ["pollers", "rounds", "bytes", "writers"]
@@ -99,7 +102,11 @@ struct BenchOptions: Sendable {
         connections = try number("connections", 1...256, default: connections)
         seconds = try number("seconds", 1...120, default: seconds)
         warmup = try number("warmup", 0...30, default: warmup)
-        pollers = try number("pollers", 1...5_000, default: pollers)
+        // Up to 12,000 held connections for wake-ups (one descriptor each here); the floor holds both ends of each.
+        pollers = try number("pollers", 1...(command == .wakeup ? 12_000 : 5_000), default: pollers)
+        if values["server-pid"] != nil {
+            serverPID = Int32(try number("server-pid", 1...Int(Int32.max), default: 1))
+        }
         rounds = try number("rounds", 1...10, default: command == .escalations || command == .floor ? 5 : rounds)
         wait = try number("wait", 1...60, default: wait)
         settleMilliseconds = try number("settle-ms", 0...10_000, default: settleMilliseconds)

@@ -16,6 +16,8 @@ struct WakeupBenchmark: Sendable {
     let settle: TimeAmount
     /// How long after the decision a poller may take before it counts as not answered.
     let collect: TimeAmount
+    /// A server on this machine whose resident memory is read (from `/proc`) with no poll held and with all of them.
+    let serverPID: Int32?
     let group: any EventLoopGroup
 
     /// Connections opened at once, to stay well inside the server's listen backlog.
@@ -44,12 +46,29 @@ struct WakeupBenchmark: Sendable {
         let quiet: Bool
         let probes: Int
         let firstError: String?
+        /// The server's resident memory before any poll was opened, and with this round's polls held (KiB).
+        var residentBefore: Int?
+        /// With every connection open and no request on them yet (KiB).
+        var residentConnected: Int?
+        var residentHolding: Int?
+    }
+
+    /// `VmRSS` of `pid`, in KiB.
+    static func residentKiB(of pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "")
     }
 
     func run() async throws -> [Round] {
         let control = try await HTTPConnection.connect(to: target, on: group)
         let decider = try await HTTPConnection.connect(to: target, on: group)
+        let residentBefore = serverPID.flatMap(Self.residentKiB(of:))
         var polls = try await open(pollers)
+        // Let the server take in every connection before reading its memory with all of them open and none polling.
+        try await Task.sleep(nanoseconds: 1_000_000_000)
+        let residentConnected = serverPID.flatMap(Self.residentKiB(of:))
         var results: [Round] = []
         do {
             for round in 1...rounds {
@@ -59,7 +78,10 @@ struct WakeupBenchmark: Sendable {
                     let fresh = try await open(dead.count)
                     for (slot, connection) in zip(dead, fresh) { polls[slot] = connection }
                 }
-                results.append(try await runRound(round, control: control, decider: decider, polls: polls))
+                var result = try await runRound(round, control: control, decider: decider, polls: polls)
+                result.residentBefore = residentBefore
+                result.residentConnected = residentConnected
+                results.append(result)
             }
         } catch {
             await closeAll(polls + [control, decider])
@@ -90,6 +112,7 @@ struct WakeupBenchmark: Sendable {
         try await Task.sleep(nanoseconds: UInt64(settle.nanoseconds))
         let probes = try await waitUntilQuiet(control: control, id: id)
         let holdingAfter = NIODeadline.now() - allWritten
+        let residentHolding = serverPID.flatMap(Self.residentKiB(of:))
 
         let decisionBody = ByteBuffer(string: #"{"outcome":"approve","as":"bench"}"#)
         let decisionStart = NIODeadline.now()
@@ -131,7 +154,7 @@ struct WakeupBenchmark: Sendable {
             round: round, pollers: polls.count, answered: answered, approved: latencies.count, early: early, failed: failed,
             latency: LatencySummary(nanoseconds: latencies), decisionStatus: decisionStatus,
             decisionNanoseconds: decisionNanoseconds, settledNanoseconds: holdingAfter.nanoseconds, quiet: probes.quiet,
-            probes: probes.count, firstError: firstError)
+            probes: probes.count, firstError: firstError, residentHolding: residentHolding)
     }
 
     /// After the fixed settle delay, the server may still be registering long-polls (each one authenticates and
@@ -194,11 +217,21 @@ extension WakeupBenchmark.Round {
         print("  answered \(answered)/\(pollers) (approved \(approved), early \(early), failed \(failed))"
             + "   p50 \(ms(latency.p50)) ms   p90 \(ms(latency.p90)) ms   p99 \(ms(latency.p99)) ms   max \(ms(latency.max)) ms"
             + (firstError.map { "   first error: \($0)" } ?? ""))
+        var memory = ""
+        if let before = residentBefore, let holding = residentHolding, let connected = residentConnected {
+            let perPoll = Double(holding - before) / Double(max(1, pollers))
+            let perConnection = Double(connected - before) / Double(max(1, pollers))
+            print("  server memory      \(before / 1024) MiB with no poll, \(connected / 1024) MiB with the connections open, "
+                + "\(holding / 1024) MiB holding \(pollers): " + String(format: "%.1f", perPoll) + " KiB per held poll, "
+                + String(format: "%.1f", perConnection) + " of it for the open connection")
+            memory = #","rss_before_kib":\#(before),"rss_connected_kib":\#(connected),"rss_holding_kib":\#(holding),"kib_per_poll":"#
+                + String(format: "%.1f", perPoll)
+        }
         print(
             #"{"bench":"wakeup","round":\#(round),"pollers":\#(pollers),"answered":\#(answered),"approved":\#(approved),"#
                 + #""early":\#(early),"failed":\#(failed),"held_after_ms":\#(ms(settledNanoseconds)),"quiet":\#(quiet),"#
                 + #""probes":\#(probes),"decision_status":\#(decisionStatus),"#
                 + #""decision_ms":\#(ms(decisionNanoseconds)),"p50_ms":\#(ms(latency.p50)),"p90_ms":\#(ms(latency.p90)),"#
-                + #""p99_ms":\#(ms(latency.p99)),"max_ms":\#(ms(latency.max))}"#)
+                + #""p99_ms":\#(ms(latency.p99)),"max_ms":\#(ms(latency.max))\#(memory)}"#)
     }
 }
