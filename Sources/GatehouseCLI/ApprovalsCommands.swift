@@ -97,6 +97,8 @@ struct ShowCommand: AsyncParsableCommand {
     @Argument(help: "The approval's id (apr_…).")
     var id: String
 
+    func validate() throws { try ApprovalIDArgument.validate(id) }
+
     @Flag(help: "Print {\"approval\": …, \"audit\": […]} as JSON instead.")
     var json = false
 
@@ -140,6 +142,8 @@ struct CancelCommand: AsyncParsableCommand {
     @Argument(help: "The approval's id (apr_…).")
     var id: String
 
+    func validate() throws { try ApprovalIDArgument.validate(id) }
+
     @Option(help: "Why; shown in Slack and kept in the audit log.")
     var reason: String?
 
@@ -161,15 +165,26 @@ struct CancelCommand: AsyncParsableCommand {
     }
 }
 
+/// An approval id given on the command line: one path segment, not empty (an unset `$ID` otherwise reaches another
+/// route and gets its refusal).
+enum ApprovalIDArgument {
+    static func validate(_ id: String) throws {
+        guard !id.trimmingCharacters(in: .whitespaces).isEmpty, !id.contains("/"), !id.contains("?") else {
+            throw ValidationError("Give the approval's id (apr_…); got '\(id)'.")
+        }
+    }
+}
+
 /// How requests read in a terminal.
 enum ApprovalTable {
     /// A header and one row per approval, in columns.
     static func lines(_ approvals: [JSONValue], now: Date) -> [String] {
-        let header = ["ID", "AGE", "RISK", "ACTION", "REQUESTER", "LEVEL", "DEADLINE"]
+        let header = ["ID", "AGE", "RISK", "ACTION", "REQUESTER", "STATUS", "DEADLINE"]
         let rows = approvals.map { a -> [String] in
             let created = a["created_at"]?.stringValue.flatMap(RFC3339.date(from:))
+            // A pending request's status says the level it has reached: `pending 1/2`.
             let level = a["status"]?.stringValue == "pending"
-                ? "\(Int(a["escalation_level"]?.numberValue ?? 1))/\(Int(a["escalation_levels"]?.numberValue ?? 1))"
+                ? "pending \(Int(a["escalation_level"]?.numberValue ?? 1))/\(Int(a["escalation_levels"]?.numberValue ?? 1))"
                 : a["status"]?.stringValue ?? "?"
             return [
                 a["id"]?.stringValue ?? "?",

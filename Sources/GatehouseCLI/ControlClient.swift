@@ -76,12 +76,9 @@ struct ControlClient: AdministrationPort {
         return answer
     }
 
-    /// Writes the whole request, reads the answer (its `Content-Length`, or to the end of the connection), and splits
-    /// off the status and body.
-    private static func exchange(_ request: Data, over socketPath: String) throws -> (status: Int, body: Data) {
-        let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
-        guard socket >= 0 else { throw Failure(status: 0, code: "socket", message: "cannot make a socket: \(Self.errorText())") }
-        defer { close(socket) }
+    /// A socket connected to the service's control socket. A service that holds the database's lock but has not
+    /// opened its socket yet is starting (`gatehouse serve &` just before this command): it is given 5 s to.
+    private static func connected(to socketPath: String) throws -> Int32 {
         var address = sockaddr_un()
         address.sun_family = sa_family_t(AF_UNIX)
         let capacity = MemoryLayout.size(ofValue: address.sun_path)
@@ -92,12 +89,31 @@ struct ControlClient: AdministrationPort {
             bytes.copyBytes(from: socketPath.utf8)
             bytes[socketPath.utf8.count] = 0
         }
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        for attempt in 1...50 {
+            let socket = Glibc.socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
+            guard socket >= 0 else { throw Failure(status: 0, code: "socket", message: "cannot make a socket: \(Self.errorText())") }
+            let result = withUnsafePointer(to: &address) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(socket, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            if result == 0 { return socket }
+            let failure = errno
+            let text = Self.errorText()
+            close(socket)
+            guard attempt < 50, failure == ENOENT || failure == ECONNREFUSED else {
+                throw Failure(
+                    status: 0, code: "unreachable",
+                    message: "cannot reach the service at '\(socketPath)': \(text) (it holds the database but does not answer)")
+            }
+            usleep(100_000)
         }
-        guard connected == 0 else {
-            throw Failure(status: 0, code: "unreachable", message: "cannot reach the service at '\(socketPath)': \(Self.errorText())")
-        }
+        throw Failure(status: 0, code: "unreachable", message: "cannot reach the service at '\(socketPath)'")
+    }
+
+    /// Writes the whole request, reads the answer (its `Content-Length`, or to the end of the connection), and splits
+    /// off the status and body.
+    private static func exchange(_ request: Data, over socketPath: String) throws -> (status: Int, body: Data) {
+        let socket = try connected(to: socketPath)
+        defer { close(socket) }
         try request.withUnsafeBytes { bytes in
             var sent = 0
             while sent < bytes.count {

@@ -35,6 +35,7 @@ struct DecideCommand: AsyncParsableCommand {
     var decider: String
 
     func validate() throws {
+        try ApprovalIDArgument.validate(id)
         guard ["approve", "reject", "modify"].contains(outcome) else {
             throw ValidationError("The outcome must be approve, reject or modify.")
         }

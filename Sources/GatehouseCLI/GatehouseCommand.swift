@@ -15,6 +15,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
 
             Example:
               gatehouse serve &
+              until curl -fs localhost:8080/readyz >/dev/null; do sleep 0.2; done
               export GATEHOUSE_API_KEY=$(gatehouse keys create ci | tail -1)
               gatehouse exec --action "Deploy api" --payload '{"commit":"4f2a9c1"}' \\
                 -- echo deployed

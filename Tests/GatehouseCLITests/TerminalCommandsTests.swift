@@ -32,13 +32,13 @@ struct TerminalCommandsTests {
                 client: TestEnvironment.client(client.port, key: env.adminKey), terminal: table.terminal, now: now) == 0)
             #expect(table.out.count == 3)
             #expect(table.out[0].hasPrefix("ID "))
-            for column in ["AGE", "RISK", "ACTION", "REQUESTER", "LEVEL", "DEADLINE"] { #expect(table.out[0].contains(column)) }
+            for column in ["AGE", "RISK", "ACTION", "REQUESTER", "STATUS", "DEADLINE"] { #expect(table.out[0].contains(column)) }
             let deployRow = try #require(table.out.first { $0.hasPrefix(deploy.id.rawValue) })
             #expect(deployRow.contains("5m"))
             #expect(deployRow.contains("high"))
             #expect(deployRow.contains("Deploy api"))
             #expect(deployRow.contains("agent:ci"))
-            #expect(deployRow.contains("1/1"))
+            #expect(deployRow.contains("pending 1/1"))
             #expect(deployRow.contains("in "))
             #expect(!table.out.joined().contains("Old one"))
             // Columns line up: every row has its action where the header has ACTION.
@@ -166,6 +166,18 @@ struct TerminalCommandsTests {
             #expect(again.status == .ok)
             #expect(try await env.database.countsByStatus()[.pending] == 2)
         }
+    }
+
+    @Test("an empty or path-like approval id is refused before anything is sent, by decide, show and cancel alike")
+    func approvalIDArguments() throws {
+        for id in ["", " ", "apr_x/decision", "apr_x?wait=5"] {
+            #expect(throws: (any Error).self) { try DecideCommand.parse([id, "approve", "--as", "alice", "--key", "gh_x"]) }
+            #expect(throws: (any Error).self) { try ShowCommand.parse([id, "--key", "gh_x"]) }
+            #expect(throws: (any Error).self) { try CancelCommand.parse([id, "--key", "gh_x"]) }
+        }
+        _ = try DecideCommand.parse(["apr_x", "approve", "--as", "alice", "--key", "gh_x"])
+        _ = try ShowCommand.parse(["apr_x", "--key", "gh_x"])
+        _ = try CancelCommand.parse(["apr_x", "--key", "gh_x"])
     }
 
     @Test("the requester comes from --requester, else GATEHOUSE_REQUESTER; --version names the version and the commit")

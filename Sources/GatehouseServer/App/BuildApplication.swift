@@ -97,8 +97,11 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
         .addRoutes(
-            CosignetController(service: service, longPolls: dependencies.longPolls, policies: store, publicURL: configuration.publicURL)
-                .endpoints)
+            CosignetController(
+                service: service, longPolls: dependencies.longPolls, policies: store,
+                pageBase: configuration.publicURL.map { $0.absoluteString.hasSuffix("/") ? String($0.absoluteString.dropLast()) : $0.absoluteString }
+                    ?? "http://\(configuration.host):\(configuration.port)"
+            ).endpoints)
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },

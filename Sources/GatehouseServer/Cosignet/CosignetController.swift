@@ -13,8 +13,8 @@ struct CosignetController {
     let service: ApprovalService
     let longPolls: LongPolls
     let policies: any PolicyStore
-    /// Where the web page is reached from outside, for each confirmation's `url`; else the request's own host.
-    let publicURL: URL?
+    /// Where the web page is reached, for each confirmation's `url`: `public_url`, else the address the service listens on.
+    let pageBase: String
 
     /// Every path and its methods, relative to the server's root: the routes below, and the 405 answers' `Allow`.
     static let paths: [(path: String, methods: [String])] = [
@@ -55,7 +55,7 @@ struct CosignetController {
             risk: body.risk ?? .medium, gate: body.gate ?? "default", expiresIn: body.expiresIn, onlyApprover: person)
         let approval = try await service.submit(asked, by: context.caller).approval
         context.notes.approval = approval.id.rawValue
-        return ApprovalsController.json(confirmation(approval, request: request), status: .created)
+        return ApprovalsController.json(confirmation(approval), status: .created)
     }
 
     /// `GET /api/confirmations/{id}?wait=N`: the confirmation now, or once it is decided, within N seconds (0–60).
@@ -77,7 +77,7 @@ struct CosignetController {
             }
             if case .decided(let rendered) = outcome { approval = rendered.approval } else { approval = try await service.approval(id) }
         }
-        return ApprovalsController.json(confirmation(approval, request: request), status: .ok)
+        return ApprovalsController.json(confirmation(approval), status: .ok)
     }
 
     /// The person a confirmation asks: a Slack user ID (`U…`, `W…`, also as `@U…` or `<@U…>`), or the name of a role
@@ -103,7 +103,7 @@ struct CosignetController {
     /// A confirmation as Cosignet's clients read it. Its `status` is only ever approved for the payload as filed: a
     /// person's modification answers `rejected` (with the payload they approved instead in `modifiedPayload`), so that
     /// a script that checks only the status never runs what was not approved; a cancelled request answers `rejected`.
-    func confirmation(_ approval: Approval, request: Request) -> JSONValue {
+    func confirmation(_ approval: Approval) -> JSONValue {
         let status: String =
             switch approval.status {
             case .pending: "pending"
@@ -112,12 +112,12 @@ struct CosignetController {
             case .rejected, .modified, .cancelled: "rejected"
             }
         var reason = approval.decision?.reason
-        if approval.status == .modified { reason = "Approved only with a different payload (modifiedPayload); do not run this one." }
+        if approval.status == .modified { reason = "approved only with a different payload (modifiedPayload), not this one" }
         if approval.status == .cancelled { reason = approval.decision?.reason ?? "Cancelled by the requester." }
         let decided = approval.status != .pending
         var object: [String: JSONValue] = [
             "id": .string(approval.id.rawValue),
-            "url": .string(pageURL(approval.id, request: request)),
+            "url": .string(pageBase + "/ui/approvals/" + approval.id.rawValue),
             "status": .string(status),
             "username": approval.chain.levels.first?.approvers.first.map { .string($0.id) } ?? .null,
             "action": .string(approval.action),
@@ -131,11 +131,5 @@ struct CosignetController {
         ]
         if approval.status == .modified, let modified = approval.decision?.payload { object["modifiedPayload"] = modified }
         return .object(object)
-    }
-
-    /// The approval's page on the web page: under `public_url` when set, else on the host the request came to.
-    private func pageURL(_ id: ApprovalID, request: Request) -> String {
-        let base = publicURL?.absoluteString ?? "http://" + (request.head.authority ?? "localhost")
-        return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/ui/approvals/" + id.rawValue
     }
 }
