@@ -123,6 +123,27 @@ struct SingleWriterTests {
         try ServiceLock.acquire(forDatabaseAt: env.databasePath).release()
     }
 
+    @Test("a command started while the service holding the database is still opening its control socket waits for it")
+    func waitsForStartingService() async throws {
+        let env = try await TestEnvironment()
+        defer { env.cleanUp() }
+        let lock = try ServiceLock.acquire(forDatabaseAt: env.databasePath)
+        defer { lock.release() }
+        let options = try Self.database(env)
+        // As after `gatehouse serve & gatehouse keys create …`: the command starts before the socket is open.
+        let command = Task {
+            try await DatabaseAccess.changing(options, command: "keys create") { administration in
+                try await administration.createKey(name: "early", scope: .request, boundTo: nil, breakGlass: false, by: .cli("tester"))
+            }
+        }
+        let started = env.controlSocketsReady.count
+        try await env.application(configuration: env.withControlSocket()).test(.live) { _ in
+            try await withTimeout { await env.controlSocketsReady.wait(after: started) }
+            _ = try await withTimeout { try await command.value }
+        }
+        #expect(try await env.database.listKeys().contains { $0.name == "early" })
+    }
+
     @Test("a service holding the database whose control socket does not answer is named, with what to do")
     func serviceWithoutSocket() async throws {
         let env = try await TestEnvironment()
