@@ -56,6 +56,9 @@ struct Bench {
             if let first = failures.first {
                 throw BenchError.failed("escalations: \(failures.count) check(s) failed; first: \(first)")
             }
+        case .commitFloor:
+            try await CommitFloorBenchmark(connections: options.connections, seconds: options.seconds, approvals: options.approvals)
+                .run().printReport()
         case .web:
             let result = try await WebBenchmark(
                 target: options.target, requestKey: options.key, loginPath: options.loginPath, approvals: options.approvals,

@@ -1,6 +1,6 @@
 /// The command line: a subcommand, then `--name value` pairs, each checked against a range.
 struct BenchOptions: Sendable {
-    enum Command: String, Sendable { case creates, wakeup, interactions, escalations, floor, web }
+    enum Command: String, Sendable { case creates, wakeup, interactions, escalations, floor, web, commitFloor = "commit-floor" }
 
     var command: Command
     var target: BenchTarget
@@ -36,6 +36,7 @@ struct BenchOptions: Sendable {
                                   [--server-pid PID]
           gatehouse-bench escalations [--pending 100000] [--due 1000] [--rounds 5] [--idle-seconds 10] [--passes 1000]
           gatehouse-bench floor [--pollers 1000] [--rounds 5] [--bytes 1100] [--writers 2]
+          gatehouse-bench commit-floor [--connections 16] [--seconds 10] [--approvals 8000]
           gatehouse-bench web --url http://127.0.0.1:PORT --key REQUESTKEY --login LOGINLINK
                                   [--approvals 1000] [--requests 300] [--connections 16]
 
@@ -49,6 +50,9 @@ struct BenchOptions: Sendable {
         idle scheduler loop's CPU and the cost of one pass with nothing due. No network.
         floor: the kernel alone answering --pollers held loopback connections (--writers threads write --bytes to
         each, one thread reads them with epoll): what the wake-up figures cannot beat on this machine.
+        commit-floor: in process, on a throwaway database file: per click, the durable writes an Approve click makes
+        (its signature, then the prepared decision: the row, the vote, the audit entries, the outbox), on
+        --connections writers through the service's own storage code; no HTTP, no Slack parsing, no domain.
         web: files --approvals pending requests, signs in with the one-time link (`gatehouse login-link`), then GETs
         the pending page --requests times on one connection, after 20 unmeasured, timing each whole page.
         Loopback only: the host must be in 127.0.0.0/8, ::1 or localhost.
@@ -57,7 +61,7 @@ struct BenchOptions: Sendable {
 
     init(arguments: [String]) throws(BenchError) {
         guard let first = arguments.first, let command = Command(rawValue: first) else {
-            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions, escalations, floor or web")
+            throw BenchError.usage("expected a subcommand: creates, wakeup, interactions, escalations, floor, commit-floor or web")
         }
         self.command = command
         var values: [String: String] = [:]
@@ -77,11 +81,12 @@ struct BenchOptions: Sendable {
         case .escalations: ["pending", "due", "rounds", "idle-seconds", "passes"]
         case .floor: ["pollers", "rounds", "bytes", "writers"]
         case .web: ["url", "key", "login", "approvals", "requests", "connections"]
+        case .commitFloor: ["connections", "seconds", "approvals"]
         }
         if let unknown = values.keys.sorted().first(where: { !allowed.contains($0) }) {
             throw BenchError.usage("unknown option --\(unknown) for \(command.rawValue)")
         }
-        if command == .escalations || command == .floor {
+        if command == .escalations || command == .floor || command == .commitFloor {
             // Runs in process: no server, so no URL or key (the target is never used).
             target = try BenchTarget(url: "http://127.0.0.1")
             key = ""

@@ -29,30 +29,15 @@ struct CosignetController {
         return routes
     }
 
-    /// `POST /api/confirmations`: `{"username", "action", "payload"}` (and, as for the API, optional `reasoning`,
-    /// `consequences`, `risk`, `gate`, `expires_in`).
-    struct CreateBody: Decodable {
-        var username: String
-        var action: String
-        var payload: JSONValue
-        var reasoning: String?
-        var consequences: String?
-        var risk: Risk?
-        var gate: String?
-        var expiresIn: Int?
-
-        enum CodingKeys: String, CodingKey {
-            case username, action, payload, reasoning, consequences, risk, gate
-            case expiresIn = "expires_in"
-        }
-    }
-
+    /// `POST /api/confirmations`: `{"username", "action", "payload"}`, and any other field of `POST /v1/approvals`
+    /// (`reasoning`, `risk`, `expires_in`…), read as the API reads them.
     @Sendable func create(_ request: Request, context: Context) async throws -> Response {
-        let body = try await RequestBody.decode(CreateBody.self, from: request).value
-        let person = try await Self.person(named: body.username, roles: try await policies.policies().roles)
-        let asked = ApprovalRequest(
-            action: body.action, payload: body.payload, reasoning: body.reasoning, consequences: body.consequences,
-            risk: body.risk ?? .medium, gate: body.gate ?? "default", expiresIn: body.expiresIn, onlyApprover: person)
+        let (fields, json) = try await RequestBody.decode(ApprovalsController.CreateBody.self, from: request)
+        guard let username = json["username"]?.stringValue else {
+            throw APIError.invalid("username", "`username` must name the person asked: a Slack user ID (U…) or a role with one member.")
+        }
+        var asked = fields.request
+        asked.onlyApprover = try await Self.person(named: username, roles: try await policies.policies().roles)
         let approval = try await service.submit(asked, by: context.caller).approval
         context.notes.approval = approval.id.rawValue
         return ApprovalsController.json(confirmation(approval), status: .created)
