@@ -147,12 +147,18 @@ struct ApprovalsController {
         return IdempotencyKey(scope: "key#\(keyID)", key: given, requestDigest: CanonicalJSON.sha256(of: body))
     }
 
-    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
-        let approval = try await service.approval(try approvalID(context), as: context.caller)
-        guard let waitText = request.uri.queryParameters["wait"] else { return try await respond(approval, status: .ok) }
-        guard let seconds = Int(waitText), (0...60).contains(seconds) else {
+    /// A read's `?wait=N`: how many seconds (0–60) to hold it while the approval is pending; 0 when not given.
+    static func waitParameter(_ request: Request) throws -> Int {
+        guard let text = request.uri.queryParameters["wait"] else { return 0 }
+        guard let seconds = Int(text), (0...60).contains(seconds) else {
             throw APIError(.badRequest, code: "invalid_parameter", message: "`wait` must be a whole number of seconds from 0 to 60.")
         }
+        return seconds
+    }
+
+    @Sendable func show(_ request: Request, context: Context) async throws -> Response {
+        let approval = try await service.approval(try approvalID(context), as: context.caller)
+        let seconds = try Self.waitParameter(request)
         guard seconds > 0, approval.status == .pending else { return try await respond(approval, status: .ok) }
         let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
         let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID)

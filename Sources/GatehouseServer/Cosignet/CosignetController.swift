@@ -48,19 +48,15 @@ struct CosignetController {
         let id = ApprovalID(rawValue: try context.parameters.require("id"))
         context.notes.approval = id.rawValue
         var approval = try await service.approval(id, as: context.caller)
-        let waitText = request.uri.queryParameters["wait"].map(String.init) ?? "0"
-        guard let seconds = Int(waitText), (0...60).contains(seconds) else {
-            throw APIError(.badRequest, code: "invalid_parameter", message: "`wait` must be a whole number of seconds from 0 to 60.")
-        }
+        let seconds = try ApprovalsController.waitParameter(request)
         if seconds > 0, approval.status == .pending {
             let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
             // On shutdown every held poll is answered at once with the current state, so none delays the stop.
-            let outcome = try await withGracefulShutdownHandler {
-                try await longPolls.wait(for: id, until: deadline) { try await service.approval(id) }
+            approval = try await withGracefulShutdownHandler {
+                try await longPolls.approval(id, decidedBefore: deadline) { try await service.approval(id) }
             } onGracefulShutdown: { [longPolls] in
                 longPolls.releaseAll()
             }
-            if case .decided(let rendered) = outcome { approval = rendered.approval } else { approval = try await service.approval(id) }
         }
         return ApprovalsController.json(confirmation(approval), status: .ok)
     }

@@ -194,6 +194,15 @@ public final class LongPolls: Service, Sendable {
         return await slot.wait()
     }
 
+    /// For a wait with no connection of its own to answer on (MCP's tools, the Cosignet-compatible API): the approval
+    /// `id` once it leaves `pending`, as the decision that woke the wait brought it, or, when `deadline` passes or the
+    /// waits are released, as `read` finds it then.
+    func approval(_ id: ApprovalID, decidedBefore deadline: Date, read: () async throws -> Approval) async throws -> Approval {
+        let outcome = try await wait(for: id, until: deadline, current: read)
+        if case .decided(let rendered) = outcome { return rendered.approval }
+        return try await read()
+    }
+
     /// Answers every waiting request with its approval's current state (used when the service stops).
     public func releaseAll() {
         let all = state.withLock { $0.slots.values.flatMap { Array($0.values) } }

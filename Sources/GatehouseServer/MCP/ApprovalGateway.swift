@@ -43,14 +43,11 @@ struct ServiceApprovalGateway: ApprovalGateway {
         let approvalID = ApprovalID(rawValue: id)
         let approval = try await service.approval(approvalID, as: caller)
         guard approval.status == .pending, deadline > now else { return try await render(approval) }
-        let outcome = try await longPolls.wait(for: approvalID, until: deadline) { try await service.approval(approvalID) }
-        switch outcome {
-        case .decided(let rendered):
-            return try await render(rendered.approval)
-        case .answered, .released:
+        // A cancelled call ends with `CancellationError`, not with the approval read again.
+        return try await render(try await longPolls.approval(approvalID, decidedBefore: deadline) {
             try Task.checkCancellation()
-            return try await render(try await service.approval(approvalID))
-        }
+            return try await service.approval(approvalID)
+        })
     }
 
     func verify(_ id: String, payload: JSONValue, consume: Bool) async throws -> JSONValue {
