@@ -56,8 +56,7 @@ struct CommitFloorBenchmark: Sendable {
                         _ = try await database.recordSlackSignature(
                             "v0=" + UUID().uuidString, expiresAt: clock.now.addingTimeInterval(600), now: clock.now)
                         guard try await database.commit(change) else { throw BenchError.failed("a prepared decision did not commit") }
-                        let took = ContinuousClock.now - began
-                        mine.append(took.components.seconds * 1_000_000_000 + took.components.attoseconds / 1_000_000_000)
+                        mine.append(LatencySummary.nanoseconds(ContinuousClock.now - began))
                     }
                     return mine
                 }
@@ -66,8 +65,7 @@ struct CommitFloorBenchmark: Sendable {
             for try await some in tasks { all += some }
             return all
         }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        let seconds = Double(LatencySummary.nanoseconds(ContinuousClock.now - start)) / 1e9
         return Result(
             connections: connections, seconds: min(seconds, Double(self.seconds)), committed: latencies.count,
             latency: LatencySummary(nanoseconds: latencies))

@@ -166,8 +166,8 @@ struct EscalationsBenchmark: Sendable {
             let fired = try await service.escalateDue(asOf: instant)
             let end = ContinuousClock.now
 
-            let nextNanoseconds = Self.nanoseconds(afterNext - start)
-            let fireNanoseconds = Self.nanoseconds(end - afterNext)
+            let nextNanoseconds = LatencySummary.nanoseconds(afterNext - start)
+            let fireNanoseconds = LatencySummary.nanoseconds(end - afterNext)
             nextTimes.append(nextNanoseconds)
             fireTimes.append(fireNanoseconds)
             let perSecond = Double(fired.count) / (Double(fireNanoseconds) / 1e9)
@@ -234,7 +234,7 @@ struct EscalationsBenchmark: Sendable {
             let start = ContinuousClock.now
             let fired = try await service.escalateDue(asOf: clock.now)
             _ = try await database.nextDeadline()
-            passTimes.append(Self.nanoseconds(ContinuousClock.now - start))
+            passTimes.append(LatencySummary.nanoseconds(ContinuousClock.now - start))
             if !fired.isEmpty { fail("a pass with nothing due fired \(fired.count)") }
             if ContinuousClock.now - passesStart > Self.passTimeLimit { break }
         }
@@ -314,7 +314,7 @@ struct EscalationsBenchmark: Sendable {
         loop.cancel()
         await loop.value
         return Idle(
-            wallSeconds: Double(Self.nanoseconds(wall)) / 1e9,
+            wallSeconds: Double(LatencySummary.nanoseconds(wall)) / 1e9,
             userMilliseconds: (usageAfter.user - usageBefore.user) * 1_000,
             systemMilliseconds: (usageAfter.system - usageBefore.system) * 1_000,
             passesBefore: passesBefore, passesInWindow: passesAfter - passesBefore,
@@ -363,17 +363,12 @@ struct EscalationsBenchmark: Sendable {
         return parts.joined(separator: ", ")
     }
 
-    static func nanoseconds(_ duration: Duration) -> Int64 {
-        let (seconds, attoseconds) = duration.components
-        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
-    }
-
     static func ms(_ nanoseconds: Int64) -> String {
         String(format: nanoseconds < 1_000_000 ? "%.3f" : "%.2f", Double(nanoseconds) / 1_000_000)
     }
 
     static func seconds(_ duration: Duration) -> String {
-        String(format: "%.2f", Double(nanoseconds(duration)) / 1e9)
+        String(format: "%.2f", Double(LatencySummary.nanoseconds(duration)) / 1e9)
     }
 
     /// `100000` → `100,000`.

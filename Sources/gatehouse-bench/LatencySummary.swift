@@ -22,6 +22,12 @@ struct LatencySummary: Sendable {
         max = sorted.last ?? 0
     }
 
+    /// A measured span in nanoseconds.
+    static func nanoseconds(_ duration: Duration) -> Int64 {
+        let (seconds, attoseconds) = duration.components
+        return seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+    }
+
     /// Milliseconds with two decimals, for people and for the JSON lines.
     static func ms(_ nanoseconds: Int64) -> String {
         String(format: "%.2f", Double(nanoseconds) / 1_000_000)

@@ -37,7 +37,7 @@ struct CosignetController {
             throw APIError.invalid("username", "`username` must name the person asked: a Slack user ID (U…) or a role with one member.")
         }
         var asked = fields.request
-        asked.onlyApprover = try await Self.person(named: username, roles: try await policies.policies().roles)
+        asked.onlyApprover = try Self.person(named: username, roles: try await policies.policies().roles)
         let approval = try await service.submit(asked, by: context.caller).approval
         context.notes.approval = approval.id.rawValue
         return ApprovalsController.json(confirmation(approval), status: .created)
@@ -63,7 +63,7 @@ struct CosignetController {
 
     /// The person a confirmation asks: a Slack user ID (`U…`, `W…`, also as `@U…` or `<@U…>`), or the name of a role
     /// (see Policies) with exactly one member and no user group.
-    static func person(named username: String, roles: [Role]) async throws -> EscalationChain.Approver {
+    static func person(named username: String, roles: [Role]) throws -> EscalationChain.Approver {
         let trimmed = username.trimmingCharacters(in: .whitespaces)
         var id = trimmed
         if id.hasPrefix("<@"), id.hasSuffix(">") { id = String(id.dropFirst(2).dropLast().prefix { $0 != "|" }) }
