@@ -29,6 +29,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/swift-mustache.git", from: "2.1.1"),
         // MCP: `gatehouse mcp` over stdio and `/mcp` on the service over Streamable HTTP.
         .package(url: "https://github.com/modelcontextprotocol/swift-sdk", exact: "0.12.1"),
+        // PostgreSQL, the second storage engine: several replicas over one database.
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         .systemLibrary(
@@ -49,6 +51,16 @@ let package = Package(
             dependencies: ["ApprovalCore", "SlackRecords", "Signing", .product(name: "GRDB", package: "GRDB.swift")],
             swiftSettings: swiftSettings
         ),
+        // The same ports on PostgreSQL, for several replicas over one database.
+        .target(
+            name: "PostgresStorage",
+            dependencies: [
+                "ApprovalCore", "SlackRecords", "Signing",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: swiftSettings
+        ),
         .target(name: "SlackAPI", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .target(
             name: "SlackBridge",
@@ -58,7 +70,7 @@ let package = Package(
         .target(
             name: "GatehouseServer",
             dependencies: [
-                "ApprovalCore", "Storage", "SlackRecords", "Signing", "SlackAPI", "SlackBridge", "BuildInfo",
+                "ApprovalCore", "Storage", "PostgresStorage", "SlackRecords", "Signing", "SlackAPI", "SlackBridge", "BuildInfo",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -118,7 +130,8 @@ let package = Package(
         .target(
             name: "ServerTestSupport",
             dependencies: [
-                "GatehouseTestSupport", "DomainTestSupport", "GatehouseServer", "GatehouseCLI", "Storage", "ApprovalCore",
+                "GatehouseTestSupport", "DomainTestSupport", "PostgresTestSupport", "GatehouseServer", "GatehouseCLI", "Storage",
+                "ApprovalCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -127,9 +140,19 @@ let package = Package(
         ),
         .testTarget(name: "SigningTests", dependencies: ["Signing"], swiftSettings: swiftSettings),
         .testTarget(name: "ApprovalCoreTests", dependencies: ["ApprovalCore", "DomainTestSupport", "Signing"], swiftSettings: swiftSettings),
+        // A private PostgreSQL cluster for tests, in a temporary directory, on its own port.
+        .target(name: "PostgresTestSupport", dependencies: ["DomainTestSupport"], swiftSettings: swiftSettings),
         .testTarget(
             name: "StorageTests",
             dependencies: ["Storage", "ApprovalCore", "SlackRecords", "DomainTestSupport", .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: swiftSettings
+        ),
+        .testTarget(
+            name: "PostgresStorageTests",
+            dependencies: [
+                "PostgresStorage", "PostgresTestSupport", "Storage", "ApprovalCore", "SlackRecords", "DomainTestSupport", "Signing",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+            ],
             swiftSettings: swiftSettings
         ),
         .testTarget(
