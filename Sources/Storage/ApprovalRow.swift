@@ -39,7 +39,7 @@ enum ApprovalRow {
             createdAt: Date(millisecondsSince1970: row["created_at"]),
             expiresAt: Date(millisecondsSince1970: row["expires_at"]),
             escalationLevel: row["escalation_level"],
-            decision: try (row["decision"] as String?).map(decodeDecision),
+            decision: try (row["decision"] as String?).map(DecisionCoding.decode),
             callbackURL: row["callback_url"],
             ownerKey: row["owner_key"],
             ownerKeyID: row["owner_key_id"],
@@ -47,7 +47,7 @@ enum ApprovalRow {
             chain: try (row["chain"] as String?).map(ChainCoding.decode) ?? .default,
             levelStartedAt: (row["level_started_at"] as Int64?).map(Date.init(millisecondsSince1970:)),
             nextDeadline: (row["next_deadline"] as Int64?).map(Date.init(millisecondsSince1970:)),
-            votes: try VoteRow.decodeGathered(row["votes"]),
+            votes: try VoteCoding.decodeGathered(row["votes"]),
             policy: try (row["policy"] as String?).map(PolicyCoding.decodeApplied),
             amendedPayload: try (row["amended_payload"] as String?).map { try JSONValue.parse($0) },
             revision: row["revision"],
@@ -60,34 +60,10 @@ enum ApprovalRow {
             a.id.rawValue, a.status.rawValue, a.action, CanonicalJSON.serialize(a.payload), a.payloadSHA256,
             a.reasoning, a.consequences, a.onReject, a.risk.rawValue, a.gate, a.requester,
             a.createdAt.millisecondsSince1970, a.expiresAt.millisecondsSince1970, a.escalationLevel,
-            a.decision.map(encodeDecision), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
+            a.decision.map(DecisionCoding.encode), a.callbackURL, a.ownerKey, a.consumedAt?.millisecondsSince1970,
             a.chain == .default ? nil : ChainCoding.encode(a.chain), a.levelStartedAt.millisecondsSince1970,
             a.nextDeadline.millisecondsSince1970, a.ownerKeyID, a.policy.map(PolicyCoding.encode),
             a.amendedPayload.map(CanonicalJSON.serialize), a.revision,
         ]
-    }
-
-    static func encodeDecision(_ d: Decision) -> String {
-        var members: [String: JSONValue] = [
-            "outcome": .string(d.outcome.rawValue), "by": .string(d.by), "at": .number(Double(d.at.millisecondsSince1970)),
-            "payload": d.payload, "payload_sha256": .string(d.payloadSHA256),
-        ]
-        if let v = d.byName { members["by_name"] = .string(v) }
-        if let v = d.reason { members["reason"] = .string(v) }
-        if let v = d.reasonCode { members["reason_code"] = .string(v) }
-        if d.breakGlass { members["break_glass"] = .bool(true) }
-        return CanonicalJSON.serialize(.object(members))
-    }
-
-    static func decodeDecision(_ text: String) throws -> Decision {
-        let json = try JSONValue.parse(text)
-        guard case .number(let at)? = json["at"], let outcome = json["outcome"]?.stringValue.flatMap(Decision.Outcome.init),
-            let by = json["by"]?.stringValue, let payload = json["payload"], let digest = json["payload_sha256"]?.stringValue
-        else { throw StorageError.corrupt("decision") }
-        return Decision(
-            outcome: outcome, by: by, byName: json["by_name"]?.stringValue, at: Date(millisecondsSince1970: Int64(at)),
-            reason: json["reason"]?.stringValue, reasonCode: json["reason_code"]?.stringValue, payload: payload,
-            payloadSHA256: digest, breakGlass: json["break_glass"] == .bool(true)
-        )
     }
 }

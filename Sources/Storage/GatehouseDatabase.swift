@@ -260,7 +260,7 @@ extension GatehouseDatabase: ApprovalRepository {
         let effects = Effects(change)
         let newVotes = after.votes.count > before.votes.count ? Array(after.votes[before.votes.count...]) : []
         let withdrawn = zip(before.votes, after.votes).filter { $0.withdrawnAt == nil && $1.withdrawnAt != nil }.map(\.1)
-        let decision = after.decision.map(ApprovalRow.encodeDecision)
+        let decision = after.decision.map(DecisionCoding.encode)
         let amended = after.amendedPayload.map(CanonicalJSON.serialize)
         let breakGlass = before.status == .pending ? BreakGlassRow(after, effects: transition.effects) : nil
         let committed = try await write { db in
