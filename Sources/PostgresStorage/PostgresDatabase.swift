@@ -32,7 +32,11 @@ public final class PostgresDatabase: Sendable {
         async throws
     {
         let configuration = try PostgresURL.configuration(url)
-        self.client = PostgresClient(configuration: configuration, backgroundLogger: logger)
+        // The pool's own log says little an operator can act on (failures reach the callers as errors), and warns of
+        // a lease asked for in the instant before `run()` starts.
+        var poolLogger = logger
+        poolLogger.logLevel = .error
+        self.client = PostgresClient(configuration: configuration, backgroundLogger: poolLogger)
         self.clock = clock
         self.logger = logger
         self.replicaID = "\(ProcessInfo.processInfo.hostName)/\(getpid())/\(UUID().uuidString.prefix(8))"

@@ -132,6 +132,12 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
         keyUsage,
         BreakGlassReminderService(review: review, policies: store, clock: clock, logger: logger),
     ]
+    if let feed = store as? any SharedChangeFeed {
+        services.append(
+            SharedChangesService(
+                feed: feed, repository: store, longPolls: dependencies.longPolls, deadlines: deadlines, links: links, clock: clock,
+                logger: logger))
+    }
     if dependencies.checksSlackToken, let check = slack as? any SlackTokenCheck {
         services.append(SlackStartupCheck(slack: check, channel: configuration.slackApprovalsChannel, clock: clock, logger: logger))
     }

@@ -130,6 +130,9 @@ public final class LongPolls: Service, Sendable {
     /// How many requests are waiting now.
     public var count: Int { state.withLock { $0.slots.values.reduce(0) { $0 + $1.count } } }
 
+    /// Whether any request waits on `id` here.
+    public func isWaiting(for id: ApprovalID) -> Bool { state.withLock { $0.slots[id]?.isEmpty == false } }
+
     /// Returns once the number of held polls satisfies `condition` (at once if it does): tests wait on it instead of
     /// polling.
     public func whenCount(_ condition: @escaping @Sendable (Int) -> Bool) async {
