@@ -50,7 +50,7 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try DatabaseAccess.reading(database)
+            let db = try await DatabaseAccess.reading(database)
             defer { try? db.close() }
             switch try await db.verifyAuditLog(expectedHead: expectHead.flatMap(Self.normalizedHead)) {
             case .intact(let entries):
@@ -96,10 +96,10 @@ struct AuditCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let db = try DatabaseAccess.reading(database)
+            let db = try await DatabaseAccess.reading(database)
             defer { try? db.close() }
             let from = since.flatMap { AuditExport.parseSince($0, now: Date()) }
-            let entries = try await db.auditEntries(since: from)
+            let entries = try await db.auditEntries(since: from, approvalID: nil)
             if format == "csv" {
                 Terminal.standard.out(AuditExport.csvHeader)
                 for entry in entries { Terminal.standard.out(AuditExport.csv(entry)) }
@@ -165,7 +165,7 @@ extension AuditCommand {
 
         static func run(database: DatabaseOptions, unreviewed: Bool, terminal: Terminal) async -> Int32 {
             do {
-                let db = try DatabaseAccess.reading(database)
+                let db = try await DatabaseAccess.reading(database)
                 defer { try? db.close() }
                 let uses = try await db.breakGlassUses(unreviewedOnly: unreviewed)
                 if uses.isEmpty {

@@ -1,6 +1,7 @@
 import ApprovalCore
 import ArgumentParser
 import Foundation
+import GatehouseServer
 import Storage
 
 /// `gatehouse chains export|apply`: escalation chains as a YAML file, for those who keep configuration in git.
@@ -60,9 +61,9 @@ struct ChainsCommand: AsyncParsableCommand {
         }
 
         static func run(database: DatabaseOptions, terminal: Terminal) async -> Int32 {
-            let db: GatehouseDatabase
+            let db: any GatehouseStore
             do {
-                db = try DatabaseAccess.reading(database)
+                db = try await DatabaseAccess.reading(database)
             } catch {
                 terminal.err("gatehouse: \(error)")
                 return ExitCode.validationFailure.rawValue
@@ -73,7 +74,7 @@ struct ChainsCommand: AsyncParsableCommand {
                 terminal.out(String(text.dropLast()))
                 return 0
             } catch {
-                terminal.err("gatehouse: cannot read the chains from '\(database.resolvedPath)': \(error)")
+                terminal.err("gatehouse: cannot read the chains from '\(database.display)': \(error)")
                 return 1
             }
         }
@@ -127,8 +128,8 @@ struct ChainsCommand: AsyncParsableCommand {
 
             // A dry run against a database that does not exist yet must not create it. Either way the user learns that
             // the file was not there: a mistyped --db (or an unset GATEHOUSE_DB) would otherwise look like a fresh start.
-            let path = database.resolvedPath
-            let isNew = !FileManager.default.fileExists(atPath: path)
+            let path = database.display
+            let isNew = database.fileMissing
             if dryRun && isNew {
                 terminal.err("gatehouse: note: there is no database at '\(path)' yet, so every chain would be added.")
                 report(ChainChange.plan(applying: chains, to: [], pruning: prune), kept: [], pending: [:], dryRun: true, terminal: terminal)
@@ -156,7 +157,7 @@ struct ChainsCommand: AsyncParsableCommand {
                 terminal.err("gatehouse: \(failure.description)")
                 return 1
             } catch {
-                terminal.err("gatehouse: cannot apply the chains to '\(database.resolvedPath)': \(error). Nothing was changed.")
+                terminal.err("gatehouse: cannot apply the chains to '\(database.display)': \(error). Nothing was changed.")
                 return 1
             }
         }

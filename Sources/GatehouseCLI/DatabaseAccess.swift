@@ -1,6 +1,7 @@
 import ApprovalCore
 import Foundation
 import GatehouseServer
+import PostgresStorage
 import Storage
 
 /// What a command that changes the database asks for; the running service does it (`ControlClient`), or, when none
@@ -29,8 +30,14 @@ enum DatabaseAccess {
         _ options: DatabaseOptions, command: String, mustExist: Bool = true, missingHint: String = "",
         _ body: (any AdministrationPort) async throws -> T
     ) async throws -> T {
+        if options.isPostgres {
+            // Any number of processes share a PostgreSQL database: the command makes the change itself.
+            let store = try await openPostgres(options)
+            defer { try? store.close() }
+            return try await body(Administration(store: store))
+        }
         let path = options.resolvedPath
-        if mustExist && !FileManager.default.fileExists(atPath: path) { throw CommandFailure(noDatabase(path, hint: missingHint)) }
+        if mustExist && options.fileMissing { throw CommandFailure(noDatabase(path, hint: missingHint)) }
         let lock: ServiceLock
         do {
             lock = try ServiceLock.acquire(forDatabaseAt: path, command: command)
@@ -58,8 +65,10 @@ enum DatabaseAccess {
         return try await body(Administration(store: database))
     }
 
-    /// The database at `options`, opened for reading only: beside a running service, without writing anything.
-    static func reading(_ options: DatabaseOptions) throws -> GatehouseDatabase {
+    /// The database at `options`, opened for reading only: beside a running service, without writing anything (on
+    /// PostgreSQL, a connection like any replica's, which it reads through).
+    static func reading(_ options: DatabaseOptions) async throws -> any GatehouseStore {
+        if options.isPostgres { return try await openPostgres(options) }
         let path = options.resolvedPath
         // Reading from the wrong folder would otherwise report "nothing there".
         guard FileManager.default.fileExists(atPath: path) else { throw CommandFailure(noDatabase(path)) }
@@ -69,6 +78,15 @@ enum DatabaseAccess {
             throw CommandFailure(error.description)
         } catch {
             throw CommandFailure("Cannot open the database '\(path)': \(error)")
+        }
+    }
+
+    /// The PostgreSQL database `options` names, connected and migrated.
+    static func openPostgres(_ options: DatabaseOptions) async throws -> any GatehouseStore {
+        do {
+            return try await PostgresEngine.open(url: options.resolvedPath, clock: SystemWallClock())
+        } catch {
+            throw CommandFailure("Cannot open the database '\(options.display)': \(PostgresURL.redacted("\(error)"))")
         }
     }
 

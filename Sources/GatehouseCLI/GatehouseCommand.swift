@@ -2,6 +2,7 @@ import ApprovalCore
 import ArgumentParser
 import BuildInfo
 import Foundation
+import PostgresStorage
 
 /// `gatehouse`: the service and its command-line tools.
 public struct GatehouseCommand: AsyncParsableCommand {
@@ -33,7 +34,9 @@ public struct GatehouseCommand: AsyncParsableCommand {
 
 /// `--db`, shared by the commands that open the database.
 struct DatabaseOptions: ParsableArguments {
-    @Option(name: .customLong("db"), help: "The SQLite database file (else GATEHOUSE_DB, else ./gatehouse.sqlite).")
+    @Option(
+        name: .customLong("db"),
+        help: "The SQLite database file, or a postgres:// URL (else GATEHOUSE_DB, else ./gatehouse.sqlite).")
     var path: String?
 
     var resolvedPath: String {
@@ -41,6 +44,16 @@ struct DatabaseOptions: ParsableArguments {
         if let env = ProcessInfo.processInfo.environment["GATEHOUSE_DB"], !env.isEmpty { return env }
         return "./gatehouse.sqlite"
     }
+
+    /// Whether it names a PostgreSQL database rather than a SQLite file.
+    var isPostgres: Bool { PostgresURL.isPostgres(resolvedPath) }
+
+    /// How messages name it: a URL's password hidden.
+    var display: String { PostgresURL.redacted(resolvedPath) }
+
+    /// Whether it names a SQLite file that is not there (a PostgreSQL database is never "missing" here: connecting
+    /// to it says whether it exists).
+    var fileMissing: Bool { !isPostgres && !FileManager.default.fileExists(atPath: resolvedPath) }
 }
 
 /// `--url` and `--key`, shared by the commands that talk to a running service.

@@ -64,7 +64,7 @@ struct KeysCommand: AsyncParsableCommand {
             }
             let person = (boundTo.map { ", deciding for \($0)," } ?? "") + (breakGlass ? " able to break the glass," : "")
             terminal.err(
-                "Created key '\(name)' with scope \(scope.rawValue)\(person) in \(database.resolvedPath). It is shown once; store it now:")
+                "Created key '\(name)' with scope \(scope.rawValue)\(person) in \(database.display). It is shown once; store it now:")
             terminal.out(secret)
         }
     }
@@ -78,7 +78,7 @@ struct KeysCommand: AsyncParsableCommand {
         @OptionGroup var database: DatabaseOptions
 
         func run() async throws {
-            let db = try DatabaseAccess.reading(database)
+            let db = try await DatabaseAccess.reading(database)
             defer { try? db.close() }
             let keys = try await db.listKeys()
             if keys.isEmpty {

@@ -49,7 +49,7 @@ struct PoliciesCommand: AsyncParsableCommand {
 
         static func run(database: DatabaseOptions, terminal: Terminal) async -> Int32 {
             do {
-                let db = try DatabaseAccess.reading(database)
+                let db = try await DatabaseAccess.reading(database)
                 defer { try? db.close() }
                 terminal.out(String(PoliciesFile.render(try await db.policies()).dropLast()))
                 return 0
@@ -95,8 +95,8 @@ struct PoliciesCommand: AsyncParsableCommand {
             case .success(let parsed): set = parsed
             case .failure(let code): return code.rawValue
             }
-            let path = database.resolvedPath
-            if dryRun && !FileManager.default.fileExists(atPath: path) {
+            let path = database.display
+            if dryRun && database.fileMissing {
                 terminal.err("gatehouse: note: there is no database at '\(path)' yet, so every rule and role would be added.")
                 report(before: .empty, after: set, dryRun: true, terminal: terminal)
                 return 0
@@ -225,13 +225,13 @@ struct PoliciesCommand: AsyncParsableCommand {
                     case .failure(let code): return code.rawValue
                     }
                 }
-                if FileManager.default.fileExists(atPath: database.resolvedPath) {
-                    let db = try DatabaseAccess.reading(database)
+                if !database.fileMissing {
+                    let db = try await DatabaseAccess.reading(database)
                     defer { try? db.close() }
                     if file == nil { policies = try await db.policies() }
                     approvedBefore = try await db.everApproved(gate: body.gate, action: body.action)
                 } else if file == nil {
-                    terminal.err("gatehouse: note: there is no database at '\(database.resolvedPath)', so no policies are stored.")
+                    terminal.err("gatehouse: note: there is no database at '\(database.display)', so no policies are stored.")
                 }
             } catch {
                 terminal.err("gatehouse: \(error)")
@@ -279,7 +279,7 @@ struct PoliciesCommand: AsyncParsableCommand {
         static func run(database: DatabaseOptions, days: Int, minimum: Int, now: Date, terminal: Terminal) async -> Int32 {
             let decided: [Approval]
             do {
-                let db = try DatabaseAccess.reading(database)
+                let db = try await DatabaseAccess.reading(database)
                 defer { try? db.close() }
                 decided = try await db.decidedApprovals(since: now.addingTimeInterval(-Double(days) * 86_400))
             } catch {

@@ -5,6 +5,7 @@ import GatehouseServer
 import Hummingbird
 import Logging
 import NIOCore
+import PostgresStorage
 import Storage
 
 struct ServeCommand: AsyncParsableCommand {
@@ -24,7 +25,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "Address to listen on (GATEHOUSE_HOST; default 127.0.0.1).") var host: String?
     @Option(help: "Port to listen on (GATEHOUSE_PORT; default 8080).") var port: String?
-    @Option(help: "The SQLite database file (GATEHOUSE_DB; default ./gatehouse.sqlite).") var db: String?
+    @Option(help: "The SQLite database file, or a postgres:// URL for several replicas (GATEHOUSE_DB; default ./gatehouse.sqlite).")
+    var db: String?
     @Option(help: "A config file (GATEHOUSE_CONFIG); see config/gatehouse.example.conf.") var config: String?
     @Option(name: .customLong("log-level"), help: "trace, debug, info, notice, warning, error or critical (GATEHOUSE_LOG_LEVEL).")
     var logLevel: String?
@@ -42,12 +44,15 @@ struct ServeCommand: AsyncParsableCommand {
             Terminal.standard.err("gatehouse: \(error.description)")
             throw ExitCode(ConfigurationError.exitCode)
         }
-        // The command line's changes go through the service while it runs (see `DatabaseAccess`).
-        configuration.controlSocketPath = DatabaseAccess.controlSocket(forDatabaseAt: configuration.databasePath)
+        let onPostgres = PostgresURL.isPostgres(configuration.databasePath)
+        // On SQLite the command line's changes go through the service while it runs (see `DatabaseAccess`); on
+        // PostgreSQL every process, replicas and commands alike, uses the database itself.
+        if !onPostgres { configuration.controlSocketPath = DatabaseAccess.controlSocket(forDatabaseAt: configuration.databasePath) }
         let level = configuration.logLevel
         LoggingSystem.bootstrap { label in JSONLogHandler(label: label, level: level) }
         var logger = Logger(label: "gatehouse")
         logger.logLevel = level
+        let shownDatabase = PostgresURL.redacted(configuration.databasePath)
 
         // Deadlines are wall-clock times: a step of the system clock fires what it made due within 2 s, and is logged.
         let clock = SystemWallClock(onJump: { [logger] seconds in
@@ -55,25 +60,33 @@ struct ServeCommand: AsyncParsableCommand {
                 "the wall clock jumped", metadata: ["by_seconds": .stringConvertible(Int(seconds.rounded())),
                 "effect": .string(seconds > 0 ? "deadlines now past fire at once" : "deadlines wait for the clock to catch up")])
         })
-        let lock: ServiceLock
-        do {
-            lock = try ServiceLock.acquire(forDatabaseAt: configuration.databasePath)
-        } catch {
-            Terminal.standard.err("gatehouse: \(error.description)")
-            throw ExitCode(1)
+        // One process writes a SQLite file; any number of replicas share a PostgreSQL database.
+        var lock: ServiceLock?
+        if !onPostgres {
+            do {
+                lock = try ServiceLock.acquire(forDatabaseAt: configuration.databasePath)
+            } catch {
+                Terminal.standard.err("gatehouse: \(error.description)")
+                throw ExitCode(1)
+            }
         }
-        defer { lock.release() }
-        let database: GatehouseDatabase
+        defer { lock?.release() }
+        let database: any GatehouseStore
         do {
-            database = try GatehouseDatabase(path: configuration.databasePath, clock: clock)
+            if onPostgres {
+                database = try await PostgresEngine.open(url: configuration.databasePath, clock: clock, logger: logger)
+            } else {
+                database = try GatehouseDatabase(path: configuration.databasePath, clock: clock)
+            }
         } catch {
-            Terminal.standard.err("gatehouse: configuration error: db: cannot open '\(configuration.databasePath)': \(error)")
+            Terminal.standard.err(
+                "gatehouse: configuration error: db: cannot open '\(shownDatabase)': \(PostgresURL.redacted("\(error)"))")
             throw ExitCode(ConfigurationError.exitCode)
         }
         let app = buildApplication(configuration: configuration, dependencies: GatehouseDependencies(database: database, clock: clock, logger: logger))
         logger.info(
             "gatehouse starting",
-            metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(configuration.databasePath)])
+            metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(shownDatabase)])
         do {
             try await app.runService()
         } catch {
@@ -85,7 +98,7 @@ struct ServeCommand: AsyncParsableCommand {
             try database.close()
         } catch {
             // Nothing is lost: the WAL stays beside the file and is applied when it is next opened.
-            logger.error("checkpoint at stop failed", metadata: ["error": "\(error)", "db": .string(configuration.databasePath)])
+            logger.error("checkpoint at stop failed", metadata: ["error": "\(error)", "db": .string(shownDatabase)])
         }
         logger.info("gatehouse stopped")
     }

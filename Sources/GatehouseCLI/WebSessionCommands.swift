@@ -65,7 +65,7 @@ struct SessionsCommand: AsyncParsableCommand {
         }
 
         func run(terminal: Terminal) async throws {
-            let db = try DatabaseAccess.reading(database)
+            let db = try await DatabaseAccess.reading(database)
             defer { try? db.close() }
             let sessions = try await db.liveSessions(idleTimeout: 12 * 3600)
             if sessions.isEmpty {

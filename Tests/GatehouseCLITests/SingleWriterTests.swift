@@ -166,10 +166,10 @@ struct SingleWriterTests {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
         let before = try await env.database.auditEntries().count
-        let reader = try DatabaseAccess.reading(try Self.database(env))
+        let reader = try await DatabaseAccess.reading(try Self.database(env))
         defer { try? reader.close() }
         #expect(try await reader.listKeys().count == 4)
-        await #expect(throws: (any Error).self) { try await reader.createKey(name: "sneaky", scope: .admin, by: "cli:x") }
+        await #expect(throws: (any Error).self) { try await reader.createKey(name: "sneaky", scope: .admin, boundTo: nil, breakGlass: false, by: "cli:x") }
         #expect(try await env.database.auditEntries().count == before)
         #expect(try await env.database.listKeys().count == 4)
     }

@@ -1,4 +1,7 @@
 import ApprovalCore
+import Foundation
+import Logging
+import PostgresStorage
 import SlackRecords
 import Storage
 
@@ -12,6 +15,23 @@ public protocol GatehouseStore:
     var commits: ChangeCounter { get }
     /// Closes the store when the service stops; later calls fail.
     func close() throws
+    /// Every approval filed at or after `since` that left `pending`, oldest first (for `policies suggest`).
+    func decidedApprovals(since: Date) async throws -> [Approval]
 }
 
 extension GatehouseDatabase: GatehouseStore {}
+
+/// The PostgreSQL engine, as the store the service and the command line use.
+public enum PostgresEngine {
+    /// Connects to `url` and brings its schema up to date.
+    public static func open(url: String, clock: any WallClock, logger: Logger = Logger(label: "gatehouse.postgres")) async throws
+        -> any GatehouseStore
+    {
+        let database = try await PostgresDatabase(url: url, clock: clock, logger: logger)
+        guard let store = database as? any GatehouseStore else {
+            database.close()
+            throw StorageError.corrupt("PostgreSQL engine (incomplete)")
+        }
+        return store
+    }
+}
