@@ -11,7 +11,10 @@ import PostgresNIO
 /// trip of its commit, and a notification lost with a dropped connection costs at most `interval`, when the feed looks
 /// again anyway. The database stays the truth: nothing is taken from a notification's payload.
 extension PostgresDatabase: SharedChangeFeed {
-    public func followChanges(every interval: Duration, _ changed: @escaping @Sendable ([SharedChange]) async -> Void) async throws {
+    public func followChanges(
+        every interval: Duration, listening: @escaping @Sendable () -> Void = {},
+        _ changed: @escaping @Sendable ([SharedChange]) async -> Void
+    ) async throws {
         var last = try await read { connection in
             var seq: Int64 = 0
             for try await value in try await connection.query("SELECT coalesce(max(seq), 0) FROM audit_log", logger: self.logger)
@@ -23,7 +26,7 @@ extension PostgresDatabase: SharedChangeFeed {
         }
         let look = Wakeup()
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { await self.listen(whenNotified: look) }
+            group.addTask { await self.listen(whenNotified: look, listening: listening) }
             group.addTask {
                 while !Task.isCancelled {
                     try await Task.sleep(for: interval)
@@ -68,12 +71,17 @@ extension PostgresDatabase: SharedChangeFeed {
 
     /// Holds one pooled connection listening on both channels, signalling `look` on each approval notification (and
     /// `outboxEnqueued` on each outbox one), and once after every (re)connection, for what it may have missed.
-    private func listen(whenNotified look: Wakeup) async {
+    private func listen(whenNotified look: Wakeup, listening: @escaping @Sendable () -> Void) async {
+        var first = true
         while !Task.isCancelled {
             do {
                 try await client.withConnection { connection in
                     try await connection.listen(on: Self.approvalChannel) { approvals in
                         try await connection.listen(on: Self.outboxChannel) { outbox in
+                            if first {
+                                first = false
+                                listening()
+                            }
                             look.signal()
                             self.outboxEnqueued.signal()
                             try await withThrowingTaskGroup(of: Void.self) { group in

@@ -26,15 +26,16 @@ struct ChangeFeedTests {
     {
         let received = Mutex<[SharedChange]>([])
         let done = Wakeup()
+        let listening = Wakeup()
         let following = Task {
-            try await database.followChanges(every: interval) { batch in
+            try await database.followChanges(every: interval, listening: { listening.signal() }) { batch in
                 let total = received.withLock { $0 += batch; return $0.count }
                 if total >= count { done.signal() }
             }
         }
         defer { following.cancel() }
-        // The feed starts from the head at the time it starts: give it that moment before appending.
-        try await Task.sleep(for: .milliseconds(300))
+        // The feed starts from the head at the time it starts, and hears notifications once it listens.
+        try await withTimeout(.seconds(10)) { await listening.wait() }
         try start()
         try await withTimeout(.seconds(10)) { await done.wait() }
         return received.withLock { $0 }

@@ -20,6 +20,9 @@ public struct SharedChange: Sendable, Equatable {
 public protocol SharedChangeFeed: Sendable {
     /// Calls `changed` with each batch of changes committed after the call began, in commit order, until the task is
     /// cancelled. Woken by the database's notifications, and every `interval` regardless, so that a lost notification
-    /// delays a change by at most `interval`.
-    func followChanges(every interval: Duration, _ changed: @escaping @Sendable ([SharedChange]) async -> Void) async throws
+    /// delays a change by at most `interval`. `listening` is called once notifications are being received.
+    func followChanges(
+        every interval: Duration, listening: @escaping @Sendable () -> Void,
+        _ changed: @escaping @Sendable ([SharedChange]) async -> Void
+    ) async throws
 }

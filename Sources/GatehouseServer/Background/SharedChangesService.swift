@@ -25,7 +25,7 @@ struct SharedChangesService: Service {
         await cancelWhenGracefulShutdown {
             while !Task.isCancelled {
                 do {
-                    try await feed.followChanges(every: interval) { batch in await self.apply(batch) }
+                    try await feed.followChanges(every: interval, listening: {}) { batch in await self.apply(batch) }
                 } catch {
                     if Task.isCancelled { return }
                     logger.error("following other replicas' changes failed; retrying in 1 s", metadata: ["error": "\(error)"])
