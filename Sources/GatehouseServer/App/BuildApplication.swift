@@ -105,7 +105,7 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     router.group("slack")
         .add(middleware: SlackSignatureMiddleware(
             verifier: configuration.slackSigningSecret.map { SlackRequestVerifier(signingSecret: $0, now: { clock.now }) },
-            replays: SlackReplayGuard(store: store), refusals: refusals, sources: sources, clock: clock))
+            replays: SlackReplayGuard(store: store, shared: store is any SharedChangeFeed), refusals: refusals, sources: sources, clock: clock))
         .group(context: SlackRequestContext.self)
         .addRoutes(
             SlackController(

@@ -9,6 +9,10 @@ final class SlackReplayGuard: Sendable {
     let store: any SlackSignatureStore
     /// How long a signature stays valid on either side of its timestamp (Slack's window).
     let window: TimeInterval
+    /// Whether other processes (replicas on one PostgreSQL) accept signatures into the same store: then the store's
+    /// answer, not this process's memory, says whether a signature is new, and it is asked before the request is
+    /// handled. Alone on its database, a process asks its memory and keeps the signature while it handles the request.
+    let shared: Bool
 
     private struct State {
         var loaded = false
@@ -18,9 +22,10 @@ final class SlackReplayGuard: Sendable {
 
     private let state = Mutex(State())
 
-    init(store: any SlackSignatureStore, window: TimeInterval = 300) {
+    init(store: any SlackSignatureStore, window: TimeInterval = 300, shared: Bool = false) {
         self.store = store
         self.window = window
+        self.shared = shared
     }
 
     /// Whether `signature`, made at `timestamp`, is new: it is then held as seen, so a concurrent copy is refused too.
@@ -43,9 +48,11 @@ final class SlackReplayGuard: Sendable {
         }
     }
 
-    /// Keeps `signature` in the store (durably) until it leaves the window.
-    func record(_ signature: String, timestamp: Date, now: Date) async throws {
-        _ = try await store.recordSlackSignature(signature, expiresAt: expiry(of: timestamp), now: now)
+    /// Keeps `signature` in the store (durably) until it leaves the window; `false` when the store had it already
+    /// (another replica accepted it).
+    @discardableResult
+    func record(_ signature: String, timestamp: Date, now: Date) async throws -> Bool {
+        try await store.recordSlackSignature(signature, expiresAt: expiry(of: timestamp), now: now)
     }
 
     /// When a signature made at `timestamp` can no longer be accepted, with a second to spare.

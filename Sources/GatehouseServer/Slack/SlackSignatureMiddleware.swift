@@ -40,16 +40,22 @@ struct SlackSignatureMiddleware: RouterMiddleware {
         // Verified, so both headers are there and the timestamp is whole seconds.
         let signed = Date(timeIntervalSince1970: Double(timestamp.flatMap { Int64($0) } ?? 0))
         let now = clock.now
+        let replayed = APIError(.unauthorized, code: "bad_signature", message: "This signed request was received before; it is not accepted twice.")
         guard let signature, try await replays.claim(signature, timestamp: signed, now: now) else {
             try refuse(request, context: context, reason: "replay")
-            throw APIError(.unauthorized, code: "bad_signature", message: "This signed request was received before; it is not accepted twice.")
+            throw replayed
         }
-        // Kept durably while the request is handled (usually in the same group commit), and before it is answered.
-        async let recorded: Void = replays.record(signature, timestamp: signed, now: now)
+        // With replicas, the shared store decides: a copy sent to another replica was accepted there.
+        if replays.shared, try await !replays.record(signature, timestamp: signed, now: now) {
+            try refuse(request, context: context, reason: "replay")
+            throw replayed
+        }
+        // Alone, kept durably while the request is handled (usually in the same group commit), before it is answered.
+        async let recorded: Bool = replays.shared ? true : replays.record(signature, timestamp: signed, now: now)
         var context = context
         context.verified = .slack(body: body)
         let response = try await next(request, context)
-        try await recorded
+        _ = try await recorded
         return response
     }
 
