@@ -185,7 +185,8 @@ struct ApprovalReplicaTests {
         #expect(try await a.verifyAuditLog(expectedHead: nil) == .intact(entries: 10 * 4))
     }
 
-    @Test("a create and a commit each announce the approval on the approval channel, for other replicas' long-polls")
+    @Test("a create and a commit each announce the approval on the approval channel, for other replicas' long-polls",
+          .timeLimit(.minutes(1)))
     func announcesChanges() async throws {
         let clock = TestClock()
         let (a, b) = try await Self.replicas(clock: clock)

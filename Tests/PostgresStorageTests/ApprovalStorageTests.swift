@@ -173,6 +173,25 @@ struct ApprovalStorageTests {
         #expect(try await db.auditEntries(since: nil, approvalID: approval.id).filter { $0.kind == "consumed" }.count == 1)
     }
 
+    @Test("two votes from one read, each leaving the request pending: the second is refused on the revision alone",
+          arguments: Engine.all)
+    func staleOnRevision(engine: Engine) async throws {
+        let clock = TestClock()
+        let opened = try await engine.open((any ApprovalStorePorts).self, clock: clock)
+        defer { opened.close() }
+        let db = opened.store
+        var approval = S.sample(at: clock.now)
+        approval.policy = S.quorum
+        try await S.insert(approval, into: db)
+        let lead = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U1")), at: clock.now)
+        let both = try approval.deciding(DecisionCommand(.approve, by: .slackUser("U3")), at: clock.now)
+        #expect(lead.after.status == .pending && both.after.status == .pending)
+        #expect(try await S.commit(lead, to: db))
+        #expect(try await !S.commit(both, to: db))
+        #expect(try await db.approval(approval.id) == lead.after)
+        #expect(try await S.count("vote", on: opened.raw) == 1)
+    }
+
     @Test("one live vote per person: a second live vote by the same person is refused by the database, and nothing is written",
           arguments: Engine.all)
     func oneLiveVote(engine: Engine) async throws {
