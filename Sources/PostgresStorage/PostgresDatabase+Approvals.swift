@@ -20,7 +20,8 @@ import PostgresNIO
 ///   at most one approval row lock before it, and locks are always taken in the same order.
 extension PostgresDatabase: ApprovalRepository {
     /// Two creates with the same idempotency key take the same lock: `pg_advisory_xact_lock(class, hashtext(key))`
-    /// (the two-key form, apart from the single-key locks of migrations and the audit chain).
+    /// (the two-key form, apart from the single-key locks of migrations and the audit chain). Two keys whose hashes
+    /// collide only wait for each other.
     static let idempotencyLockClass: Int32 = 0x6964_656d  // "idem"
 
     public func insert(
