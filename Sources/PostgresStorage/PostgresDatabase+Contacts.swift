@@ -10,9 +10,10 @@ extension PostgresDatabase: ContactStore {
     /// Stores a new question unless its key used its `call_id` before: the same request gives the earlier one back,
     /// another throws `ApprovalError.idempotencyConflict`.
     ///
-    /// The insert is `ON CONFLICT (owner_key_id, call_id) DO NOTHING`: when another replica stores the same call at
-    /// the same moment, this one waits for that transaction, inserts nothing, and reads the row it committed (a new
-    /// statement sees it under READ COMMITTED), to answer as if the other had come first.
+    /// The insert is `ON CONFLICT DO NOTHING` (on `(owner_key_id, call_id)`, and on `id` for a retried request that
+    /// carries the same id): when another replica stores the same call at the same moment, this one waits for that
+    /// transaction, inserts nothing, and reads the row it committed (a new statement sees it under READ COMMITTED), to
+    /// answer as if the other had come first.
     public func insertContact(
         _ contact: ContactRequest, requestDigest: String, audit: AuditEvent, outbox: [NewOutboxItem]
     ) async throws -> ContactInsertResult {
@@ -33,7 +34,7 @@ extension PostgresDatabase: ContactStore {
                 VALUES (\(contact.id.rawValue), \(contact.ownerKey), \(contact.ownerKeyID), \(contact.runID), \(contact.callID),
                         \(requestDigest), \(contact.message), \(contact.subject), \(options), \(spec), \(chain),
                         \(contact.createdAt.ms))
-                ON CONFLICT (owner_key_id, call_id) DO NOTHING
+                ON CONFLICT DO NOTHING
                 RETURNING id
                 """, logger: self.logger
             ).collect().count == 1

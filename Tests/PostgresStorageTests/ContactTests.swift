@@ -144,18 +144,23 @@ struct ContactReplicaTests {
         let key = try await opened.addKey("agent", at: clock.now)
         var contacts: [ContactRequest] = []
         for n in 0..<20 {
-            let contact = ContactTests.contact(keyID: key, callID: "call-\(n)", at: clock.now)
+            // Each replica names the question it was sent on its own, as it would.
+            let asked = [a, b].map { _ in ContactTests.contact(keyID: key, callID: "call-\(n)", at: clock.now) }
             let results = try await withThrowingTaskGroup(of: ContactInsertResult.self) { group in
-                for replica in [a, b] {
+                for (replica, contact) in zip([a, b], asked) {
                     group.addTask {
                         try await replica.insertContact(contact, requestDigest: ContactTests.digestA, audit: contact.requestedEvent, outbox: [])
                     }
                 }
                 return try await group.reduce(into: [ContactInsertResult]()) { $0.append($1) }
             }
-            #expect(results.filter { $0 == .created(contact) }.count == 1)
-            #expect(results.filter { $0 == .existing(contact) }.count == 1)
-            contacts.append(contact)
+            let created = results.compactMap { if case .created(let contact) = $0 { contact } else { nil } }
+            let existing = results.compactMap { if case .existing(let contact) = $0 { contact } else { nil } }
+            #expect(created.count == 1 && existing == created)
+            // The same question again, with the id one replica gave it: the one stored.
+            let stored = try #require(created.first)
+            #expect(try await b.insertContact(stored, requestDigest: ContactTests.digestA, audit: stored.requestedEvent, outbox: []) == .existing(stored))
+            contacts.append(stored)
         }
         for contact in contacts {
             let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in

@@ -247,7 +247,7 @@ struct OutboxReplicaTests {
         clock.advance(by: 1)
         let takenOver = try await b.claimDueOutboxItems(now: clock.now, limit: 32, kinds: nil)
         #expect(takenOver.map(\.id) == dead.map(\.id))
-        #expect(takenOver[0].attempts == 2)
+        #expect(try #require(takenOver.first).attempts == 2)
         // Item 2 still waits behind 1, now B's.
         #expect(try await a.claimDueOutboxItems(now: clock.now, limit: 32, kinds: nil).isEmpty)
 
@@ -285,7 +285,7 @@ struct OutboxReplicaTests {
         let slow = try await a.claimDueOutboxItems(now: clock.now, limit: 32, kinds: nil)
         clock.advance(by: PostgresDatabase.outboxLease + 1)
         let takenOver = try await b.claimDueOutboxItems(now: clock.now, limit: 32, kinds: nil)
-        #expect(takenOver.map(\.id) == slow.map(\.id))
+        try #require(takenOver.map(\.id) == slow.map(\.id))
         let doneAt = clock.now
         try await a.completeOutboxItem(slow[0].id, at: doneAt, audit: nil)
         clock.advance(by: 1)
