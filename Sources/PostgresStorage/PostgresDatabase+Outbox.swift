@@ -7,7 +7,7 @@ import PostgresNIO
 ///
 /// A claim is a lease: `claimed_by` names the replica and `claimed_until` when the claim lapses
 /// (`PostgresDatabase.outboxLease` after the claim). An item is claimable when it is unfinished, due, and unclaimed or
-/// its lease has lapsed; claims take rows `FOR UPDATE SKIP LOCKED` in one statement, so replicas claiming together
+/// its lease has lapsed (a claim without a lease, as copied from SQLite, has lapsed); claims take rows `FOR UPDATE SKIP LOCKED` in one statement, so replicas claiming together
 /// never take the same item, and never wait on each other. An unfinished item blocks the later items of its ordering
 /// key whether it is claimed or not, so a key's items are still delivered one at a time, in order, across replicas.
 ///
