@@ -198,12 +198,26 @@ extension PostgresDatabase: BreakGlassPosts {
     public func markBreakGlassReminded(_ ids: [ApprovalID], at now: Date, outbox: [NewOutboxItem]) async throws {
         guard !ids.isEmpty else { return }
         let logger = self.logger
-        try await writeUnwrapped { connection in
-            try await connection.query(
-                "UPDATE break_glass SET reminded_at = \(now.ms) WHERE approval_id = ANY(\(ids.map(\.rawValue))::text[])", logger: logger)
+        // Every replica looks for due reminders: the first to mark them sends the reminder, and another replica's
+        // pass at the same time (waiting on the rows' locks, then reading them again) finds them reminded within the
+        // day and sends nothing.
+        let dayAgo = now.ms - 86_400_000
+        let sent = try await writeUnwrapped { connection -> Bool in
+            var marked = 0
+            for try await _ in try await connection.query(
+                """
+                UPDATE break_glass SET reminded_at = \(now.ms)
+                WHERE approval_id = ANY(\(ids.map(\.rawValue))::text[]) AND (reminded_at IS NULL OR reminded_at <= \(dayAgo))
+                RETURNING approval_id
+                """, logger: logger
+            ).decode(String.self) {
+                marked += 1
+            }
+            guard marked > 0 else { return false }
             try await Self.enqueue(outbox, at: now, on: connection, logger: logger)
+            return true
         }
-        if !outbox.isEmpty { outboxEnqueued.signal() }
+        if sent, !outbox.isEmpty { outboxEnqueued.signal() }
     }
 
     /// Where the loud post about a break-glass use went, so that a review can update it.

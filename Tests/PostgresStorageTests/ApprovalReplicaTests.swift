@@ -185,6 +185,31 @@ struct ApprovalReplicaTests {
         #expect(try await a.verifyAuditLog(expectedHead: nil) == .intact(entries: 10 * 4))
     }
 
+    @Test("two replicas reminding of the same unreviewed break-glass uses at once: one reminder is sent, and the next only a day later")
+    func racingReminders() async throws {
+        let clock = TestClock()
+        let (a, b) = try await Self.replicas(clock: clock)
+        defer {
+            a.close()
+            b.close()
+        }
+        let approval = S.sample(1, at: clock.now)
+        try await S.insert(approval, into: a)
+        #expect(try await S.commit(
+            try approval.breakingGlass(by: .slackUser("U5"), reason: "outage", overLimit: false, at: clock.now), to: b))
+        let notice = NewOutboxItem(kind: "slack.admin_notice", approvalID: nil, payload: .object(["text": .string("unreviewed")]))
+        async let one: Void = a.markBreakGlassReminded([approval.id], at: clock.now, outbox: [notice])
+        async let other: Void = b.markBreakGlassReminded([approval.id], at: clock.now, outbox: [notice])
+        _ = try await (one, other)
+        #expect(try await a.outboxBacklog()["slack.admin_notice"] == 1)
+        clock.advance(by: 3600)
+        try await b.markBreakGlassReminded([approval.id], at: clock.now, outbox: [notice])
+        #expect(try await a.outboxBacklog()["slack.admin_notice"] == 1)
+        clock.advance(by: 86_400)
+        try await b.markBreakGlassReminded([approval.id], at: clock.now, outbox: [notice])
+        #expect(try await a.outboxBacklog()["slack.admin_notice"] == 2)
+    }
+
     @Test("a create and a commit each announce the approval on the approval channel, for other replicas' long-polls",
           .timeLimit(.minutes(1)))
     func announcesChanges() async throws {
