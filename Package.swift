@@ -88,7 +88,7 @@ let package = Package(
         .target(
             name: "GatehouseCLI",
             dependencies: [
-                "GatehouseServer", "Storage", "ApprovalCore", "BuildInfo", "Signing",
+                "GatehouseServer", "Storage", "PostgresStorage", "ApprovalCore", "BuildInfo", "Signing",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Yams", package: "Yams"),
