@@ -69,7 +69,7 @@ extension PostgresDatabase {
     /// When `body` returns, each identity sequence is moved past the largest id copied, so new rows get new ids.
     @_spi(StorageCopy) public func importing<T: Sendable>(_ body: (CopyWriter) async throws -> T) async throws -> T {
         let logger = logger
-        return try await write { connection in
+        return try await committing { connection in
             let writer = CopyWriter(connection: connection, logger: logger)
             let tables = try await connection.query(
                 """
@@ -210,6 +210,9 @@ extension PostgresDatabase {
     /// What went wrong, for a person: PostgreSQL's SQLSTATE and message, or what kept the client from the server.
     /// PSQLError's own description says nothing, and its debug description may carry a query's values.
     public static func failureDescription(_ error: any Error) -> String {
+        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError ?? error.beginError {
+            return failureDescription(inner)
+        }
         guard error is PSQLError else { return "\(error)" }
         let (code, location) = describe(error)
         return "\(location) (\(code))"
