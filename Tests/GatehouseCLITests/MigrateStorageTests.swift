@@ -183,3 +183,30 @@ struct MigrateStorageTests {
         #expect(try await copy.claimDueOutboxItems(now: Date().addingTimeInterval(86_400)).count == 2)
     }
 }
+
+@Suite("gatehouse migrate-storage, its command line")
+struct MigrateStorageCommandLineTests {
+    @Test("it is a subcommand that takes --from and --to, with --help and an example")
+    func commandLine() throws {
+        let parsed = try GatehouseCommand.parseAsRoot(["migrate-storage", "--from", "a.sqlite", "--to", "postgres://u@h/db"])
+        let command = try #require(parsed as? MigrateStorageCommand)
+        #expect(command.source == "a.sqlite" && command.destination == "postgres://u@h/db")
+        #expect(throws: (any Error).self) { try GatehouseCommand.parseAsRoot(["migrate-storage", "--from", "a.sqlite"]) }
+        let help = MigrateStorageCommand.helpMessage()
+        #expect(help.contains("Example:") && help.contains("gatehouse migrate-storage --from"))
+    }
+
+    @Test("the same database on both sides, or a missing source file, is refused without creating anything")
+    func refusals() async throws {
+        let directory = try TemporaryDirectory()
+        defer { directory.remove() }
+        let path = directory.path("gatehouse.sqlite")
+        let same = CapturedTerminal()
+        #expect(await MigrateStorageCommand.run(from: path, to: directory.path("./gatehouse.sqlite"), terminal: same.terminal) == 1)
+        #expect(same.err.joined().contains("same database"))
+        let missing = CapturedTerminal()
+        #expect(await MigrateStorageCommand.run(from: path, to: directory.path("copy.sqlite"), terminal: missing.terminal) == 1)
+        #expect(missing.err.joined().contains("No database at"))
+        #expect(!FileManager.default.fileExists(atPath: path) && !FileManager.default.fileExists(atPath: directory.path("copy.sqlite")))
+    }
+}
