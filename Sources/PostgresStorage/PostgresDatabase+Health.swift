@@ -20,9 +20,10 @@ public struct PostgresWriteFailure: Error, Sendable, Equatable, CustomStringConv
 /// changes nothing.
 ///
 /// It runs on every call (it backs `/readyz`), one round trip on a pooled connection, outside `write` so that it
-/// counts as no commit. `UPDATE … WHERE false` passes the server's read-only check (a standby, or
-/// `default_transaction_read_only`) without writing a row. A server that cannot be reached is given
-/// `probeTimeout`, not the pool's connect timeout, so that the readiness check answers in time.
+/// counts as no commit. `UPDATE … WHERE false` writes no row, yet a server that takes no writes (a standby, or
+/// `default_transaction_read_only`) refuses it. A server that cannot be reached is given `probeTimeout`, not the
+/// pool's connect timeout, so that the readiness check answers in time. A full disk is not seen by the probe (it
+/// writes nothing); the writes that fail then report PostgreSQL's `53100`.
 extension PostgresDatabase: WriteHealthProbe {
     /// How long a probe may wait for the database.
     static let probeTimeout: Duration = .seconds(2)
