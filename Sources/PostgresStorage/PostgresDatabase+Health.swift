@@ -48,7 +48,7 @@ extension PostgresDatabase: WriteHealthProbe {
             group.addTask {
                 do {
                     try await client.withConnection { connection in
-                        try await connection.query("UPDATE schema_migration SET name = name WHERE false", logger: logger)
+                        _ = try await connection.query("UPDATE schema_migration SET name = name WHERE false", logger: logger)
                     }
                     return .success(())
                 } catch {

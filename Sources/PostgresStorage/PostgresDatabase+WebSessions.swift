@@ -89,7 +89,7 @@ extension PostgresDatabase: WebSessionStore {
         if now.timeIntervalSince(found.lastSeenAt) >= 60 {
             let logger = logger
             try await committing { connection in
-                try await connection.query(
+                _ = try await connection.query(
                     "UPDATE web_session SET last_seen_at = GREATEST(last_seen_at, \(now.ms)) WHERE id = \(found.id)",
                     logger: logger)
             }
