@@ -44,24 +44,25 @@ extension PostgresDatabase: WriteHealthProbe {
     func probeWrites() async -> PostgresWriteFailure? {
         let logger = logger
         let client = client
-        let outcome: Result<Void, any Error> = await withTaskGroup(of: Result<Void, any Error>?.self) { group in
-            group.addTask {
+        // Raced against a timer in tasks of their own, not a task group: a group would wait for a query stuck on a
+        // dead connection (a query in flight is not cancelled), and the readiness check with it.
+        let outcome = await withCheckedContinuation { (continuation: CheckedContinuation<Result<Void, any Error>, Never>) in
+            let answer = FirstAnswer(continuation)
+            let probe = Task {
                 do {
                     try await client.withConnection { connection in
                         _ = try await connection.query("UPDATE schema_migration SET name = name WHERE false", logger: logger)
                     }
-                    return .success(())
+                    answer.give(.success(()))
                 } catch {
-                    return .failure(error)
+                    answer.give(.failure(error))
                 }
             }
-            group.addTask {
+            Task {
                 try? await Task.sleep(for: Self.probeTimeout)
-                return nil
+                answer.give(.failure(ProbeTimeout()))
+                probe.cancel()
             }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first ?? .failure(ProbeTimeout())
         }
         switch outcome {
         case .success:
@@ -85,6 +86,23 @@ extension PostgresDatabase: WriteHealthProbe {
     }
 
     private struct ProbeTimeout: Error {}
+
+    /// Resumes a continuation with the first answer given; later ones are dropped.
+    private final class FirstAnswer: Sendable {
+        private let continuation: Mutex<CheckedContinuation<Result<Void, any Error>, Never>?>
+
+        init(_ continuation: CheckedContinuation<Result<Void, any Error>, Never>) {
+            self.continuation = Mutex(continuation)
+        }
+
+        func give(_ outcome: Result<Void, any Error>) {
+            let waiting = continuation.withLock { continuation in
+                defer { continuation = nil }
+                return continuation
+            }
+            waiting?.resume(returning: outcome)
+        }
+    }
 
     /// The current run of failures of each open database, by `replicaID` (unique per instance): removed when a probe
     /// succeeds.
