@@ -25,7 +25,7 @@ public struct GatehouseCommand: AsyncParsableCommand {
         subcommands: [
             ServeCommand.self, KeysCommand.self, RequestCommand.self, ExecCommand.self, ListCommand.self, ShowCommand.self,
             DecideCommand.self, CancelCommand.self, AuditCommand.self, ChainsCommand.self, PoliciesCommand.self,
-            LoginLinkCommand.self, SessionsCommand.self, MCPCommand.self,
+            LoginLinkCommand.self, SessionsCommand.self, MCPCommand.self, MigrateStorageCommand.self,
         ]
     )
 
