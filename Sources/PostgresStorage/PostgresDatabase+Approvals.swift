@@ -29,7 +29,7 @@ extension PostgresDatabase: ApprovalRepository {
     ) async throws -> InsertResult {
         let now = clock.now
         let logger = self.logger
-        let (result, enqueued) = try await writeUnwrapped { connection -> (InsertResult, Bool) in
+        let (result, enqueued) = try await write { connection -> (InsertResult, Bool) in
             if let idempotency {
                 try await connection.query(
                     """
@@ -90,7 +90,7 @@ extension PostgresDatabase: ApprovalRepository {
         let decision = after.decision.map(DecisionCoding.encode)
         let amended = after.amendedPayload.map(CanonicalJSON.serialize)
         let breakGlass = before.status == .pending ? PostgresBreakGlassRow(after, effects: transition.effects) : nil
-        let committed = try await writeUnwrapped { connection -> Bool in
+        let committed = try await write { connection -> Bool in
             // Compare-and-set, column for column as on SQLite: every commit moves `revision` on, and a decision never
             // changes again, so matching these is matching the row `before` was read from.
             let rows = try await connection.query(
@@ -144,7 +144,7 @@ extension PostgresDatabase: ApprovalRepository {
 
     public func append(_ event: AuditEvent) async throws {
         let now = clock.now
-        try await writeUnwrapped { connection in try await PostgresAuditLog.append([event], at: now, on: connection, logger: self.logger) }
+        try await write { connection in try await PostgresAuditLog.append([event], at: now, on: connection, logger: self.logger) }
     }
 
     /// Newest first. `before` is the cursor of the previous page; the result's `next` that of the following one.
@@ -279,19 +279,6 @@ extension PostgresDatabase: FunctionCallIndex {
                 key = value
             }
             return key
-        }
-    }
-}
-
-extension PostgresDatabase {
-    /// `write`, throwing what failed (the work, else the commit or the BEGIN) rather than postgres-nio's wrapper of it,
-    /// as SQLite's writes do: callers match `ApprovalError.idempotencyConflict`, `StorageError` and their own errors.
-    @discardableResult
-    func writeUnwrapped<T: Sendable>(_ work: (PostgresConnection) async throws -> T) async throws -> T {
-        do {
-            return try await write(work)
-        } catch let error as PostgresTransactionError {
-            throw error.closureError ?? error.commitError ?? error.beginError ?? error
         }
     }
 }

@@ -35,7 +35,7 @@ extension PostgresDatabase: ConfigurationStore {
     ) async throws -> [ChainChange] {
         let now = clock.now
         let logger = logger
-        return try await committing { connection in
+        return try await write { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.configurationLockKey))", logger: logger)
             let changes = try plan(try await Self.allChains(on: connection, logger: logger))
             var events: [AuditEvent] = []
@@ -127,7 +127,7 @@ extension PostgresDatabase {
     ) async throws -> [String] {
         let now = clock.now
         let logger = logger
-        return try await committing { connection in
+        return try await write { connection in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.configurationLockKey))", logger: logger)
             let before = try await Self.admins(on: connection, logger: logger)
             let changed = try await change(connection, now, logger)

@@ -69,7 +69,7 @@ extension PostgresDatabase {
     /// When `body` returns, each identity sequence is moved past the largest id copied, so new rows get new ids.
     @_spi(StorageCopy) public func importing<T: Sendable>(_ body: (CopyWriter) async throws -> T) async throws -> T {
         let logger = logger
-        return try await committing { connection in
+        return try await write { connection in
             let writer = CopyWriter(connection: connection, logger: logger)
             let tables = try await connection.query(
                 """

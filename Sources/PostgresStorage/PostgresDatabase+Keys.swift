@@ -23,7 +23,7 @@ extension PostgresDatabase: KeyStore {
         let now = clock.now
         let logger = logger
         do {
-            try await committing { connection in
+            try await write { connection in
                 let taken = try await connection.query(
                     "SELECT 1 FROM api_key WHERE name = \(name) AND revoked_at IS NULL", logger: logger
                 ).decode(Int.self).allElements()
@@ -62,7 +62,7 @@ extension PostgresDatabase: KeyStore {
     public func revokeKey(name: String, by actor: String = "cli") async throws {
         let now = clock.now
         let logger = logger
-        try await committing { connection in
+        try await write { connection in
             let revoked = try await connection.query(
                 "UPDATE api_key SET revoked_at = \(now.ms) WHERE name = \(name) AND revoked_at IS NULL RETURNING id",
                 logger: logger
@@ -94,7 +94,7 @@ extension PostgresDatabase: KeyStore {
         guard !uses.isEmpty else { return }
         let logger = logger
         let ordered = uses.sorted { $0.key < $1.key }.map { (id: $0.key, at: $0.value.ms) }
-        try await committing { connection in
+        try await write { connection in
             for use in ordered {
                 try await connection.query(
                     "UPDATE api_key SET last_used_at = GREATEST(COALESCE(last_used_at, 0), \(use.at)) WHERE id = \(use.id)",

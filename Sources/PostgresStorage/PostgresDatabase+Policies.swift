@@ -36,7 +36,7 @@ extension PostgresDatabase: PolicyStore {
     ) async throws -> (before: PolicySet, after: PolicySet) {
         let now = clock.now
         let logger = self.logger
-        let (before, after) = try await writeUnwrapped { connection -> (PolicySet, PolicySet) in
+        let (before, after) = try await write { connection -> (PolicySet, PolicySet) in
             try await connection.query("SELECT pg_advisory_xact_lock(\(Self.policyLockKey))", logger: logger)
             let current = try await Self.storedPolicies(on: connection, logger: logger)
             let after = try change(current.set)
@@ -176,7 +176,7 @@ extension PostgresDatabase: BreakGlassPosts {
         _ id: ApprovalID, by actor: String, at now: Date, audit: AuditEvent, outbox: [NewOutboxItem]
     ) async throws -> Bool {
         let logger = self.logger
-        let reviewed = try await writeUnwrapped { connection -> Bool in
+        let reviewed = try await write { connection -> Bool in
             var updated = 0
             for try await _ in try await connection.query(
                 """
@@ -202,7 +202,7 @@ extension PostgresDatabase: BreakGlassPosts {
         // pass at the same time (waiting on the rows' locks, then reading them again) finds them reminded within the
         // day and sends nothing.
         let dayAgo = now.ms - 86_400_000
-        let sent = try await writeUnwrapped { connection -> Bool in
+        let sent = try await write { connection -> Bool in
             var marked = 0
             for try await _ in try await connection.query(
                 """
@@ -223,7 +223,7 @@ extension PostgresDatabase: BreakGlassPosts {
     /// Where the loud post about a break-glass use went, so that a review can update it.
     public func recordBreakGlassPost(_ id: ApprovalID, channel: String, ts: String) async throws {
         let logger = self.logger
-        try await writeUnwrapped { connection in
+        try await write { connection in
             try await connection.query(
                 "UPDATE break_glass SET post_channel = \(channel), post_ts = \(ts) WHERE approval_id = \(id.rawValue)", logger: logger)
         }

@@ -15,7 +15,7 @@ extension PostgresDatabase: WebSessionStore {
         let digest = SHA256.hexDigest(of: token)
         let now = clock.now
         let logger = logger
-        try await committing { connection in
+        try await write { connection in
             try await connection.query(
                 """
                 INSERT INTO web_login_link (token_sha256, person, scope, created_at, expires_at)
@@ -34,7 +34,7 @@ extension PostgresDatabase: WebSessionStore {
         let secret = SecureRandom.urlSafeToken(byteCount: 32)
         let csrf = SecureRandom.urlSafeToken(byteCount: 24)
         let logger = logger
-        return try await committing { connection -> Result<(session: WebSession, secret: String), LoginRefusal> in
+        return try await write { connection -> Result<(session: WebSession, secret: String), LoginRefusal> in
             let links = try await connection.query(
                 "SELECT person, scope, expires_at, used_at FROM web_login_link WHERE token_sha256 = \(digest) FOR UPDATE",
                 logger: logger
@@ -88,7 +88,7 @@ extension PostgresDatabase: WebSessionStore {
         // clock lags never moves it back.
         if now.timeIntervalSince(found.lastSeenAt) >= 60 {
             let logger = logger
-            try await committing { connection in
+            try await write { connection in
                 _ = try await connection.query(
                     "UPDATE web_session SET last_seen_at = GREATEST(last_seen_at, \(now.ms)) WHERE id = \(found.id)",
                     logger: logger)
@@ -100,7 +100,7 @@ extension PostgresDatabase: WebSessionStore {
     public func endSession(_ id: Int64, by actor: String) async throws {
         let now = clock.now
         let logger = logger
-        try await committing { connection in
+        try await write { connection in
             let ended = try await connection.query(
                 "UPDATE web_session SET ended_at = \(now.ms) WHERE id = \(id) AND ended_at IS NULL RETURNING id", logger: logger
             ).decode(Int64.self).allElements()
@@ -128,7 +128,7 @@ extension PostgresDatabase: WebSessionStore {
     public func revokeSessions(person: String?, id: Int64?, by actor: String) async throws -> Int {
         let now = clock.now
         let logger = logger
-        return try await committing { connection in
+        return try await write { connection in
             let ids = try await connection.query(
                 """
                 UPDATE web_session SET ended_at = \(now.ms) WHERE ended_at IS NULL AND (person = \(person) OR id = \(id))

@@ -75,9 +75,17 @@ public final class PostgresDatabase: Sendable {
     // MARK: - Transactions
 
     /// Runs `work` in one transaction (READ COMMITTED), committed when it returns and rolled back when it throws.
-    /// `didCommit` runs after the commit, with the value.
+    /// Throws what failed itself: the error `work` threw (a `StorageError`, `ApprovalError.idempotencyConflict`, a
+    /// unique violation), else that of `COMMIT` or `BEGIN`, rather than postgres-nio's `PostgresTransactionError`
+    /// around it, so callers see the same errors as on SQLite.
+    @discardableResult
     func write<T: Sendable>(_ work: (PostgresConnection) async throws -> T) async throws -> T {
-        let value = try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+        let value: T
+        do {
+            value = try await client.withTransaction(logger: logger) { connection in try await work(connection) }
+        } catch let error as PostgresTransactionError {
+            throw error.closureError ?? error.commitError ?? error.beginError ?? error
+        }
         commits.increment()
         return value
     }

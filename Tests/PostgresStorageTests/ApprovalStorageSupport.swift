@@ -46,7 +46,7 @@ enum ApprovalStorageSupport {
                 for statement in statements { try db.execute(sql: statement) }
             }
         case .postgres(let database):
-            try await database.writeUnwrapped { connection in
+            try await database.write { connection in
                 for statement in statements {
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
                 }

@@ -156,7 +156,7 @@ struct PostgresAuditProtectionTests {
         for statement in ["UPDATE audit_log SET actor = 'mallory' WHERE seq = 2", "DELETE FROM audit_log WHERE seq = 3",
                           "TRUNCATE audit_log", "DELETE FROM audit_log"] {
             do {
-                try await database.writeUnwrapped { connection in
+                try await database.write { connection in
                     try await connection.query(PostgresQuery(unsafeSQL: statement), logger: database.logger)
                 }
                 Issue.record("\(statement) was allowed")

@@ -71,11 +71,3 @@ extension Opened {
         }
     }
 }
-
-enum SHA256Hex {
-    /// A 64-character hex string unique to `text`, for columns that hold a digest.
-    static func of(_ text: String) -> String {
-        let hex = text.utf8.map { String(format: "%02x", $0) }.joined()
-        return String((hex + String(repeating: "0", count: 64)).prefix(64))
-    }
-}

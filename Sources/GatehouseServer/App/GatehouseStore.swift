@@ -6,7 +6,7 @@ import SlackRecords
 import Storage
 
 /// Everything the service keeps, as the ports it uses: approvals, the audit log, the outbox, keys, configuration and
-/// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite.
+/// Slack's messages. One value implements them all: `GatehouseDatabase` on SQLite, `PostgresDatabase` on PostgreSQL.
 public protocol GatehouseStore:
     ApprovalRepository, AuditArchive, OutboxStore, KeyStore, ConfigurationStore, SlackMessageStore, SlackSignatureStore,
     WriteHealthProbe, PolicyStore, BreakGlassPosts, WebSessionStore, ContactStore, ContactPosts, FunctionCallIndex
@@ -20,6 +20,7 @@ public protocol GatehouseStore:
 }
 
 extension GatehouseDatabase: GatehouseStore {}
+extension PostgresDatabase: GatehouseStore {}
 
 /// The PostgreSQL engine, as the store the service and the command line use.
 public enum PostgresEngine {
@@ -27,11 +28,6 @@ public enum PostgresEngine {
     public static func open(url: String, clock: any WallClock, logger: Logger = Logger(label: "gatehouse.postgres")) async throws
         -> any GatehouseStore
     {
-        let database = try await PostgresDatabase(url: url, clock: clock, logger: logger)
-        guard let store = database as? any GatehouseStore else {
-            database.close()
-            throw StorageError.corrupt("PostgreSQL engine (incomplete)")
-        }
-        return store
+        try await PostgresDatabase(url: url, clock: clock, logger: logger)
     }
 }
