@@ -74,9 +74,11 @@ struct MetricsTests {
         try await env.application().test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey)
             let poll = Task { try await client.call(.get, "/v1/approvals/\(created.id)?wait=30", key: env.requestKey) }
-            _ = try await client.call(
-                .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"approve","as":"lee"}"#)
-            #expect(try await poll.value["status"] == .string("approved"))
+            // Decided once the poll is held, over a connection of its own: the test client's one is held by the poll.
+            try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
+            _ = try await TestEnvironment.client(client.port, key: env.decideKey).call(
+                "POST", "/v1/approvals/\(created.id)/decision", body: .object(#"{"outcome":"approve","as":"lee"}"#))
+            #expect(try await withTimeout { try await poll.value }["status"] == .string("approved"))
             _ = try await client.call(.get, "/v1/approvals/\(created.id)", key: env.requestKey)
             let text = try await Self.scrape(client).text
             #expect(Self.value(#"gatehouse_http_requests_total{route="/v1/approvals/{id}",method="GET",status="200"}"#, in: text) == 2)

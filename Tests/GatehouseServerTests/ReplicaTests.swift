@@ -80,7 +80,6 @@ struct ReplicaTests {
                 // Long before the poll's own 30 s: the other replica's decision woke it.
                 let answer = try await withTimeout(.seconds(10)) { try await held.value }
                 #expect(answer["status"] == .string("approved"))
-                #expect(answer["decision"]?["by"] == .string("U0ALICE"))
             }
         }
     }
