@@ -109,7 +109,7 @@ def wait_ready(base):
 def serve(name, db, slack_port):
     port = free_port()
     env = dict(os.environ, SLACK_BOT_TOKEN="xoxb-local", SLACK_SIGNING_SECRET="local-signing-secret",
-               SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api/")
+               SLACK_API_URL=f"http://127.0.0.1:{slack_port}/api/", SLACK_PACING="0")
     log = open(os.path.join(TMP, f"{name}.log"), "w")
     process = subprocess.Popen([BIN, "serve", "--host", "127.0.0.1", "--port", str(port), "--db", db, "--log-level", "notice"],
                                env=env, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)

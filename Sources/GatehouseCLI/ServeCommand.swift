@@ -83,7 +83,10 @@ struct ServeCommand: AsyncParsableCommand {
                 "gatehouse: configuration error: db: cannot open '\(shownDatabase)': \(PostgresURL.redacted("\(error)"))")
             throw ExitCode(ConfigurationError.exitCode)
         }
-        let app = buildApplication(configuration: configuration, dependencies: GatehouseDependencies(database: database, clock: clock, logger: logger))
+        let app = buildApplication(
+            configuration: configuration,
+            dependencies: GatehouseDependencies(
+                database: database, clock: clock, logger: logger, slackPacing: configuration.slackPacing))
         logger.info(
             "gatehouse starting",
             metadata: ["address": "\(configuration.host):\(configuration.port)", "db": .string(shownDatabase)])

@@ -19,6 +19,12 @@ public enum PostgresURL {
         public let description: String
     }
 
+    /// Checks that `value` is a URL this engine can connect with (not that the database is there), throwing `Invalid`
+    /// with what is wrong, its password hidden.
+    public static func validate(_ value: String) throws {
+        _ = try configuration(value)
+    }
+
     static func configuration(_ value: String) throws -> PostgresClient.Configuration {
         guard isPostgres(value), let components = URLComponents(string: value) else {
             throw Invalid(description: "not a postgres:// URL: \(redacted(value))")

@@ -43,6 +43,9 @@ struct ConfigurationTests {
             (["GATEHOUSE_ADMINS": "U123,alice"], "admins"),
             (["GATEHOUSE_WEBHOOK_SECRET": "short"], "webhook_secret"),
             (["GATEHOUSE_LOG_LEVEL": "loud"], "log_level"),
+            (["SLACK_PACING": "fast"], "slack_pacing"),
+            (["SLACK_PACING": "-1"], "slack_pacing"),
+            (["GATEHOUSE_DB": "postgres://gatehouse:hunter2secret@db.internal/"], "db"),
             (["GATEHOUSE_CONFIG": "/nonexistent/gatehouse.conf"], "config"),
         ])
     func badConfiguration(environment: [String: String], setting: String) {
@@ -51,6 +54,7 @@ struct ConfigurationTests {
         } throws: { error in
             guard let error = error as? ConfigurationError else { return false }
             let secrets = ["SLACK_BOT_TOKEN", "GATEHOUSE_WEBHOOK_SECRET"].compactMap { environment[$0] }
+                + (environment["GATEHOUSE_DB"] == nil ? [] : ["hunter2secret"])
             // Values from the environment name their variable too.
             let variable = environment.keys.first!
             let expected = variable == "GATEHOUSE_CONFIG" ? setting : "\(variable) (\(setting))"

@@ -1,5 +1,6 @@
 import ApprovalCore
 import Foundation
+import PostgresStorage
 import Logging
 
 /// Everything `serve` needs, after flags, environment, config file and defaults are merged.
@@ -32,6 +33,9 @@ public struct GatehouseConfiguration: Sendable, Equatable {
     public var maxConnections: Int?
     /// How long `/mcp`'s `request_permission` waits for a decision when the call does not say, in seconds.
     public var mcpPermissionWait = ApprovalTools.defaultPermissionWait
+    /// Seconds between two Slack posts to one channel from this process (Slack allows about one a second per channel,
+    /// so N replicas on one database should each take N).
+    public var slackPacing: TimeInterval = 1
 
     public init() {}
 
@@ -61,6 +65,13 @@ extension GatehouseConfiguration {
         },
         Setting(key: "db", environment: "GATEHOUSE_DB", isSecret: false) { c, v throws(ConfigurationError) in
             guard !v.isEmpty else { throw ConfigurationError(setting: "db", problem: "must not be empty") }
+            if PostgresURL.isPostgres(v) {
+                do {
+                    try PostgresURL.validate(v)
+                } catch {
+                    throw ConfigurationError(setting: "db", problem: "\(error)")
+                }
+            }
             c.databasePath = v
         },
         Setting(key: "slack_bot_token", environment: "SLACK_BOT_TOKEN", isSecret: true) { c, v throws(ConfigurationError) in
@@ -126,6 +137,12 @@ extension GatehouseConfiguration {
             case "allowlist": c.callbackTargets.allowlistOnly = true
             default: throw ConfigurationError(setting: "callback_targets", problem: "'\(v)' is not public or allowlist")
             }
+        },
+        Setting(key: "slack_pacing", environment: "SLACK_PACING", isSecret: false) { c, v throws(ConfigurationError) in
+            guard let value = TimeInterval(v), value.isFinite, (0...60).contains(value) else {
+                throw ConfigurationError(setting: "slack_pacing", problem: "'\(v)' is not a number of seconds from 0 to 60")
+            }
+            c.slackPacing = value
         },
         Setting(key: "header_timeout", environment: "GATEHOUSE_HEADER_TIMEOUT", isSecret: false) { c, v throws(ConfigurationError) in
             c.timeouts.header = try seconds(v, setting: "header_timeout")
