@@ -191,7 +191,7 @@ struct StorageCopy: Sendable {
                 var after: Int64?
                 repeat {
                     let next = try await sqlite.copyRows(of: table, columns: columns, after: after, limit: 500)
-                    if !next.rows.isEmpty { try await page(next.rows.map { $0.map(StorageCopy.value) }) }
+                    if !next.rows.isEmpty { try await page(next.rows) }
                     after = next.next
                 } while after != nil
             }
@@ -226,7 +226,7 @@ struct StorageCopy: Sendable {
             if let postgres {
                 try await postgres.insert(into: table, columns: columns, rows: rows)
             } else {
-                let converted = rows.map { $0.map(StorageCopy.sqliteValue) }
+                let converted = rows
                 gathered.tables.withLock { tables in
                     if let last = tables.indices.last, tables[last].name == table {
                         tables[last].rows += converted
@@ -247,26 +247,6 @@ struct StorageCopy: Sendable {
             let value = try await body(writer)
             try await database.importCopiedTables(writer.gathered.tables.withLock { $0 })
             return value
-        }
-    }
-
-    static func value(_ value: GatehouseDatabase.CopiedValue) -> Value {
-        switch value {
-        case .null: .null
-        case .integer(let number): .integer(number)
-        case .real(let number): .real(number)
-        case .text(let text): .text(text)
-        case .blob(let bytes): .blob(bytes)
-        }
-    }
-
-    static func sqliteValue(_ value: Value) -> GatehouseDatabase.CopiedValue {
-        switch value {
-        case .null: .null
-        case .integer(let number): .integer(number)
-        case .real(let number): .real(number)
-        case .text(let text): .text(text)
-        case .blob(let bytes): .blob(bytes)
         }
     }
 }

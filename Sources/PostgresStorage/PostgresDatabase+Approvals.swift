@@ -89,7 +89,7 @@ extension PostgresDatabase: ApprovalRepository {
         let withdrawn = zip(before.votes, after.votes).filter { $0.withdrawnAt == nil && $1.withdrawnAt != nil }.map(\.1)
         let decision = after.decision.map(DecisionCoding.encode)
         let amended = after.amendedPayload.map(CanonicalJSON.serialize)
-        let breakGlass = before.status == .pending ? PostgresBreakGlassRow(after, effects: transition.effects) : nil
+        let breakGlass = before.status == .pending ? NewBreakGlassUse(after, effects: transition.effects) : nil
         let committed = try await write { connection -> Bool in
             // Compare-and-set, column for column as on SQLite: every commit moves `revision` on, and a decision never
             // changes again, so matching these is matching the row `before` was read from.

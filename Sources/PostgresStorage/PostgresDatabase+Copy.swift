@@ -7,14 +7,8 @@ import PostgresNIO
 /// Raw rows in and out of PostgreSQL, for `gatehouse migrate-storage`: every table of the schema, each value as it
 /// is stored (the same text and numbers as on SQLite, so the audit hashes verify unchanged).
 extension PostgresDatabase {
-    /// One stored value, typed as SQLite types it.
-    public enum CopiedValue: Sendable, Equatable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-        case blob([UInt8])
-    }
+    /// One stored value (the same kind on both engines).
+    public typealias CopiedValue = StoredValue
 
     /// The schema's tables, by name (not the migration record).
     @_spi(StorageCopy) public func copyTableNames() async throws -> [String] {

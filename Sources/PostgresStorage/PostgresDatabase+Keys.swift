@@ -18,8 +18,7 @@ extension PostgresDatabase: KeyStore {
         name: String, scope: APIKeyScope, boundTo: String? = nil, breakGlass: Bool = false, by actor: String = "cli"
     ) async throws -> String {
         guard APIKey.isValidName(name) else { throw StorageError.invalidKeyName(name) }
-        let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
-        let digest = SHA256.hexDigest(of: secret)
+        let (secret, digest) = APIKey.newSecret()
         let now = clock.now
         let logger = logger
         do {

@@ -81,28 +81,8 @@ extension PostgresDatabase: PolicyStore {
 
 // MARK: - Break-glass
 
-/// A break-glass row, written by the commit of the decision it made (as SQLite's `BreakGlassRow`).
-struct PostgresBreakGlassRow: Sendable {
-    let approvalID: ApprovalID
-    let by: String
-    let byName: String?
-    let at: Date
-    let reason: String
-    let overLimit: Bool
-
-    init?(_ approval: Approval, effects: [ApprovalEffect]) {
-        guard let decision = approval.decision, decision.breakGlass else { return nil }
-        let event = effects.lazy.compactMap { effect -> AuditEvent? in
-            if case .audit(let event) = effect, event.kind == .breakGlass { event } else { nil }
-        }.first
-        approvalID = approval.id
-        by = decision.by
-        byName = decision.byName
-        at = decision.at
-        reason = decision.reason ?? ""
-        overLimit = event?.details["over_limit"] == .bool(true)
-    }
-
+/// A break-glass row, written by the commit of the decision it made.
+extension NewBreakGlassUse {
     func insert(on connection: PostgresConnection, logger: Logger) async throws {
         try await connection.query(
             """

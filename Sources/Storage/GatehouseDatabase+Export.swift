@@ -5,14 +5,8 @@ import GRDB
 /// Raw rows in and out of the SQLite file, for `gatehouse migrate-storage`: every table of the schema, each value as
 /// SQLite holds it, so that a copy keeps the same text, numbers and ids (and so the same audit hashes).
 extension GatehouseDatabase {
-    /// One stored value, as SQLite types it.
-    public enum CopiedValue: Sendable, Equatable {
-        case null
-        case integer(Int64)
-        case real(Double)
-        case text(String)
-        case blob([UInt8])
-    }
+    /// One stored value (the same kind on both engines).
+    public typealias CopiedValue = StoredValue
 
     /// A page of a table's rows; pass `next` back for the following page (nil: the table is done).
     public struct CopyPage: Sendable {

@@ -10,8 +10,7 @@ extension GatehouseDatabase: KeyStore {
         name: String, scope: APIKeyScope, boundTo: String? = nil, breakGlass: Bool = false, by actor: String = "cli"
     ) async throws -> String {
         guard APIKey.isValidName(name) else { throw StorageError.invalidKeyName(name) }
-        let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
-        let digest = SHA256.hexDigest(of: secret)
+        let (secret, digest) = APIKey.newSecret()
         let now = clock.now
         try await write { db in
             if try Bool.fetchOne(db, sql: "SELECT 1 FROM api_key WHERE name = ? AND revoked_at IS NULL", arguments: [name]) == true {

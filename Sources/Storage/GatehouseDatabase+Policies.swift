@@ -41,27 +41,7 @@ extension GatehouseDatabase: PolicyStore {
 // MARK: - Break-glass
 
 /// A break-glass row, written by the commit of the decision it made.
-struct BreakGlassRow: Sendable {
-    let approvalID: ApprovalID
-    let by: String
-    let byName: String?
-    let at: Date
-    let reason: String
-    let overLimit: Bool
-
-    init?(_ approval: Approval, effects: [ApprovalEffect]) {
-        guard let decision = approval.decision, decision.breakGlass else { return nil }
-        let event = effects.lazy.compactMap { effect -> AuditEvent? in
-            if case .audit(let event) = effect, event.kind == .breakGlass { event } else { nil }
-        }.first
-        approvalID = approval.id
-        by = decision.by
-        byName = decision.byName
-        at = decision.at
-        reason = decision.reason ?? ""
-        overLimit = event?.details["over_limit"] == .bool(true)
-    }
-
+extension NewBreakGlassUse {
     func insert(in db: Database) throws {
         try db.execute(
             sql: "INSERT INTO break_glass (approval_id, by_actor, by_name, at, reason, over_limit) VALUES (?, ?, ?, ?, ?, ?)",

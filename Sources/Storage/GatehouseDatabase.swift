@@ -262,7 +262,7 @@ extension GatehouseDatabase: ApprovalRepository {
         let withdrawn = zip(before.votes, after.votes).filter { $0.withdrawnAt == nil && $1.withdrawnAt != nil }.map(\.1)
         let decision = after.decision.map(DecisionCoding.encode)
         let amended = after.amendedPayload.map(CanonicalJSON.serialize)
-        let breakGlass = before.status == .pending ? BreakGlassRow(after, effects: transition.effects) : nil
+        let breakGlass = before.status == .pending ? NewBreakGlassUse(after, effects: transition.effects) : nil
         let committed = try await write { db in
             // Optimistic concurrency: apply only if nobody changed it since `before` was read: every commit moves
             // `revision` on (a vote that leaves it pending too), and a decision never changes again (the

@@ -1,4 +1,5 @@
 import Foundation
+import Signing
 
 /// What an API key may do (CONTRACT.md §2).
 public enum APIKeyScope: String, Sendable, Codable, CaseIterable {
@@ -63,5 +64,11 @@ public struct APIKey: Sendable, Equatable {
             && name.unicodeScalars.allSatisfy {
                 ("a"..."z").contains($0) || ("A"..."Z").contains($0) || ("0"..."9").contains($0) || "-_.".unicodeScalars.contains($0)
             }
+    }
+
+    /// A new key's secret (`gh_` and 256 random bits), and the SHA-256 that is all a store keeps of it.
+    public static func newSecret() -> (secret: String, digest: String) {
+        let secret = "gh_" + SecureRandom.urlSafeToken(byteCount: 32)
+        return (secret, SHA256.hexDigest(of: secret))
     }
 }

@@ -71,3 +71,27 @@ public protocol BreakGlassPosts: BreakGlassStore {
     func recordBreakGlassPost(_ id: ApprovalID, channel: String, ts: String) async throws
     func breakGlassPost(_ id: ApprovalID) async throws -> (channel: String, ts: String)?
 }
+
+/// A break-glass use as the commit of the decision that made it stores it: every engine writes this row.
+public struct NewBreakGlassUse: Sendable, Equatable {
+    public let approvalID: ApprovalID
+    public let by: String
+    public let byName: String?
+    public let at: Date
+    public let reason: String
+    public let overLimit: Bool
+
+    /// The use `approval`'s decision made, or `nil` when that decision was not break-glass.
+    public init?(_ approval: Approval, effects: [ApprovalEffect]) {
+        guard let decision = approval.decision, decision.breakGlass else { return nil }
+        let event = effects.lazy.compactMap { effect -> AuditEvent? in
+            if case .audit(let event) = effect, event.kind == .breakGlass { event } else { nil }
+        }.first
+        approvalID = approval.id
+        by = decision.by
+        byName = decision.byName
+        at = decision.at
+        reason = decision.reason ?? ""
+        overLimit = event?.details["over_limit"] == .bool(true)
+    }
+}

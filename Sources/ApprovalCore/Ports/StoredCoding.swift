@@ -110,3 +110,12 @@ public enum VoteCoding {
         return names.compactMap(\.stringValue)
     }
 }
+
+/// One value of a stored row, typed as SQLite types it: what `gatehouse migrate-storage` copies between engines.
+public enum StoredValue: Sendable, Equatable {
+    case null
+    case integer(Int64)
+    case real(Double)
+    case text(String)
+    case blob([UInt8])
+}
