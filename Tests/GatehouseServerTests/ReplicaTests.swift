@@ -5,6 +5,7 @@ import GatehouseServer
 import HummingbirdTesting
 import Logging
 import PostgresTestSupport
+import GatehouseTestSupport
 import ServerTestSupport
 import Testing
 
@@ -17,7 +18,9 @@ struct ReplicaTests {
         let application: GatehouseApplication
     }
 
-    static func replicas(clock: TestClock) async throws -> (Replica, Replica, request: String, decide: String) {
+    static func replicas(clock: TestClock, configuration: GatehouseConfiguration = GatehouseConfiguration()) async throws
+        -> (Replica, Replica, request: String, decide: String)
+    {
         let url = try PostgresServer.freshDatabaseURL()
         var replicas: [Replica] = []
         for _ in 0..<2 {
@@ -26,7 +29,7 @@ struct ReplicaTests {
             var logger = Logger(label: "gatehouse-test")
             logger.logLevel = .error
             let application = buildApplication(
-                configuration: GatehouseConfiguration(),
+                configuration: configuration,
                 dependencies: GatehouseDependencies(database: store, clock: clock, logger: logger, longPolls: longPolls))
             replicas.append(Replica(store: store, longPolls: longPolls, application: application))
         }
@@ -99,6 +102,33 @@ struct ReplicaTests {
             clock.advance(by: 601)
             try await withTimeout {
                 try await waitUntil([b.store.commits]) { try await b.store.approval(created)?.status == .expired }
+            }
+        }
+    }
+
+    @Test("a signed Slack request accepted by one replica is refused as a replay by the other, and changes nothing there")
+    func replayAcrossReplicas() async throws {
+        let env = try await TestEnvironment()  // the signer and the clock of the Slack requests
+        defer { env.cleanUp() }
+        let fake = try await FakeSlackWebAPI.start()
+        defer { Task { await fake.stop() } }
+        var configuration = env.slackConfiguration(fake)
+        configuration.admins = ["U0ADMIN"]
+        let (a, b, _, _) = try await Self.replicas(clock: env.clock, configuration: configuration)
+        defer { try? a.store.close(); try? b.store.close() }
+        let addMallory = SlackDriver.commandBody("admin add <@U0MALLORY>", by: "U0ADMIN")
+        let signedAt = env.clock.now
+        try await a.application.test(.live) { clientA in
+            try await b.application.test(.live) { clientB in
+                // The other replica has seen a Slack request already, so it holds its own memory of signatures.
+                _ = try await SlackDriver(env: env, client: clientB).command("help", by: "U0ADMIN")
+                #expect(try await SlackDriver(env: env, client: clientA).post("/slack/commands", body: addMallory, at: signedAt).status == .ok)
+                #expect(try await b.store.storedAdmins() == ["U0MALLORY"])
+                #expect(try await SlackDriver(env: env, client: clientB).command("admin remove <@U0MALLORY>", by: "U0ADMIN").hasPrefix("Removed"))
+                let replay = try await SlackDriver(env: env, client: clientB).post("/slack/commands", body: addMallory, at: signedAt)
+                #expect(replay.status == .unauthorized)
+                #expect(replay.errorCode == "bad_signature")
+                #expect(try await a.store.storedAdmins().isEmpty)
             }
         }
     }
