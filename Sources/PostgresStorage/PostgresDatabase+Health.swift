@@ -28,11 +28,12 @@ extension PostgresDatabase: WriteHealthProbe {
     /// How long a probe may wait for the database.
     static let probeTimeout: Duration = .seconds(2)
 
-    /// `.writing` while the probe succeeds, else `.full(since:freeBytes: nil)`: the one failure `WriteHealth` names.
-    /// What failed is logged, and is `lastWriteFailure`.
+    /// `.writing` while the probe succeeds, else `.full` for PostgreSQL's disk-full code (`53100`) and `.failing`
+    /// with the code for anything else. What failed is logged, and is `lastWriteFailure`.
     public func writeHealth() async -> WriteHealth {
         guard let failure = await probeWrites() else { return .writing }
-        return .full(since: failure.since, freeBytes: nil)
+        if failure.code == "53100" { return .full(since: failure.since, freeBytes: nil) }
+        return .failing(since: failure.since, code: failure.code)
     }
 
     /// Why writes failed at the last probe; nil when it succeeded.

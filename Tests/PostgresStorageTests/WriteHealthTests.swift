@@ -39,11 +39,11 @@ struct WriteHealthTests {
         try server.psql(disconnect)
         let firstFailure = clock.now
         let (health, failure) = await Self.probe(database) { _, failure in failure?.code == "25006" }
-        #expect(health == .full(since: firstFailure, freeBytes: nil))
+        #expect(health == .failing(since: firstFailure, code: "25006"))
         #expect(failure?.code == "25006")
         #expect(failure?.location.contains("read-only") == true)
         clock.advance(by: 30)
-        #expect(await database.writeHealth() == .full(since: firstFailure, freeBytes: nil))
+        #expect(await database.writeHealth() == .failing(since: firstFailure, code: "25006"))
 
         try server.psql("ALTER DATABASE \(name) RESET default_transaction_read_only")
         try server.psql(disconnect)

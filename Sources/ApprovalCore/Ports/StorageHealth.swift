@@ -26,6 +26,9 @@ public enum WriteHealth: Sendable, Equatable {
     case writing
     /// Writes fail for lack of space since `since` (the first failure of this run of failures).
     case full(since: Date, freeBytes: Int64?)
+    /// Writes fail for another reason since `since`: the database refuses them (a read-only standby) or cannot be
+    /// reached. `code` names it (PostgreSQL's SQLSTATE, or `timeout`…), never a password.
+    case failing(since: Date, code: String)
 }
 
 /// A store that can say whether it writes, trying a small write when the last ones failed.

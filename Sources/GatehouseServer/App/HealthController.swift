@@ -15,7 +15,12 @@ struct HealthController {
         let routes = RouteCollection(context: GatehouseRequestContext.self)
         routes.get("healthz") { _, _ in ApprovalsController.json(.object(["status": .string("ok")]), status: .ok) }
         routes.get("readyz") { _, context in
-            _ = try await store.nextDeadline()
+            do {
+                _ = try await store.nextDeadline()
+            } catch {
+                context.logger.warning("not ready: the database cannot be read", metadata: ["error": "\(error)"])
+                return ApprovalsController.json(.object(["status": .string("storage_unavailable")]), status: .serviceUnavailable)
+            }
             switch await store.writeHealth() {
             case .writing:
                 return ApprovalsController.json(.object(["status": .string("ready")]), status: .ok)
@@ -26,6 +31,12 @@ struct HealthController {
                 var body: [String: JSONValue] = ["status": .string("storage_full"), "since": .string(RFC3339.string(from: since))]
                 if let freeBytes { body["free_bytes"] = .number(Double(freeBytes)) }
                 return ApprovalsController.json(.object(body), status: .serviceUnavailable)
+            case .failing(let since, let code):
+                context.logger.warning(
+                    "not ready: writes fail", metadata: ["since": .string(RFC3339.string(from: since)), "code": .string(code)])
+                return ApprovalsController.json(
+                    .object(["status": .string("storage_unavailable"), "since": .string(RFC3339.string(from: since)), "code": .string(code)]),
+                    status: .serviceUnavailable)
             }
         }
         routes.get("metrics") { request, _ in
