@@ -21,10 +21,14 @@ extension PostgresDatabase: ContactStore {
         let options = CanonicalJSON.serialize(.array(contact.options.map(\.json)))
         let spec = CanonicalJSON.serialize(contact.spec)
         let chain = ChainCoding.encode(contact.chain)
-        // The conflict is thrown once the transaction is over: thrown inside it, it would come out wrapped.
-        let result: ContactInsertResult? = try await write { connection in
+        // The call stored before, by this replica or another: the same request, or a conflict.
+        let earlier = { (stored: (contact: ContactRequest, digest: String)) throws -> ContactInsertResult in
+            guard stored.digest == requestDigest else { throw ApprovalError.idempotencyConflict }
+            return .existing(stored.contact)
+        }
+        let result: ContactInsertResult = try await write { connection in
             if let stored = try await Self.storedContact(ownerKeyID: contact.ownerKeyID, callID: contact.callID, on: connection, logger: self.logger) {
-                return stored.digest == requestDigest ? .existing(stored.contact) : nil
+                return try earlier(stored)
             }
             let inserted = try await connection.query(
                 """
@@ -42,13 +46,12 @@ extension PostgresDatabase: ContactStore {
                 guard let stored = try await Self.storedContact(
                     ownerKeyID: contact.ownerKeyID, callID: contact.callID, on: connection, logger: self.logger)
                 else { throw StorageError.corrupt("contact request") }
-                return stored.digest == requestDigest ? .existing(stored.contact) : nil
+                return try earlier(stored)
             }
             try await Self.enqueue(outbox, at: now, on: connection, logger: self.logger)
             try await PostgresAuditLog.append([audit], at: now, on: connection, logger: self.logger)
             return .created(contact)
         }
-        guard let result else { throw ApprovalError.idempotencyConflict }
         if case .created = result, !outbox.isEmpty { outboxEnqueued.signal() }
         return result
     }

@@ -204,9 +204,6 @@ extension PostgresDatabase {
     /// What went wrong, for a person: PostgreSQL's SQLSTATE and message, or what kept the client from the server.
     /// PSQLError's own description says nothing, and its debug description may carry a query's values.
     public static func failureDescription(_ error: any Error) -> String {
-        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError ?? error.beginError {
-            return failureDescription(inner)
-        }
         guard error is PSQLError else { return "\(error)" }
         let (code, location) = describe(error)
         return "\(location) (\(code))"

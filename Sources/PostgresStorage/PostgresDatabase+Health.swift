@@ -112,9 +112,6 @@ extension PostgresDatabase: WriteHealthProbe {
     /// A code and a location for `error`, without what PSQLError's own description could carry (queries, binds).
     static func describe(_ error: any Error) -> (code: String, location: String) {
         if error is ProbeTimeout { return ("timeout", "no answer from the database within \(probeTimeout)") }
-        if let error = error as? PostgresTransactionError, let inner = error.closureError ?? error.commitError ?? error.beginError {
-            return describe(inner)
-        }
         guard let error = error as? PSQLError else { return ("\(type(of: error))", "\(error)") }
         if let state = error.serverInfo?[.sqlState] {
             return (state, error.serverInfo?[.message] ?? "the server refused")
