@@ -172,7 +172,7 @@ let package = Package(
             name: "GatehouseServerTests",
             dependencies: [
                 "GatehouseServer", "BuildInfo", "GatehouseCLI", "ServerTestSupport", "GatehouseTestSupport", "DomainTestSupport", "Storage",
-                "ApprovalCore", "Signing", "SlackAPI", "SlackBridge", "PostgresTestSupport",
+                "ApprovalCore", "Signing", "SlackAPI", "SlackBridge", "PostgresStorage", "PostgresTestSupport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

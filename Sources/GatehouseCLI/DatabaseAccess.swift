@@ -84,7 +84,7 @@ enum DatabaseAccess {
     /// The PostgreSQL database `options` names, connected and migrated.
     static func openPostgres(_ options: DatabaseOptions) async throws -> any GatehouseStore {
         do {
-            return try await PostgresEngine.open(url: options.resolvedPath, clock: SystemWallClock())
+            return try await PostgresDatabase(url: options.resolvedPath)
         } catch {
             throw CommandFailure("Cannot open the database '\(options.display)': \(PostgresURL.redacted("\(error)"))")
         }

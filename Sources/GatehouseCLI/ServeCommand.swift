@@ -74,7 +74,7 @@ struct ServeCommand: AsyncParsableCommand {
         let database: any GatehouseStore
         do {
             if onPostgres {
-                database = try await PostgresEngine.open(url: configuration.databasePath, clock: clock, logger: logger)
+                database = try await PostgresDatabase(url: configuration.databasePath, clock: clock, logger: logger)
             } else {
                 database = try GatehouseDatabase(path: configuration.databasePath, clock: clock)
             }

@@ -4,6 +4,7 @@ import Foundation
 import GatehouseServer
 import HummingbirdTesting
 import Logging
+import PostgresStorage
 import PostgresTestSupport
 import GatehouseTestSupport
 import ServerTestSupport
@@ -24,7 +25,7 @@ struct ReplicaTests {
         let url = try PostgresServer.freshDatabaseURL()
         var replicas: [Replica] = []
         for _ in 0..<2 {
-            let store = try await PostgresEngine.open(url: url, clock: clock)
+            let store: any GatehouseStore = try await PostgresDatabase(url: url, clock: clock)
             let longPolls = LongPolls(clock: clock)
             var logger = Logger(label: "gatehouse-test")
             logger.logLevel = .error
@@ -130,44 +131,6 @@ struct ReplicaTests {
                 #expect(replay.errorCode == "bad_signature")
                 #expect(try await a.store.storedAdmins().isEmpty)
             }
-        }
-    }
-
-    @Test("/readyz answers 503 storage_unavailable, with PostgreSQL's code, while the database takes no writes, and 200 after")
-    func readinessFollowsTheDatabase() async throws {
-        let url = try PostgresServer.freshDatabaseURL()
-        let name = String(try #require(URLComponents(string: url)?.path.dropFirst()))
-        let store = try await PostgresEngine.open(url: url, clock: TestClock())
-        defer { try? store.close() }
-        var logger = Logger(label: "gatehouse-test")
-        logger.logLevel = .critical
-        let application = buildApplication(
-            configuration: GatehouseConfiguration(), dependencies: GatehouseDependencies(database: store, logger: logger))
-        let server = try PostgresServer.shared()
-        let disconnect = "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '\(name)' AND pid <> pg_backend_pid()"
-        try await application.test(.live) { client in
-            #expect(try await client.call(.get, "/readyz").status == .ok)
-            try server.psql("ALTER DATABASE \(name) SET default_transaction_read_only = on")
-            try server.psql(disconnect)
-            let refused = try await withTimeout {
-                while true {
-                    let answer = try await client.call(.get, "/readyz")
-                    if answer.status == .serviceUnavailable { return answer }
-                    try await Task.sleep(for: .milliseconds(50))  // the pool's connections move to the new setting one by one
-                }
-            }
-            #expect(refused["status"] == .string("storage_unavailable"))
-            #expect(refused["code"] == .string("25006"))
-            try server.psql("ALTER DATABASE \(name) RESET default_transaction_read_only")
-            try server.psql(disconnect)
-            let ready = try await withTimeout {
-                while true {
-                    let answer = try await client.call(.get, "/readyz")
-                    if answer.status == .ok { return answer }
-                    try await Task.sleep(for: .milliseconds(50))
-                }
-            }
-            #expect(ready["status"] == .string("ready"))
         }
     }
 }

@@ -1,6 +1,5 @@
 import ApprovalCore
 import Foundation
-import Logging
 import PostgresStorage
 import SlackRecords
 import Storage
@@ -21,13 +20,3 @@ public protocol GatehouseStore:
 
 extension GatehouseDatabase: GatehouseStore {}
 extension PostgresDatabase: GatehouseStore {}
-
-/// The PostgreSQL engine, as the store the service and the command line use.
-public enum PostgresEngine {
-    /// Connects to `url` and brings its schema up to date.
-    public static func open(url: String, clock: any WallClock, logger: Logger = Logger(label: "gatehouse.postgres")) async throws
-        -> any GatehouseStore
-    {
-        try await PostgresDatabase(url: url, clock: clock, logger: logger)
-    }
-}
