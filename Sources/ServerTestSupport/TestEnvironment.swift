@@ -71,6 +71,13 @@ public final class TestEnvironment: Sendable {
     ) -> GatehouseApplication {
         var configuration = configuration
         if let callbacks { configuration.callbackTargets = callbacks }
+        if configuration.timeouts == ConnectionTimeouts() {
+            // The test client opens its one connection before the test's body runs; a body that works over other
+            // connections first (MCP's, say) on a loaded machine must not find it closed as idle when it comes back to
+            // it. Tests of the timeouts set their own.
+            configuration.timeouts.header = 3600
+            configuration.timeouts.idle = 3600
+        }
         var logger = Logger(label: "gatehouse-test")
         logger.logLevel = .error
         var dependencies = GatehouseDependencies(

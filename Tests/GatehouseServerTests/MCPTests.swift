@@ -116,11 +116,11 @@ struct MCPTests {
         }
     }
 
-    @Test("a call still waiting when the service stops is answered at once: still pending, with how to pick it up")
+    /// A stop that waited for the call would never end: its wait is on the test clock, which does not move here.
+    @Test("a call still waiting when the service stops is answered at once: still pending, with how to pick it up", .timeLimit(.minutes(1)))
     func stopAnswersHeldCalls() async throws {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
-        let started = ContinuousClock.now
         let (held, id) = try await env.application().test(.live) { client -> (RawHTTPConnection, String) in
             var mcp = MCPWire(port: client.port!, key: env.requestKey)
             _ = try await mcp.initialize()
@@ -133,7 +133,6 @@ struct MCPTests {
         let result = try await MCPWire.next(on: held, containing: #""result""#)
         await held.close()
         #expect(MCPWire.texts(result).first?.hasPrefix("PENDING (\(id)): the service is stopping; the request stays pending") == true)
-        #expect(ContinuousClock.now - started < .seconds(15))
     }
 
     @Test("a modified decision tells the model to run the new payload; verify_approval refuses another payload with the API's message")
