@@ -165,6 +165,14 @@ struct WakeupBenchmark: Sendable {
         let deadline = NIODeadline.now() + Self.maxQuietWait
         var fastInARow = 0
         var count = 0
+        // A server that tells how many polls it holds (`gatehouse_long_polls_waiting` in /metrics) is asked until it
+        // holds them all; an older build is only probed.
+        while NIODeadline.now() < deadline {
+            let metrics = try await control.request(BenchRequest(method: .GET, path: "/metrics", key: requestKey, keepBody: true, timeout: .seconds(10)))
+            guard let held = metrics.body.flatMap({ Self.waitingGauge(String(buffer: $0)) }) else { break }
+            if held >= pollers { break }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
         while count < Self.maxProbes, NIODeadline.now() < deadline {
             count += 1
             let probe = try await control.request(BenchRequest(
@@ -177,6 +185,12 @@ struct WakeupBenchmark: Sendable {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         return (false, count)
+    }
+
+    /// `gatehouse_long_polls_waiting` in a /metrics answer, if it is there.
+    static func waitingGauge(_ body: String) -> Int? {
+        guard let line = body.split(separator: "\n").first(where: { $0.hasPrefix("gatehouse_long_polls_waiting ") }) else { return nil }
+        return line.split(separator: " ").last.flatMap { Double($0) }.map { Int($0) }
     }
 
     /// Opens `count` connections, `connectBatch` at a time.

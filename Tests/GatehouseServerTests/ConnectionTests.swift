@@ -91,6 +91,24 @@ struct ConnectionTests {
         #expect(closed.withLock { $0 } == [.idle])
     }
 
+    @Test("a parked long-poll's placeholder starts no idle clock; its answer going out does")
+    func parkedPollIdle() throws {
+        var timeouts = ConnectionTimeouts()
+        timeouts.idle = 30
+        let (channel, closed) = try Self.channel(timeouts)
+        try channel.writeInbound(Self.head("/v1/approvals/apr_x?wait=60"))
+        try channel.writeInbound(HTTPRequestPart.end(nil))
+        try channel.writeOutbound(HTTPResponsePart.head(HTTPResponse(status: .ok, headerFields: [EarlyResponseHandler.parkedField: "1"])))
+        try channel.writeOutbound(HTTPResponsePart.end(nil))
+        channel.embeddedEventLoop.advanceTime(by: .seconds(60))
+        #expect(channel.isActive)
+        channel.pipeline.fireUserInboundEventTriggered(EarlyResponseHandler.Answered())
+        channel.embeddedEventLoop.advanceTime(by: .seconds(29))
+        #expect(channel.isActive)
+        channel.embeddedEventLoop.advanceTime(by: .seconds(1))
+        #expect(closed.withLock { $0 } == [.idle])
+    }
+
     @Test("broken framing is answered 400 malformed_request and the connection closed: a bad chunk size, a short body, Expect without a body")
     func brokenFraming() async throws {
         let env = try await TestEnvironment()

@@ -21,8 +21,17 @@ public struct APIError: HTTPResponseError, Sendable {
     public func response(from request: Request, context: some RequestContext) throws -> Response {
         var headers = self.headers
         headers[.contentType] = "application/json; charset=utf-8"
-        let body: JSONValue = .object(["error": .object(["code": .string(code), "message": .string(message)])])
-        return Response(status: status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: CanonicalJSON.serialize(body))))
+        return Response(status: status, headers: headers, body: .init(byteBuffer: body))
+    }
+
+    /// The contract's error object.
+    var body: ByteBuffer {
+        ByteBuffer(string: CanonicalJSON.serialize(.object(["error": .object(["code": .string(code), "message": .string(message)])])))
+    }
+
+    /// A failure of the server's own, whose details are in its log.
+    static var internalError: APIError {
+        APIError(.internalServerError, code: "internal_error", message: "The request failed on the server; see its log.")
     }
 
     static func unauthorized(_ message: String) -> APIError {

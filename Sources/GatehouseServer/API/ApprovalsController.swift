@@ -161,25 +161,21 @@ struct ApprovalsController {
         let seconds = try Self.waitParameter(request)
         guard seconds > 0, approval.status == .pending else { return try await respond(approval, status: .ok) }
         let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
-        let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID)
-        // On shutdown every held poll is answered at once with the current state, so none delays the stop.
-        let outcome = try await withGracefulShutdownHandler {
-            try await longPolls.wait(for: approval.id, until: deadline, connection: connection) {
-                try await service.approval(approval.id)
+        let id = approval.id
+        let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID) {
+            [service, links, logger = context.logger] in
+            do {
+                let approval = try await service.approval(id)
+                return (.ok, ByteBuffer(bytes: ApprovalJSON.utf8(approval, slackLink: try await links.link(for: id))))
+            } catch {
+                logger.error("reading a long-poll's approval failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
+                return (.internalServerError, APIError.internalError.body)
             }
-        } onGracefulShutdown: { [longPolls] in
-            longPolls.releaseAll()
         }
-        switch outcome {
-        case .answered:
-            // Already on the wire from the event loop; this answer only feeds the log and the metrics, and the
-            // connection drops it, so it carries no body.
-            return Response(status: .ok)
-        case .decided(let decided):
-            // A decision is rendered once and its bytes shared by every poll it wakes.
-            return Self.json(decided.body(slackLink: try await links.link(for: approval.id)), status: .ok)
-        case .released:
-            return try await respond(try await service.approval(approval.id), status: .ok)
+        // Parked at its connection, this request's task ends now; the poll is answered there.
+        switch try await longPolls.park(for: id, until: deadline, on: connection, current: { try await service.approval(id) }) {
+        case .parked: return LongPolls.placeholder
+        case .decided(let decided): return try await respond(decided, status: .ok)
         }
     }
 

@@ -39,7 +39,7 @@ struct ErrorMiddleware<Context: RequestContext>: RouterMiddleware {
             throw refusal
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-            throw APIError(.internalServerError, code: "internal_error", message: "The request failed on the server; see its log.")
+            throw APIError.internalError
         }
     }
 }

@@ -6,7 +6,7 @@ import ServiceLifecycle
 import SlackAPI
 import SlackBridge
 
-public typealias GatehouseApplication = Application<RouterResponder<GatehouseRequestContext>>
+public typealias GatehouseApplication = Application<LongPollResponder>
 
 /// Builds the whole service: the use cases over the store, the routes, and the background services (escalation and
 /// expiry, the outbox, the long-poll sweeper). Everything is passed at construction; nothing is set afterwards.
@@ -70,7 +70,8 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     let router = Router(context: GatehouseRequestContext.self)
     router.add(middleware: RequestLogMiddleware(metrics: metrics))
     router.add(middleware: ErrorMiddleware())
-    router.addRoutes(HealthController(store: store, metrics: metrics, clock: clock, metricsToken: configuration.metricsToken).endpoints)
+    router.addRoutes(HealthController(
+        store: store, metrics: metrics, clock: clock, longPolls: dependencies.longPolls, metricsToken: configuration.metricsToken).endpoints)
     router.addRoutes(OpenAPIController().endpoints)
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
@@ -146,13 +147,15 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     }
     let watch = ConnectionWatch(metrics: metrics, logger: logger)
     let timeouts = configuration.timeouts
+    let longPolls = dependencies.longPolls
+    longPolls.recordWaits(in: metrics)
     return Application(
-        router: router,
+        responder: LongPollResponder(router: router.buildResponder()),
         // Held long-polls are answered from their connections' event loops when a decision wakes them; slow or idle
         // connections are closed.
         server: .http1(
             configuration: .init(additionalChannelHandlers: [
-                LongPolls.channelHandler(), ConnectionTimeoutsHandler(timeouts: timeouts, timedOut: watch.timedOut),
+                longPolls.channelHandler(), ConnectionTimeoutsHandler(timeouts: timeouts, timedOut: watch.timedOut),
             ])),
         configuration: .init(
             address: .hostname(configuration.host, port: configuration.port), serverName: LongPolls.serverName,

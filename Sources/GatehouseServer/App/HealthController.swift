@@ -8,6 +8,7 @@ struct HealthController {
     let store: any GatehouseStore
     let metrics: GatehouseMetrics
     let clock: any WallClock
+    let longPolls: LongPolls
     /// When set, `/metrics` wants `Authorization: Bearer TOKEN`.
     let metricsToken: String?
 
@@ -47,6 +48,7 @@ struct HealthController {
                 }
             }
             try await metrics.refresh(from: store, now: clock.now)
+            metrics.refresh(waitingLongPolls: longPolls.count)
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                 body: .init(byteBuffer: ByteBuffer(string: metrics.render()))

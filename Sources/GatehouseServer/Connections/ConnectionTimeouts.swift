@@ -38,6 +38,9 @@ final class ConnectionTimeoutsHandler: ChannelDuplexHandler, RemovableChannelHan
     let timedOut: @Sendable (Phase) -> Void
     private var timer: Scheduled<Void>?
     private var answered = 0
+    /// The response going out is a parked long-poll's placeholder: the poll still waits, so no idle clock starts at
+    /// its end, but when its answer is out (`EarlyResponseHandler.Answered`).
+    private var placeholder = false
 
     init(timeouts: ConnectionTimeouts, timedOut: @escaping @Sendable (Phase) -> Void) {
         self.timeouts = timeouts
@@ -68,11 +71,22 @@ final class ConnectionTimeoutsHandler: ChannelDuplexHandler, RemovableChannelHan
     }
 
     func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
-        if case .end = unwrapOutboundIn(data) {
+        switch unwrapOutboundIn(data) {
+        case .head(let head):
+            placeholder = head.headerFields[EarlyResponseHandler.parkedField] != nil
+        case .body:
+            break
+        case .end:
             answered += 1
-            arm(.idle, after: timeouts.idle, context: context)
+            if !placeholder { arm(.idle, after: timeouts.idle, context: context) }
+            placeholder = false
         }
         context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is EarlyResponseHandler.Answered { arm(.idle, after: timeouts.idle, context: context) }
+        context.fireUserInboundEventTriggered(event)
     }
 
     func channelInactive(context: ChannelHandlerContext) {

@@ -1,13 +1,14 @@
+import HTTPTypes
 import NIOCore
 
-/// One decision's answer to its held long-polls, encoded once as HTTP/1.1: the head shared by all of them, each
-/// poll's own `X-Request-Id`, and the body.
+/// An answer to parked long-polls, encoded once as HTTP/1.1: the head shared by all of them (one decision's answer to
+/// every poll it wakes), each poll's own `X-Request-Id`, and the body.
 struct EarlyAnswer: Sendable {
     let head: ByteBuffer
     let body: ByteBuffer
 
-    init(body: ByteBuffer, serverName: String?, date: String = HTTPDate.now()) {
-        var head = "HTTP/1.1 200 OK\r\nContent-Type: \(ApprovalsController.jsonContentType)\r\n"
+    init(status: HTTPResponse.Status = .ok, body: ByteBuffer, serverName: String?, date: String = HTTPDate.now()) {
+        var head = "HTTP/1.1 \(status.code) \(status.reasonPhrase)\r\nContent-Type: \(ApprovalsController.jsonContentType)\r\n"
         head += "Content-Length: \(body.readableBytes)\r\nDate: \(date)\r\n"
         if let serverName { head += "Server: \(serverName)\r\n" }
         self.head = ByteBuffer(string: head)

@@ -1,5 +1,7 @@
 import ApprovalCore
 import Foundation
+import HTTPTypes
+import Hummingbird
 import NIOCore
 import ServiceLifecycle
 import Synchronization
@@ -9,37 +11,53 @@ import Synchronization
 /// which lives in this folder; its work that outlives a request (the deadline sweeper, the link lookups of wake-ups)
 /// runs in `run()`, a service of the application.
 ///
-/// What the fast path buys, measured in BENCHMARKS.md: a decision is rendered once and its bytes shared by every poll it
-/// wakes; polls are answered straight from their connections' event loops, one pass per loop, before their tasks are
-/// resumed (`EarlyResponseHandler`), which cut the p99 of waking 1,000 polls by a third; one sweeper keeps every
-/// deadline instead of a sleeping task per poll.
+/// What the fast path buys, measured in BENCHMARKS.md:
+/// - A held poll is *parked* at its connection (`park`): its request's task ends at once, and what waits is the slot
+///   and the connection, which is all an answer needs. A task held through the middleware and the route kept about
+///   32 KiB of frames per waiting poll; 10,000 polls then needed twice the memory they need parked.
+/// - A decision is rendered once and its bytes shared by every poll it wakes; the polls are answered straight from
+///   their connections' event loops, one pass per loop (`EarlyResponseHandler`), which cut the p99 of waking 1,000
+///   polls by a third.
+/// - One sweeper keeps every deadline instead of a sleeping task per poll.
+///
+/// Waits with no connection of their own (MCP's tools, the Cosignet-compatible API) hold their task (`approval`).
 public final class LongPolls: Service, Sendable {
-    /// How a wait ended.
+    /// How a held task's wait ended.
     enum Outcome: Sendable {
-        /// Decided, and already answered on the connection: the request's own response will be dropped.
-        case answered
         /// Decided; the request answers with this.
         case decided(RenderedApproval)
         /// The wait ran out, the request was cancelled or the service is stopping: answer with the current state.
         case released
     }
 
-    /// Where and how to answer a poll early: its connection, and the headers only it has.
+    /// How `park` left a poll.
+    enum Parked: Sendable {
+        /// Parked at its connection, or answered there already: the request's own response is the placeholder
+        /// (`placeholder`), which the connection drops.
+        case parked
+        /// Decided before it could park: the request answers with this approval itself.
+        case decided(Approval)
+    }
+
+    /// Where a parked poll is answered, and how when nothing decided it.
     struct Connection: Sendable {
         let channel: any Channel
         let requestID: String?
+        /// The answer from the approval's state when the poll is released: its deadline passed, or the service stops.
+        let current: @Sendable () async -> (status: HTTPResponse.Status, body: ByteBuffer)
     }
 
     final class Slot: Sendable {
         private enum State {
             case waiting(CheckedContinuation<Outcome, Never>?)
-            /// Answered early on the connection; the task is resumed once the answer is written.
-            case claimed(CheckedContinuation<Outcome, Never>?)
             case done(Outcome)
         }
 
         let deadline: Date
+        /// Set for a parked poll, answered on its connection; nil for a held task.
         let connection: Connection?
+        /// When the poll began waiting, for the wait's histogram.
+        let since = ContinuousClock.now
         private let state = Mutex(State.waiting(nil))
 
         init(deadline: Date, connection: Connection?) {
@@ -47,53 +65,35 @@ public final class LongPolls: Service, Sendable {
             self.connection = connection
         }
 
-        /// Ends the wait with `outcome` unless it has ended (or been claimed) already.
-        func finish(_ outcome: Outcome) {
-            let continuation = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
-                guard case .waiting(let continuation) = state else { return nil }
+        /// Ends the wait with `outcome` unless it has ended already; true when this call ended it. A held task is
+        /// resumed with `outcome`; a parked poll's caller answers it on its connection.
+        @discardableResult
+        func end(_ outcome: Outcome) -> Bool {
+            let (ended, continuation) = state.withLock { state -> (Bool, CheckedContinuation<Outcome, Never>?) in
+                guard case .waiting(let continuation) = state else { return (false, nil) }
                 state = .done(outcome)
-                return continuation
+                return (true, continuation)
             }
             continuation?.resume(returning: outcome)
+            return ended
         }
 
-        /// Claims a waiting slot for an early answer; the caller writes it, then calls `resume()`.
-        func claim() -> Bool {
-            state.withLock { state in
-                guard case .waiting(let continuation) = state else { return false }
-                state = .claimed(continuation)
-                return true
-            }
-        }
-
-        /// Resumes the task of a claimed slot.
-        func resume() {
-            let continuation = state.withLock { state -> CheckedContinuation<Outcome, Never>? in
-                guard case .claimed(let continuation) = state else { return nil }
-                state = .done(.answered)
-                return continuation
-            }
-            continuation?.resume(returning: .answered)
-        }
-
+        /// A held task's wait, until `end`.
         func wait() async -> Outcome {
             await withTaskCancellationHandler {
                 await withCheckedContinuation { (continuation: CheckedContinuation<Outcome, Never>) in
-                    let ready = state.withLock { state -> Outcome? in
+                    let ended = state.withLock { state -> Outcome? in
                         switch state {
                         case .done(let outcome): return outcome
                         case .waiting:
                             state = .waiting(continuation)
                             return nil
-                        case .claimed:
-                            state = .claimed(continuation)
-                            return nil
                         }
                     }
-                    if let ready { continuation.resume(returning: ready) }
+                    if let ended { continuation.resume(returning: ended) }
                 }
             } onCancel: {
-                self.finish(.released)
+                self.end(.released)
             }
         }
     }
@@ -112,6 +112,9 @@ public final class LongPolls: Service, Sendable {
     private let linkLookupAdded = Wakeup()
     /// Those who wait for the number of held polls to reach a condition (`whenCount`).
     private let countWatchers = Mutex<[(condition: @Sendable (Int) -> Bool, continuation: CheckedContinuation<Void, Never>)]>([])
+    /// Told how long each parked poll waited, as its answer goes out. (The metrics themselves rather than a closure that
+    /// records into them: a closure read out of a `Mutex` comes back wrapped in one more thunk each time.)
+    private let metrics = Mutex<GatehouseMetrics?>(nil)
     let clock: any WallClock
     /// The `Server` header of early answers, as the application writes it on the others.
     let serverName: String?
@@ -124,8 +127,18 @@ public final class LongPolls: Service, Sendable {
     /// The application's `Server` header.
     public static let serverName = "gatehouse"
 
-    /// The channel handler that lets answers go out from the event loop; one per connection.
-    static func channelHandler() -> any RemovableChannelHandler { EarlyResponseHandler() }
+    /// The channel handler that parks polls and lets answers go out from the event loop; one per connection.
+    func channelHandler() -> any RemovableChannelHandler { EarlyResponseHandler(owner: self) }
+
+    /// The response a parked poll's request returns: the connection drops it, and the poll's answer comes later.
+    static var placeholder: Response {
+        Response(status: .ok, headers: [EarlyResponseHandler.parkedField: "1"])
+    }
+
+    /// Records in `metrics` how long each parked poll waited, once its answer is out.
+    func recordWaits(in metrics: GatehouseMetrics) {
+        self.metrics.withLock { $0 = metrics }
+    }
 
     /// How many requests are waiting now.
     public var count: Int { state.withLock { $0.slots.values.reduce(0) { $0 + $1.count } } }
@@ -173,28 +186,44 @@ public final class LongPolls: Service, Sendable {
         }
     }
 
-    /// Waits until `id` is decided or `deadline` passes. `current` is read *after* registering, so a decision
-    /// committed in between is never missed. With a `connection`, a decision may be answered on it directly
-    /// (`.answered`); the caller must then still return a response, which the connection drops.
-    func wait(
-        for id: ApprovalID, until deadline: Date, connection: Connection? = nil, current: () async throws -> Approval
-    ) async throws -> Outcome {
-        let slot = Slot(deadline: deadline, connection: connection)
-        let signal = state.withLock { state -> Bool in
-            state.slots[id, default: [:]][ObjectIdentifier(slot)] = slot
-            if let armed = state.armedDeadline, armed <= deadline { return false }
-            state.armedDeadline = deadline
-            return true
-        }
-        if signal { rearm.signal() }
-        countChanged()
+    /// Holds the calling task until `id` is decided or `deadline` passes. `current` is read *after* registering, so
+    /// a decision committed in between is never missed.
+    func wait(for id: ApprovalID, until deadline: Date, current: () async throws -> Approval) async throws -> Outcome {
+        let slot = register(Slot(deadline: deadline, connection: nil), for: id)
         defer { remove(slot, for: id) }
         let approval = try await current()
         if approval.status != .pending {
             // Decided in between: unless a wake-up got to the slot first, this request answers it.
-            slot.finish(.decided(RenderedApproval(approval)))
+            slot.end(.decided(RenderedApproval(approval)))
         }
         return await slot.wait()
+    }
+
+    /// Parks a poll on `id` at its connection until a decision or `deadline`, and lets the request's task finish: the
+    /// answer goes out on the connection. `current` is read *after* registering, so a decision committed in between
+    /// is never missed; then the request answers itself (`.decided`), unless a wake-up answered it already.
+    func park(for id: ApprovalID, until deadline: Date, on connection: Connection, current: () async throws -> Approval)
+        async throws -> Parked
+    {
+        let slot = register(Slot(deadline: deadline, connection: connection), for: id)
+        let approval: Approval
+        do {
+            approval = try await current()
+        } catch {
+            if slot.end(.released) {
+                remove(slot, for: id)
+                throw error
+            }
+            return .parked
+        }
+        if approval.status != .pending {
+            guard slot.end(.decided(RenderedApproval(approval))) else { return .parked }
+            remove(slot, for: id)
+            return .decided(approval)
+        }
+        let channel = connection.channel
+        channel.eventLoop.execute { EarlyResponseHandler.on(channel)?.waits(slot, on: id) }
+        return .parked
     }
 
     /// For a wait with no connection of its own to answer on (MCP's tools, the Cosignet-compatible API): the approval
@@ -209,7 +238,33 @@ public final class LongPolls: Service, Sendable {
     /// Answers every waiting request with its approval's current state (used when the service stops).
     public func releaseAll() {
         let all = state.withLock { $0.slots.values.flatMap { Array($0.values) } }
-        for slot in all { slot.finish(.released) }
+        release(all)
+    }
+
+    /// Releases parked poll `slot` on `id` now (its connection is asked to close): it is answered with the current state.
+    func release(_ slot: Slot, on id: ApprovalID) {
+        remove(slot, for: id)
+        release([slot])
+    }
+
+    /// Forgets parked poll `slot` on `id`: its connection is gone.
+    func abandon(_ slot: Slot, on id: ApprovalID) {
+        if slot.end(.released) { remove(slot, for: id) }
+    }
+
+    /// Ends each slot's wait with the current state: a held task reads it itself; a parked poll is answered with it
+    /// on its connection, read off the caller's task.
+    private func release(_ slots: [Slot]) {
+        for slot in slots where slot.end(.released) {
+            guard let connection = slot.connection else { continue }
+            Task {
+                let (status, body) = await connection.current()
+                let response = EarlyAnswer(status: status, body: body, serverName: serverName)
+                connection.channel.eventLoop.execute {
+                    self.answerOnLoop(slot, connection: connection, bytes: response.bytes(requestID: connection.requestID))
+                }
+            }
+        }
     }
 
     /// Answers every waiter on `approval`, all with one shared rendering. With `link`, the answers carry the Slack link
@@ -229,12 +284,12 @@ public final class LongPolls: Service, Sendable {
         linkLookupAdded.signal()
     }
 
-    /// Early answers on each event loop in one pass, then the tasks; polls without a connection are resumed at once.
+    /// Answers parked polls on each event loop in one pass; held tasks are resumed at once.
     private func answer(_ slots: [Slot], with rendered: RenderedApproval, slackLink: String?) {
         var byLoop: [ObjectIdentifier: (loop: any EventLoop, slots: [Slot])] = [:]
         for slot in slots {
             guard let connection = slot.connection else {
-                slot.finish(.decided(rendered))
+                slot.end(.decided(rendered))
                 continue
             }
             let loop = connection.channel.eventLoop
@@ -242,19 +297,8 @@ public final class LongPolls: Service, Sendable {
         }
         guard !byLoop.isEmpty else { return }
         let response = EarlyAnswer(body: rendered.body(slackLink: slackLink), serverName: serverName)
-        // The tasks are resumed once every loop has written its answers: their bookkeeping must not compete with them.
-        let written = Mutex((loopsLeft: byLoop.count, claimed: [Slot]()))
         for (_, group) in byLoop {
-            group.loop.execute { [group] in
-                Self.answer(group.slots[...], with: response, rendered: rendered, claimed: []) { claimed in
-                    let all = written.withLock { state -> [Slot]? in
-                        state.loopsLeft -= 1
-                        state.claimed += claimed
-                        return state.loopsLeft == 0 ? state.claimed : nil
-                    }
-                    for slot in all ?? [] { slot.resume() }
-                }
-            }
+            group.loop.execute { [group] in self.answer(group.slots[...], with: response, rendered: rendered) }
         }
     }
 
@@ -262,25 +306,33 @@ public final class LongPolls: Service, Sendable {
     /// waits for one chunk, not for all of them.
     static let answersPerTurn = 64
 
-    /// Answers the polls of one event loop, a chunk per turn, then calls `done` with the claimed slots.
-    private static func answer(
-        _ slots: ArraySlice<Slot>, with response: EarlyAnswer, rendered: RenderedApproval, claimed: [Slot],
-        done: @escaping @Sendable ([Slot]) -> Void
-    ) {
-        var claimed = claimed
-        for slot in slots.prefix(answersPerTurn) {
-            guard let connection = slot.connection, let handler = EarlyResponseHandler.on(connection.channel) else {
-                slot.finish(.decided(rendered))
-                continue
-            }
-            guard slot.claim() else { continue }
-            // A connection that is gone gets nothing; its task is resumed all the same.
-            handler.answer(response.bytes(requestID: connection.requestID))
-            claimed.append(slot)
+    /// Answers the parked polls of one event loop, a chunk per turn.
+    private func answer(_ slots: ArraySlice<Slot>, with response: EarlyAnswer, rendered: RenderedApproval) {
+        for slot in slots.prefix(Self.answersPerTurn) {
+            guard let connection = slot.connection, slot.end(.decided(rendered)) else { continue }
+            answerOnLoop(slot, connection: connection, bytes: response.bytes(requestID: connection.requestID))
         }
-        let rest = slots.dropFirst(answersPerTurn)
-        guard let next = rest.first?.connection?.channel.eventLoop else { return done(claimed) }
-        next.execute { [claimed] in answer(rest, with: response, rendered: rendered, claimed: claimed, done: done) }
+        let rest = slots.dropFirst(Self.answersPerTurn)
+        guard let next = rest.first?.connection?.channel.eventLoop else { return }
+        next.execute { self.answer(rest, with: response, rendered: rendered) }
+    }
+
+    /// Writes a parked poll's answer on its connection, from its event loop; a connection that is gone gets nothing.
+    private func answerOnLoop(_ slot: Slot, connection: Connection, bytes: ByteBuffer) {
+        metrics.withLock { $0 }?.recordLongPollWait(ContinuousClock.now - slot.since)
+        EarlyResponseHandler.on(connection.channel)?.answer(bytes)
+    }
+
+    private func register(_ slot: Slot, for id: ApprovalID) -> Slot {
+        let signal = state.withLock { state -> Bool in
+            state.slots[id, default: [:]][ObjectIdentifier(slot)] = slot
+            if let armed = state.armedDeadline, armed <= slot.deadline { return false }
+            state.armedDeadline = slot.deadline
+            return true
+        }
+        if signal { rearm.signal() }
+        countChanged()
+        return slot
     }
 
     private func remove(_ slot: Slot, for id: ApprovalID) {
@@ -316,7 +368,7 @@ public final class LongPolls: Service, Sendable {
                 state.armedDeadline = next
                 return (expired, next)
             }
-            for slot in expired { slot.finish(.released) }
+            release(expired)
             if !expired.isEmpty { countChanged() }
             await rearm.wait(until: next, on: clock)
         }

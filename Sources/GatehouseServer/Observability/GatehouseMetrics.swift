@@ -61,18 +61,25 @@ public final class GatehouseMetrics: Sendable {
     }
 
     /// Counts the request; its latency goes to the request histogram, or for a long-poll to the wait histogram (a
-    /// wait of 30 s is not a slow request).
-    func recordRequest(route: String, method: String, status: Int, duration: Duration, longPoll: Bool = false) {
+    /// wait of 30 s is not a slow request). A parked long-poll's wait is not known yet: it is recorded when its answer
+    /// goes out (`recordLongPollWait`).
+    func recordRequest(route: String, method: String, status: Int, duration: Duration, longPoll: Bool = false, parked: Bool = false) {
         let series = RequestSeries(route: route, method: method, status: status)
         let (counter, histogram) = handles.withLock { handles in
             (handles.requests[series], handles.latency[route])
         }
         (counter ?? makeRequestCounter(series)).increment()
+        if parked { return }
         if longPoll {
             longPollWait.record(duration)
         } else {
             (histogram ?? makeLatencyHistogram(route)).record(duration)
         }
+    }
+
+    /// A parked long-poll's wait, from its parking to its answer.
+    func recordLongPollWait(_ duration: Duration) {
+        longPollWait.record(duration)
     }
 
     private func makeRequestCounter(_ series: RequestSeries) -> Counter {
@@ -106,6 +113,13 @@ public final class GatehouseMetrics: Sendable {
         if decision.breakGlass {
             registry.makeCounter(name: "gatehouse_break_glass_total", help: "Approvals made by breaking the glass.").increment()
         }
+    }
+
+    /// The long-polls held now, refreshed at each scrape.
+    func refresh(waitingLongPolls: Int) {
+        registry.makeGauge(
+            name: "gatehouse_long_polls_waiting", help: "Long-polls and MCP or Cosignet waits held in this process now."
+        ).set(Double(waitingLongPolls))
     }
 
     /// Counts that live in the database, refreshed at each scrape.

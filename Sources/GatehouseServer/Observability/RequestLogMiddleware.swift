@@ -21,12 +21,13 @@ struct RequestLogMiddleware: RouterMiddleware {
         context.requestID = requestID
         var status = 500
         var errorCode: String?
+        var parked = false
         defer {
             let duration = ContinuousClock.now - start
             let route = context.endpointPath ?? "unmatched"
             metrics.recordRequest(
                 route: route, method: request.method.rawValue, status: status, duration: duration,
-                longPoll: Self.isLongPoll(request, route: route))
+                longPoll: Self.isLongPoll(request, route: route), parked: parked)
             let ms = ((Double(duration.components.attoseconds) / 1e15 + Double(duration.components.seconds) * 1000) * 100)
                 .rounded() / 100
             var metadata: Logger.Metadata = [
@@ -36,11 +37,14 @@ struct RequestLogMiddleware: RouterMiddleware {
             if let key = context.notes.key { metadata["key"] = .string(key) }
             if let approval = context.notes.approval ?? context.parameters.get("id") { metadata["approval_id"] = .string(approval) }
             if let errorCode { metadata["error"] = .string(errorCode) }
+            // The poll waits at its connection from here; its answer goes out when a decision or its deadline comes.
+            if parked { metadata["long_poll"] = "parked" }
             context.logger.log(level: Self.probeRoutes.contains(route) ? .debug : .info, "request", metadata: metadata)
         }
         do {
             var response = try await next(request, context)
             status = response.status.code
+            parked = response.headers[EarlyResponseHandler.parkedField] != nil
             response.headers[.requestID] = requestID
             return response
         } catch let error as any HTTPResponseError {
