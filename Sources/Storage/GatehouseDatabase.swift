@@ -13,6 +13,8 @@ public final class GatehouseDatabase: Sendable {
     /// `@testable` or the `Benchmark` SPI).
     let writer: any DatabaseWriter
     let groupCommit: GroupCommitWriter
+    /// Folds the WAL into the file off the commit path; kept alive as long as the writer, whose hook points at it.
+    let checkpointer: BackgroundCheckpointer?
     let clock: any WallClock
     let keyCache = APIKeyCache()
     let chainSnapshots = ChainSnapshots()
@@ -35,19 +37,21 @@ public final class GatehouseDatabase: Sendable {
             try db.execute(sql: "PRAGMA temp_store = MEMORY")
         }
         let pool = try DatabasePool(path: path, configuration: configuration)
+        let checkpointer = try BackgroundCheckpointer(
+            path: path, backgroundPages: Int32(Self.walCheckpointPages / 2), inlinePages: Int32(Self.walCheckpointPages))
         // Opening in WAL mode sets the writer connection to NORMAL; set it back on the connection that commits.
         try pool.barrierWriteWithoutTransaction { db in
             try db.execute(sql: "PRAGMA synchronous = FULL")
-            // Neither changes what is durable (every commit still syncs the WAL). Checkpoints run inside a
-            // commit and stall the writers behind it: fewer, larger ones write each hot page once per checkpoint
-            // rather than once per 1,000 frames, but the WAL must stay small (it is read on every open, and on a
-            // nearly full disk it is what grows): about 8 MB between checkpoints, and cut back to 4 MB after one.
-            try db.execute(sql: "PRAGMA wal_autocheckpoint = \(Self.walCheckpointPages)")
+            // Neither changes what is durable (every commit still syncs the WAL). Checkpoints run off the commit
+            // path, from a connection of their own, once the WAL holds about 4 MB; the WAL must stay small (it is
+            // read on every open, and on a nearly full disk it is what grows): at about 8 MB the writer checkpoints
+            // itself, and the file is cut back to 4 MB after a checkpoint.
+            try checkpointer.install(on: db)
             try db.execute(sql: "PRAGMA journal_size_limit = \(Self.walSizeLimit)")
             // The larger cache keeps the index pages that random ids and hashes land on in memory.
             try db.execute(sql: "PRAGMA cache_size = -32000")
         }
-        try self.init(writer: pool, path: path, clock: clock)
+        try self.init(writer: pool, path: path, clock: clock, checkpointer: checkpointer)
     }
 
     /// Opens the database file for reading only, beside a service that may be writing it: no migration, and no write
@@ -69,14 +73,19 @@ public final class GatehouseDatabase: Sendable {
         try GatehouseDatabase(writer: DatabaseQueue(), path: nil, clock: clock)
     }
 
-    /// Pages (of 4 KiB) the WAL may hold before a commit folds it into the database file.
+    /// Pages (of 4 KiB) the WAL may hold before the writer folds it into the database file itself; the background
+    /// checkpoints start at half as many (`BackgroundCheckpointer`).
     static let walCheckpointPages = 2000
     /// Bytes of WAL file kept after a checkpoint; the rest is truncated.
     static let walSizeLimit = 4 << 20
 
-    init(writer: any DatabaseWriter, path: String?, clock: any WallClock, migrate: Bool = true) throws {
+    init(
+        writer: any DatabaseWriter, path: String?, clock: any WallClock, migrate: Bool = true,
+        checkpointer: BackgroundCheckpointer? = nil
+    ) throws {
         if migrate { try Migrations.migrator.migrate(writer) }
         self.writer = writer
+        self.checkpointer = checkpointer
         self.groupCommit = GroupCommitWriter(writer: writer, failures: WriteFailures(databasePath: path, clock: clock))
         self.clock = clock
     }
@@ -94,6 +103,7 @@ public final class GatehouseDatabase: Sendable {
     /// nothing is lost (the WAL stays beside the file and is applied when it is next opened), but the caller should
     /// say so.
     public func close(checkpointWait: Duration) throws {
+        try checkpointer?.close()
         if let pool = writer as? DatabasePool {
             var unfinished: String?
             do {
