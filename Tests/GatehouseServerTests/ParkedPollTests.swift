@@ -16,24 +16,40 @@ import Testing
 /// answer.
 @Suite("Long-polls parked at their connections")
 struct ParkedPollTests {
-    @Test("a held poll's request ends at once (its log line is written while it waits), and the decision's answer still comes on its connection")
-    func taskEndsWhileThePollWaits() async throws {
+    /// An application over a new environment (logging into `lines` when given), a pending approval filed there, and
+    /// a raw connection to it for the poll.
+    static func withApproval(
+        lines: RequestLogTests.Lines? = nil,
+        _ body: @escaping @Sendable (TestEnvironment, any TestClientProtocol, JSONResponse, RawHTTPConnection) async throws -> Void
+    ) async throws {
         let env = try await TestEnvironment()
         defer { env.cleanUp() }
-        let lines = RequestLogTests.Lines()
-        try await RequestLogTests.application(env, lines: lines).test(.live) { client in
+        let app = lines.map { RequestLogTests.application(env, lines: $0) } ?? env.application()
+        try await app.test(.live) { client in
             let created = try await client.createApproval(key: env.requestKey)
-            let poll = try await RawHTTPConnection.connect(port: client.port!)
+            try await body(env, client, created, try await RawHTTPConnection.connect(port: client.port!))
+        }
+    }
+
+    /// The request log line of the request with id `requestID`, once it is written: the request's task has ended.
+    static func logLine(of requestID: String, in lines: RequestLogTests.Lines) async throws -> JSONValue {
+        try await withTimeout {
+            while true {
+                let seen = lines.changes.count
+                if let line = try lines.objects().first(where: { $0["request_id"] == .string(requestID) }) { return line }
+                await lines.changes.wait(after: seen)
+            }
+        }
+    }
+
+    @Test("a held poll's request ends at once (its log line is written while it waits), and the decision's answer still comes on its connection")
+    func taskEndsWhileThePollWaits() async throws {
+        let lines = RequestLogTests.Lines()
+        try await Self.withApproval(lines: lines) { env, client, created, poll in
             try await poll.send(
                 "GET /v1/approvals/\(created.id)?wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(env.requestKey)\r\nX-Request-Id: parked-1\r\n\r\n")
             try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
-            let logged = try await withTimeout {
-                while true {
-                    let seen = lines.changes.count
-                    if let line = try lines.objects().first(where: { $0["request_id"] == .string("parked-1") }) { return line }
-                    await lines.changes.wait(after: seen)
-                }
-            }
+            let logged = try await Self.logLine(of: "parked-1", in: lines)
             #expect(logged["long_poll"] == .string("parked"))
             #expect(logged["status"] == .number(200))
             #expect(env.longPolls.count == 1)
@@ -51,24 +67,14 @@ struct ParkedPollTests {
 
     @Test("a request sent after a parked poll on its connection is answered after the poll's answer, in order")
     func pipelinedRequestWaitsItsTurn() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
         let lines = RequestLogTests.Lines()
-        try await RequestLogTests.application(env, lines: lines).test(.live) { client in
-            let created = try await client.createApproval(key: env.requestKey)
-            let connection = try await RawHTTPConnection.connect(port: client.port!)
+        try await Self.withApproval(lines: lines) { env, client, created, connection in
             let auth = "Authorization: Bearer \(env.requestKey)\r\n"
             try await connection.send(
                 "GET /v1/approvals/\(created.id)?wait=60 HTTP/1.1\r\nHost: x\r\n\(auth)X-Request-Id: first\r\n\r\n"
                     + "GET /v1/approvals/\(created.id) HTTP/1.1\r\nHost: x\r\n\(auth)X-Request-Id: second\r\n\r\n")
             // The second request has been answered by its task (it read the approval pending) before the decision.
-            try await withTimeout {
-                while true {
-                    let seen = lines.changes.count
-                    if try lines.objects().contains(where: { $0["request_id"] == .string("second") }) { return }
-                    await lines.changes.wait(after: seen)
-                }
-            }
+            _ = try await Self.logLine(of: "second", in: lines)
             #expect(connection.unreadBytes == 0)
             _ = try await client.call(
                 .post, "/v1/approvals/\(created.id)/decision", key: env.decideKey, body: #"{"outcome":"reject","as":"lee","reason":"no"}"#)
@@ -84,11 +90,7 @@ struct ParkedPollTests {
 
     @Test("a parked poll whose client leaves is forgotten at once")
     func clientLeaves() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            let created = try await client.createApproval(key: env.requestKey)
-            let poll = try await RawHTTPConnection.connect(port: client.port!)
+        try await Self.withApproval { env, _, created, poll in
             try await poll.sendGET("/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
             try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
             await poll.close()
@@ -99,11 +101,7 @@ struct ParkedPollTests {
 
     @Test("a poll sent with Connection: close gets its answer before the connection closes")
     func connectionClose() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            let created = try await client.createApproval(key: env.requestKey)
-            let poll = try await RawHTTPConnection.connect(port: client.port!)
+        try await Self.withApproval { env, client, created, poll in
             try await poll.send(
                 "GET /v1/approvals/\(created.id)?wait=60 HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer \(env.requestKey)\r\nConnection: close\r\n\r\n")
             try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
@@ -138,11 +136,7 @@ struct ParkedPollTests {
 
     @Test("/metrics tells how many polls are held now")
     func waitingGauge() async throws {
-        let env = try await TestEnvironment()
-        defer { env.cleanUp() }
-        try await env.application().test(.live) { client in
-            let created = try await client.createApproval(key: env.requestKey)
-            let poll = try await RawHTTPConnection.connect(port: client.port!)
+        try await Self.withApproval { env, client, created, poll in
             try await poll.sendGET("/v1/approvals/\(created.id)?wait=60", key: env.requestKey)
             try await withTimeout { await env.longPolls.whenCount { $0 == 1 } }
             let held = try await client.execute(uri: "/metrics", method: .get) { String(buffer: $0.body) }
