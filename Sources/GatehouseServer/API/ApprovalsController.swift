@@ -2,6 +2,7 @@ import ApprovalCore
 import Foundation
 import HTTPTypes
 import Hummingbird
+import Logging
 import ServiceLifecycle
 
 /// The intake API of CONTRACT.md §3: create, read (with long-poll), list, cancel, decide, verify. Each route reads
@@ -14,6 +15,8 @@ struct ApprovalsController {
     let longPolls: LongPolls
     let links: any ApprovalLinkProvider
     let audit: any AuditArchive
+    /// How a parked poll released by its deadline or a stop is answered.
+    let currentAnswers: CurrentApprovalAnswers
 
     var endpoints: RouteCollection<Context> {
         let routes = RouteCollection(context: Context.self)
@@ -162,16 +165,7 @@ struct ApprovalsController {
         guard seconds > 0, approval.status == .pending else { return try await respond(approval, status: .ok) }
         let deadline = service.clock.now.addingTimeInterval(TimeInterval(seconds))
         let id = approval.id
-        let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID) {
-            [service, links, logger = context.logger] in
-            do {
-                let approval = try await service.approval(id)
-                return (.ok, ByteBuffer(bytes: ApprovalJSON.utf8(approval, slackLink: try await links.link(for: id))))
-            } catch {
-                logger.error("reading a long-poll's approval failed", metadata: ["error": "\(String(reflecting: type(of: error)))"])
-                return (.internalServerError, APIError.internalError.body)
-            }
-        }
+        let connection = LongPolls.Connection(channel: context.channel, requestID: context.requestID, answers: currentAnswers)
         // Parked at its connection, this request's task ends now; the poll is answered there.
         switch try await longPolls.park(for: id, until: deadline, on: connection, current: { try await service.approval(id) }) {
         case .parked: return LongPolls.placeholder
@@ -267,4 +261,30 @@ struct ApprovalsController {
     }
 
     static let jsonContentType = "application/json; charset=utf-8"
+}
+
+/// A released parked poll's answer: the approval as it is now, as `GET /v1/approvals/{id}` renders it. One for the
+/// application, shared by every parked poll rather than a closure kept per poll.
+final class CurrentApprovalAnswers: LongPolls.CurrentAnswers {
+    let service: ApprovalService
+    let links: any ApprovalLinkProvider
+    let logger: Logger
+
+    init(service: ApprovalService, links: any ApprovalLinkProvider, logger: Logger) {
+        self.service = service
+        self.links = links
+        self.logger = logger
+    }
+
+    func current(_ id: ApprovalID, requestID: String?) async -> (status: HTTPResponse.Status, body: ByteBuffer) {
+        do {
+            let approval = try await service.approval(id)
+            return (.ok, ByteBuffer(bytes: ApprovalJSON.utf8(approval, slackLink: try await links.link(for: id))))
+        } catch {
+            logger.error(
+                "reading a long-poll's approval failed",
+                metadata: ["request_id": .string(requestID ?? ""), "error": "\(String(reflecting: type(of: error)))"])
+            return (.internalServerError, APIError.internalError.body)
+        }
+    }
 }

@@ -76,7 +76,9 @@ public func buildApplication(configuration: GatehouseConfiguration, dependencies
     router.group("v1/approvals")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)
-        .addRoutes(ApprovalsController(service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), audit: store).endpoints)
+        .addRoutes(ApprovalsController(
+            service: service, longPolls: dependencies.longPolls, links: links ?? NoLinks(), audit: store,
+            currentAnswers: CurrentApprovalAnswers(service: service, links: links ?? NoLinks(), logger: logger)).endpoints)
     router.group("v1/policy")
         .add(middleware: APIKeyMiddleware(keys: store, refusals: refusals, sources: sources, usage: keyUsage))
         .group(context: APIRequestContext.self)

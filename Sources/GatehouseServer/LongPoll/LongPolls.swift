@@ -44,7 +44,12 @@ public final class LongPolls: Service, Sendable {
         let channel: any Channel
         let requestID: String?
         /// The answer from the approval's state when the poll is released: its deadline passed, or the service stops.
-        let current: @Sendable () async -> (status: HTTPResponse.Status, body: ByteBuffer)
+        let answers: any CurrentAnswers
+    }
+
+    /// A released parked poll's answer, from its approval's state now.
+    protocol CurrentAnswers: AnyObject, Sendable {
+        func current(_ id: ApprovalID, requestID: String?) async -> (status: HTTPResponse.Status, body: ByteBuffer)
     }
 
     final class Slot: Sendable {
@@ -53,6 +58,7 @@ public final class LongPolls: Service, Sendable {
             case done(Outcome)
         }
 
+        let approvalID: ApprovalID
         let deadline: Date
         /// Set for a parked poll, answered on its connection; nil for a held task.
         let connection: Connection?
@@ -60,7 +66,8 @@ public final class LongPolls: Service, Sendable {
         let since = ContinuousClock.now
         private let state = Mutex(State.waiting(nil))
 
-        init(deadline: Date, connection: Connection?) {
+        init(_ approvalID: ApprovalID, deadline: Date, connection: Connection?) {
+            self.approvalID = approvalID
             self.deadline = deadline
             self.connection = connection
         }
@@ -189,7 +196,7 @@ public final class LongPolls: Service, Sendable {
     /// Holds the calling task until `id` is decided or `deadline` passes. `current` is read *after* registering, so
     /// a decision committed in between is never missed.
     func wait(for id: ApprovalID, until deadline: Date, current: () async throws -> Approval) async throws -> Outcome {
-        let slot = register(Slot(deadline: deadline, connection: nil), for: id)
+        let slot = register(Slot(id, deadline: deadline, connection: nil), for: id)
         defer { remove(slot, for: id) }
         let approval = try await current()
         if approval.status != .pending {
@@ -205,7 +212,7 @@ public final class LongPolls: Service, Sendable {
     func park(for id: ApprovalID, until deadline: Date, on connection: Connection, current: () async throws -> Approval)
         async throws -> Parked
     {
-        let slot = register(Slot(deadline: deadline, connection: connection), for: id)
+        let slot = register(Slot(id, deadline: deadline, connection: connection), for: id)
         let approval: Approval
         do {
             approval = try await current()
@@ -222,7 +229,7 @@ public final class LongPolls: Service, Sendable {
             return .decided(approval)
         }
         let channel = connection.channel
-        channel.eventLoop.execute { EarlyResponseHandler.on(channel)?.waits(slot, on: id) }
+        channel.eventLoop.execute { EarlyResponseHandler.on(channel)?.waits(slot) }
         return .parked
     }
 
@@ -241,15 +248,15 @@ public final class LongPolls: Service, Sendable {
         release(all)
     }
 
-    /// Releases parked poll `slot` on `id` now (its connection is asked to close): it is answered with the current state.
-    func release(_ slot: Slot, on id: ApprovalID) {
-        remove(slot, for: id)
+    /// Releases parked poll `slot` now (its connection is asked to close): it is answered with the current state.
+    func release(_ slot: Slot) {
+        remove(slot, for: slot.approvalID)
         release([slot])
     }
 
-    /// Forgets parked poll `slot` on `id`: its connection is gone.
-    func abandon(_ slot: Slot, on id: ApprovalID) {
-        if slot.end(.released) { remove(slot, for: id) }
+    /// Forgets parked poll `slot`: its connection is gone.
+    func abandon(_ slot: Slot) {
+        if slot.end(.released) { remove(slot, for: slot.approvalID) }
     }
 
     /// Ends each slot's wait with the current state: a held task reads it itself; a parked poll is answered with it
@@ -258,7 +265,7 @@ public final class LongPolls: Service, Sendable {
         for slot in slots where slot.end(.released) {
             guard let connection = slot.connection else { continue }
             Task {
-                let (status, body) = await connection.current()
+                let (status, body) = await connection.answers.current(slot.approvalID, requestID: connection.requestID)
                 let response = EarlyAnswer(status: status, body: body, serverName: serverName)
                 connection.channel.eventLoop.execute {
                     self.answerOnLoop(slot, connection: connection, bytes: response.bytes(requestID: connection.requestID))
