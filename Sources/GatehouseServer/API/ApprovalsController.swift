@@ -3,7 +3,6 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import Logging
-import ServiceLifecycle
 
 /// The intake API of CONTRACT.md §3: create, read (with long-poll), list, cancel, decide, verify. Each route reads
 /// its body into a typed request, calls one use case as the authenticated key, and renders the answer; who may do
