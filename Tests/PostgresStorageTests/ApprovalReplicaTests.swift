@@ -14,15 +14,10 @@ struct ApprovalReplicaTests {
     typealias S = ApprovalStorageSupport
 
     /// Two replicas (two `PostgresStorage.PostgresDatabase`, each with its own connections) on one new database.
-    static func replicas(clock: TestClock) async throws -> (PostgresStorage.PostgresDatabase, PostgresStorage.PostgresDatabase) {
-        let url = try PostgresServer.freshDatabaseURL()
-        return (try await PostgresStorage.PostgresDatabase(url: url, clock: clock), try await PostgresStorage.PostgresDatabase(url: url, clock: clock))
-    }
-
     @Test("two replicas filing and deciding 50 requests each at once leave one audit chain that verifies with every entry")
     func concurrentCommits() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -55,7 +50,7 @@ struct ApprovalReplicaTests {
     @Test("two replicas deciding the same request at once: exactly one commit wins, with its vote, decision and entry alone")
     func racingDecisions() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -80,7 +75,7 @@ struct ApprovalReplicaTests {
     @Test("two replicas filing with one idempotency key at once: one creates it, the other answers with it")
     func racingIdempotency() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -103,7 +98,7 @@ struct ApprovalReplicaTests {
     @Test("policy changes from two replicas at once both apply, each from the other's result, with an entry each")
     func racingPolicyChanges() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -136,7 +131,7 @@ struct ApprovalReplicaTests {
     @Test("what one replica stores, another reads at once: policies, chains, and a create built from them")
     func nothingCached() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -164,7 +159,7 @@ struct ApprovalReplicaTests {
     @Test("two replicas reviewing one break-glass use at once: one review is recorded, with one entry")
     func racingReviews() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -188,7 +183,7 @@ struct ApprovalReplicaTests {
     @Test("two replicas reminding of the same unreviewed break-glass uses at once: one reminder is sent, and the next only a day later")
     func racingReminders() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -214,7 +209,7 @@ struct ApprovalReplicaTests {
           .timeLimit(.minutes(1)))
     func announcesChanges() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()

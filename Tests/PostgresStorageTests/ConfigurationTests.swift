@@ -101,8 +101,8 @@ struct ConfigurationStoreTests {
 
     @Test("two replicas changing one chain at once: every change is kept, each planned from the one before", .enabled(if: PostgresServer.available))
     func concurrentChanges() async throws {
-        let url = try PostgresServer.freshDatabaseURL()
-        let replicas = [try await PostgresDatabase(url: url, clock: TestClock()), try await PostgresDatabase(url: url, clock: TestClock())]
+        let (a, b) = try await postgresReplicas()
+        let replicas = [a, b]
         defer { replicas.forEach { $0.close() } }
         let base = EscalationChain(name: "shared", levels: [Level(approvers: [.user("U0")], sla: 60)])
         _ = try await Self.apply(replicas[0], [base])

@@ -133,9 +133,7 @@ struct ContactReplicaTests {
     @Test("two replicas storing the same call at once store it once; answering it at once records one answer")
     func sharedContacts() async throws {
         let clock = TestClock()
-        let url = try PostgresServer.freshDatabaseURL()
-        let a = try await PostgresDatabase(url: url, clock: clock)
-        let b = try await PostgresDatabase(url: url, clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()

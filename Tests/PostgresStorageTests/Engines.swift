@@ -34,6 +34,12 @@ enum Engine: String, CaseIterable, Sendable, CustomTestStringConvertible {
     }
 }
 
+/// Two replicas over one new, migrated PostgreSQL database, on `clock`: close both at the end.
+func postgresReplicas(clock: any WallClock = TestClock()) async throws -> (PostgresDatabase, PostgresDatabase) {
+    let url = try PostgresServer.freshDatabaseURL()
+    return (try await PostgresDatabase(url: url, clock: clock), try await PostgresDatabase(url: url, clock: clock))
+}
+
 /// A store a test opened: `close()` it at the end.
 struct Opened<Store>: @unchecked Sendable {
     let store: Store

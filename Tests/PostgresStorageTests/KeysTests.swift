@@ -133,9 +133,7 @@ struct KeyStoreTests {
 
     @Test("a key revoked on one replica is refused at once by another", .enabled(if: PostgresServer.available))
     func revokedAcrossReplicas() async throws {
-        let url = try PostgresServer.freshDatabaseURL()
-        let first = try await PostgresDatabase(url: url, clock: TestClock())
-        let second = try await PostgresDatabase(url: url, clock: TestClock())
+        let (first, second) = try await postgresReplicas()
         defer {
             first.close()
             second.close()
@@ -149,8 +147,8 @@ struct KeyStoreTests {
 
     @Test("two replicas creating the same name at once: one key is made, the other is told the name is taken", .enabled(if: PostgresServer.available))
     func sameNameAcrossReplicas() async throws {
-        let url = try PostgresServer.freshDatabaseURL()
-        let replicas = [try await PostgresDatabase(url: url, clock: TestClock()), try await PostgresDatabase(url: url, clock: TestClock())]
+        let (a, b) = try await postgresReplicas()
+        let replicas = [a, b]
         defer { replicas.forEach { $0.close() } }
         let outcomes = await withTaskGroup(of: Bool.self) { group in
             for round in 0..<8 {

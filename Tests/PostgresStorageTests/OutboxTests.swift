@@ -188,15 +188,10 @@ struct OutboxTests {
 /// Several replicas over one PostgreSQL database, sharing the outbox.
 @Suite("Outbox across replicas", .enabled(if: PostgresServer.available))
 struct OutboxReplicaTests {
-    static func replicas(clock: TestClock) async throws -> (PostgresDatabase, PostgresDatabase) {
-        let url = try PostgresServer.freshDatabaseURL()
-        return (try await PostgresDatabase(url: url, clock: clock), try await PostgresDatabase(url: url, clock: clock))
-    }
-
     @Test("two replicas claiming 200 due items at once claim each exactly once")
     func concurrentClaims() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -229,7 +224,7 @@ struct OutboxReplicaTests {
     @Test("a replica that dies holding a claim loses it when the lease lapses; its late work undoes nothing")
     func leaseLapses() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -276,7 +271,7 @@ struct OutboxReplicaTests {
     @Test("a replica whose lease lapsed may still record its delivery while the item is unfinished; the new claimant's then changes nothing")
     func lateCompletionFirst() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()
@@ -300,7 +295,7 @@ struct OutboxReplicaTests {
     @Test("releasing claims at start releases this replica's alone")
     func releaseOwnClaims() async throws {
         let clock = TestClock()
-        let (a, b) = try await Self.replicas(clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()

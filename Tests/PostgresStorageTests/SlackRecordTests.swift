@@ -90,9 +90,7 @@ struct SlackSignatureReplicaTests {
     @Test("two replicas recording the same signatures at once: each is recorded by exactly one")
     func sharedReplayCache() async throws {
         let clock = TestClock()
-        let url = try PostgresServer.freshDatabaseURL()
-        let a = try await PostgresDatabase(url: url, clock: clock)
-        let b = try await PostgresDatabase(url: url, clock: clock)
+        let (a, b) = try await postgresReplicas(clock: clock)
         defer {
             a.close()
             b.close()

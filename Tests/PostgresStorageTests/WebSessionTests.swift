@@ -94,8 +94,8 @@ struct WebSessionStoreTests {
 
     @Test("two replicas redeeming one link at once: exactly one signs in", .enabled(if: PostgresServer.available))
     func redeemedOnceAcrossReplicas() async throws {
-        let url = try PostgresServer.freshDatabaseURL()
-        let replicas = [try await PostgresDatabase(url: url, clock: TestClock()), try await PostgresDatabase(url: url, clock: TestClock())]
+        let (a, b) = try await postgresReplicas()
+        let replicas = [a, b]
         defer { replicas.forEach { $0.close() } }
         for _ in 0..<5 {
             let token = try await replicas[0].createLoginLink(for: "U1", scope: .decide, lifetime: 600, by: "U0")
