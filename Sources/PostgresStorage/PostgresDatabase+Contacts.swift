@@ -18,7 +18,7 @@ extension PostgresDatabase: ContactStore {
         _ contact: ContactRequest, requestDigest: String, audit: AuditEvent, outbox: [NewOutboxItem]
     ) async throws -> ContactInsertResult {
         let now = clock.now
-        let options = CanonicalJSON.serialize(.array(contact.options.map(\.json)))
+        let options = ContactOptionsCoding.encode(contact.options)
         let spec = CanonicalJSON.serialize(contact.spec)
         let chain = ChainCoding.encode(contact.chain)
         // The call stored before, by this replica or another: the same request, or a conflict.
@@ -154,14 +154,7 @@ extension PostgresDatabase: ContactStore {
         ) = try row.decode(
             (String, String, Int64, String, String, String, String?, String, String, String, Int64, String?, String?, String?,
              String?, Int64?).self)
-        guard case .array(let list) = try JSONValue.parse(optionsText) else { throw StorageError.corrupt("contact request options") }
-        let options = try list.enumerated().map { index, value in
-            do {
-                return try ResponseOption(json: value, field: "response_options[\(index)]")
-            } catch {
-                throw StorageError.corrupt("contact request options")
-            }
-        }
+        let options = try ContactOptionsCoding.decode(optionsText)
         var answer: ContactAnswer?
         if let response, let answeredBy, let answeredAt {
             answer = ContactAnswer(

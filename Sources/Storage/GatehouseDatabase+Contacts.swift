@@ -8,7 +8,7 @@ extension GatehouseDatabase: ContactStore {
         _ contact: ContactRequest, requestDigest: String, audit: AuditEvent, outbox: [NewOutboxItem]
     ) async throws -> ContactInsertResult {
         let now = clock.now
-        let options = CanonicalJSON.serialize(.array(contact.options.map(\.json)))
+        let options = ContactOptionsCoding.encode(contact.options)
         let spec = CanonicalJSON.serialize(contact.spec)
         let chain = ChainCoding.encode(contact.chain)
         let audit = AuditLog.Prepared(audit)
@@ -92,15 +92,7 @@ extension GatehouseDatabase: ContactStore {
     }
 
     static func decodeContact(_ row: Row) throws -> ContactRequest {
-        let optionsJSON = try JSONValue.parse(row["response_options"] as String)
-        guard case .array(let list) = optionsJSON else { throw StorageError.corrupt("contact request options") }
-        let options = try list.enumerated().map { index, value in
-            do {
-                return try ResponseOption(json: value, field: "response_options[\(index)]")
-            } catch {
-                throw StorageError.corrupt("contact request options")
-            }
-        }
+        let options = try ContactOptionsCoding.decode(row["response_options"] as String)
         var answer: ContactAnswer?
         if let response = row["response"] as String?, let by = row["answered_by"] as String?, let at = row["answered_at"] as Int64? {
             answer = ContactAnswer(

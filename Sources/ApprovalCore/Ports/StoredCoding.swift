@@ -60,6 +60,24 @@ public enum PolicyCoding {
     }
 }
 
+/// A contact request's response options as stored: a canonical JSON array.
+public enum ContactOptionsCoding {
+    public static func encode(_ options: [ResponseOption]) -> String {
+        CanonicalJSON.serialize(.array(options.map(\.json)))
+    }
+
+    public static func decode(_ text: String) throws -> [ResponseOption] {
+        guard case .array(let list) = try JSONValue.parse(text) else { throw StorageError.corrupt("contact request options") }
+        return try list.enumerated().map { index, value in
+            do {
+                return try ResponseOption(json: value, field: "response_options[\(index)]")
+            } catch {
+                throw StorageError.corrupt("contact request options")
+            }
+        }
+    }
+}
+
 /// A decision as stored: canonical JSON.
 public enum DecisionCoding {
     public static func encode(_ d: Decision) -> String {
