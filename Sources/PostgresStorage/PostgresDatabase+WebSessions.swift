@@ -22,7 +22,7 @@ extension PostgresDatabase: WebSessionStore {
                 VALUES (\(digest), \(person), \(scope.rawValue), \(now.ms), \(now.addingTimeInterval(lifetime).ms))
                 """, logger: logger)
             try await PostgresAuditLog.append(
-                [AuditEvent(.loginLinkCreated, actor: actor, details: ["for": .string(person), "scope": .string(scope.rawValue)])],
+                [.loginLinkCreated(for: person, scope: scope, by: actor)],
                 at: now, on: connection, logger: logger)
         }
         return token
@@ -44,15 +44,9 @@ extension PostgresDatabase: WebSessionStore {
             guard let (person, scopeText, expiresAt, usedAt) = links.first, let scope = WebScope(rawValue: scopeText) else {
                 return .failure(.unknown)
             }
-            let refusal: LoginRefusal? =
-                if usedAt != nil { .used } else if expiresAt <= now.ms { .expired } else { nil }
-            if let refusal {
-                // The token itself is a secret: only a prefix of its digest is kept, to tell attempts apart.
-                let details: [String: JSONValue] = [
-                    "reason": .string(refusal.rawValue), "link": .string(String(digest.prefix(12))), "for": .string(person),
-                ]
+            if let refusal = LoginRefusal.of(usedAt: usedAt, expiresAt: expiresAt, now: now) {
                 try await PostgresAuditLog.append(
-                    [AuditEvent(.signInRefused, actor: person, details: details)], at: now, on: connection, logger: logger)
+                    [.signInRefused(refusal, linkDigest: digest, person: person)], at: now, on: connection, logger: logger)
                 return .failure(refusal)
             }
             try await connection.query(
@@ -66,7 +60,7 @@ extension PostgresDatabase: WebSessionStore {
             ).decode(Int64.self).allElements()
             guard let id = ids.first else { throw StorageError.corrupt("web session") }
             try await PostgresAuditLog.append(
-                [AuditEvent(.signedIn, actor: person, details: ["session": .number(Double(id)), "scope": .string(scope.rawValue)])],
+                [.signedIn(person, session: id, scope: scope)],
                 at: now, on: connection, logger: logger)
             let session = WebSession(id: id, person: person, scope: scope, csrfToken: csrf, createdAt: now, lastSeenAt: now)
             return .success((session, secret))

@@ -13,7 +13,7 @@ extension GatehouseDatabase: WebSessionStore {
                 sql: "INSERT INTO web_login_link (token_sha256, person, scope, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
                 arguments: [digest, person, scope.rawValue, now.millisecondsSince1970, now.addingTimeInterval(lifetime).millisecondsSince1970])
             try AuditLog.append(
-                AuditEvent(.loginLinkCreated, actor: actor, details: ["for": .string(person), "scope": .string(scope.rawValue)]),
+                .loginLinkCreated(for: person, scope: scope, by: actor),
                 at: now, in: db)
         }
         return token
@@ -26,21 +26,12 @@ extension GatehouseDatabase: WebSessionStore {
         let csrf = SecureRandom.urlSafeToken(byteCount: 24)
         return try await write { db -> Result<(session: WebSession, secret: String), LoginRefusal> in
             let link = try Row.fetchOne(db, sql: "SELECT * FROM web_login_link WHERE token_sha256 = ?", arguments: [digest])
-            let refusal: LoginRefusal? =
-                if link == nil { .unknown }
-                else if (link?["used_at"] as Int64?) != nil { .used }
-                else if let expires = link?["expires_at"] as Int64?, expires <= now.millisecondsSince1970 { .expired }
-                else { nil }
             // A link nobody made is anyone's guess: it is not written here, but counted with the other unauthenticated
             // refusals by the caller (see RefusalLedger).
             guard let link, let scope = WebScope(rawValue: link["scope"]) else { return .failure(.unknown) }
             let person: String = link["person"]
-            if let refusal {
-                // The token itself is a secret: only a prefix of its digest is kept, to tell attempts apart.
-                let details: [String: JSONValue] = [
-                    "reason": .string(refusal.rawValue), "link": .string(String(digest.prefix(12))), "for": .string(person),
-                ]
-                try AuditLog.append(AuditEvent(.signInRefused, actor: person, details: details), at: now, in: db)
+            if let refusal = LoginRefusal.of(usedAt: link["used_at"], expiresAt: link["expires_at"], now: now) {
+                try AuditLog.append(.signInRefused(refusal, linkDigest: digest, person: person), at: now, in: db)
                 return .failure(refusal)
             }
             try db.execute(sql: "UPDATE web_login_link SET used_at = ? WHERE token_sha256 = ?", arguments: [now.millisecondsSince1970, digest])
@@ -51,9 +42,7 @@ extension GatehouseDatabase: WebSessionStore {
                     """,
                 arguments: [SHA256.hexDigest(of: secret), person, scope.rawValue, csrf, now.millisecondsSince1970, now.millisecondsSince1970])
             let id = db.lastInsertedRowID
-            try AuditLog.append(
-                AuditEvent(.signedIn, actor: person, details: ["session": .number(Double(id)), "scope": .string(scope.rawValue)]),
-                at: now, in: db)
+            try AuditLog.append(.signedIn(person, session: id, scope: scope), at: now, in: db)
             let session = WebSession(id: id, person: person, scope: scope, csrfToken: csrf, createdAt: now, lastSeenAt: now)
             return .success((session, secret))
         }

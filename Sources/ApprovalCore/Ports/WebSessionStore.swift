@@ -55,6 +55,29 @@ public enum LoginRefusal: String, Error, Sendable, Equatable {
         case .expired: "This sign-in link has expired; links are valid for 10 minutes. Ask for a new one."
         }
     }
+
+    /// Why a link that exists signs nobody in, from its row: used, expired, or nil when it may be used now.
+    public static func of(usedAt: Int64?, expiresAt: Int64, now: Date) -> LoginRefusal? {
+        if usedAt != nil { .used } else if expiresAt <= now.millisecondsSince1970 { .expired } else { nil }
+    }
+}
+
+/// The audit entries of sign-in links and sessions, the same from every storage engine.
+extension AuditEvent {
+    public static func loginLinkCreated(for person: String, scope: WebScope, by actor: String) -> AuditEvent {
+        AuditEvent(.loginLinkCreated, actor: actor, details: ["for": .string(person), "scope": .string(scope.rawValue)])
+    }
+
+    /// The token itself is a secret: only a prefix of its digest is kept, to tell attempts apart.
+    public static func signInRefused(_ refusal: LoginRefusal, linkDigest: String, person: String) -> AuditEvent {
+        AuditEvent(
+            .signInRefused, actor: person,
+            details: ["reason": .string(refusal.rawValue), "link": .string(String(linkDigest.prefix(12))), "for": .string(person)])
+    }
+
+    public static func signedIn(_ person: String, session: Int64, scope: WebScope) -> AuditEvent {
+        AuditEvent(.signedIn, actor: person, details: ["session": .number(Double(session)), "scope": .string(scope.rawValue)])
+    }
 }
 
 /// Web sessions and the one-time links that start them. Each method is one transaction, with its audit entry.
