@@ -34,13 +34,9 @@ extension PostgresDatabase: KeyStore {
                     RETURNING id
                     """, logger: logger
                 ).decode(Int64.self).allElements()
-                var details: [String: JSONValue] = [
-                    "name": .string(name), "scope": .string(scope.rawValue), "key_id": .number(Double(ids.first ?? 0)),
-                ]
-                if let boundTo { details["for"] = .string(boundTo) }
-                if breakGlass { details["break_glass"] = .bool(true) }
                 try await PostgresAuditLog.append(
-                    [AuditEvent(.keyCreated, actor: actor, details: details)], at: now, on: connection, logger: logger)
+                    [.keyCreated(name, id: ids.first ?? 0, scope: scope, boundTo: boundTo, breakGlass: breakGlass, by: actor)],
+                    at: now, on: connection, logger: logger)
             }
         } catch where Self.isUniqueViolation(error) {
             throw StorageError.keyNameTaken(name)
@@ -68,7 +64,7 @@ extension PostgresDatabase: KeyStore {
             ).decode(Int64.self).allElements()
             guard !revoked.isEmpty else { throw StorageError.unknownKey(name) }
             try await PostgresAuditLog.append(
-                [AuditEvent(.keyRevoked, actor: actor, details: ["name": .string(name)])], at: now, on: connection,
+                [.keyRevoked(name, by: actor)], at: now, on: connection,
                 logger: logger)
         }
     }

@@ -100,7 +100,7 @@ extension PostgresDatabase: WebSessionStore {
             ).decode(Int64.self).allElements()
             guard !ended.isEmpty else { return }
             try await PostgresAuditLog.append(
-                [AuditEvent(.signedOut, actor: actor, details: ["session": .number(Double(id))])], at: now, on: connection,
+                [.signedOut(session: id, by: actor)], at: now, on: connection,
                 logger: logger)
         }
     }
@@ -129,11 +129,7 @@ extension PostgresDatabase: WebSessionStore {
                 RETURNING id
                 """, logger: logger
             ).decode(Int64.self).allElements().sorted()
-            let events = ids.map { session -> AuditEvent in
-                var details: [String: JSONValue] = ["session": .number(Double(session))]
-                if let person { details["person"] = .string(person) }
-                return AuditEvent(.sessionRevoked, actor: actor, details: details)
-            }
+            let events = ids.map { AuditEvent.sessionRevoked($0, person: person, by: actor) }
             try await PostgresAuditLog.append(events, at: now, on: connection, logger: logger)
             return ids.count
         }

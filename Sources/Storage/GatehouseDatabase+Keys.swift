@@ -20,12 +20,9 @@ extension GatehouseDatabase: KeyStore {
                 sql: "INSERT INTO api_key (name, scope, key_sha256, created_at, bound_to, break_glass) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [name, scope.rawValue, digest, now.millisecondsSince1970, boundTo, breakGlass]
             )
-            var details: [String: JSONValue] = [
-                "name": .string(name), "scope": .string(scope.rawValue), "key_id": .number(Double(db.lastInsertedRowID)),
-            ]
-            if let boundTo { details["for"] = .string(boundTo) }
-            if breakGlass { details["break_glass"] = .bool(true) }
-            try AuditLog.append(AuditEvent(.keyCreated, actor: actor, details: details), at: now, in: db)
+            try AuditLog.append(
+                .keyCreated(name, id: db.lastInsertedRowID, scope: scope, boundTo: boundTo, breakGlass: breakGlass, by: actor),
+                at: now, in: db)
         }
         return secret
     }
@@ -44,7 +41,7 @@ extension GatehouseDatabase: KeyStore {
                 arguments: [now.millisecondsSince1970, name]
             )
             guard db.changesCount > 0 else { throw StorageError.unknownKey(name) }
-            try AuditLog.append(AuditEvent(.keyRevoked, actor: actor, details: ["name": .string(name)]), at: now, in: db)
+            try AuditLog.append(.keyRevoked(name, by: actor), at: now, in: db)
         }
         // After the commit, so no authentication can read the key as active again and cache it.
         keyCache.forgetAll()

@@ -70,7 +70,7 @@ extension GatehouseDatabase: WebSessionStore {
         try await write { db in
             try db.execute(sql: "UPDATE web_session SET ended_at = ? WHERE id = ? AND ended_at IS NULL", arguments: [now.millisecondsSince1970, id])
             guard db.changesCount > 0 else { return }
-            try AuditLog.append(AuditEvent(.signedOut, actor: actor, details: ["session": .number(Double(id))]), at: now, in: db)
+            try AuditLog.append(.signedOut(session: id, by: actor), at: now, in: db)
         }
     }
 
@@ -90,9 +90,7 @@ extension GatehouseDatabase: WebSessionStore {
                 db, sql: "SELECT id FROM web_session WHERE ended_at IS NULL AND (person = ? OR id = ?)", arguments: [person, id])
             for session in ids {
                 try db.execute(sql: "UPDATE web_session SET ended_at = ? WHERE id = ?", arguments: [now.millisecondsSince1970, session])
-                var details: [String: JSONValue] = ["session": .number(Double(session))]
-                if let person { details["person"] = .string(person) }
-                try AuditLog.append(AuditEvent(.sessionRevoked, actor: actor, details: details), at: now, in: db)
+                try AuditLog.append(.sessionRevoked(session, person: person, by: actor), at: now, in: db)
             }
             return ids.count
         }

@@ -43,3 +43,19 @@ public protocol AuditArchive: Sendable {
     /// The newest entry's number and hash.
     func auditHead() async throws -> (seq: Int64, hash: String)?
 }
+
+/// The audit entries of API keys, the same from every storage engine.
+extension AuditEvent {
+    public static func keyCreated(
+        _ name: String, id: Int64, scope: APIKeyScope, boundTo: String?, breakGlass: Bool, by actor: String
+    ) -> AuditEvent {
+        var details: [String: JSONValue] = ["name": .string(name), "scope": .string(scope.rawValue), "key_id": .number(Double(id))]
+        if let boundTo { details["for"] = .string(boundTo) }
+        if breakGlass { details["break_glass"] = .bool(true) }
+        return AuditEvent(.keyCreated, actor: actor, details: details)
+    }
+
+    public static func keyRevoked(_ name: String, by actor: String) -> AuditEvent {
+        AuditEvent(.keyRevoked, actor: actor, details: ["name": .string(name)])
+    }
+}

@@ -78,6 +78,17 @@ extension AuditEvent {
     public static func signedIn(_ person: String, session: Int64, scope: WebScope) -> AuditEvent {
         AuditEvent(.signedIn, actor: person, details: ["session": .number(Double(session)), "scope": .string(scope.rawValue)])
     }
+
+    public static func signedOut(session: Int64, by actor: String) -> AuditEvent {
+        AuditEvent(.signedOut, actor: actor, details: ["session": .number(Double(session))])
+    }
+
+    /// Session `session` ended by `actor`; `person` when all of someone's sessions were ended.
+    public static func sessionRevoked(_ session: Int64, person: String?, by actor: String) -> AuditEvent {
+        var details: [String: JSONValue] = ["session": .number(Double(session))]
+        if let person { details["person"] = .string(person) }
+        return AuditEvent(.sessionRevoked, actor: actor, details: details)
+    }
 }
 
 /// Web sessions and the one-time links that start them. Each method is one transaction, with its audit entry.
