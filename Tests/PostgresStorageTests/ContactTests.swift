@@ -24,6 +24,14 @@ struct ContactTests {
             createdAt: now.truncatedToMilliseconds, chain: Fixture.threeLevels())
     }
 
+    /// A new store on `engine` holding one question, asked by key `agent`: close it at the end.
+    static func storedQuestion(on engine: Engine, clock: TestClock) async throws -> (opened: Opened<Store>, contact: ContactRequest) {
+        let opened = try await engine.open(Store.self, clock: clock)
+        let contact = Self.contact(keyID: try await opened.addKey("agent", at: clock.now), at: clock.now)
+        _ = try await opened.store.insertContact(contact, requestDigest: Self.digestA, audit: contact.requestedEvent, outbox: [])
+        return (opened, contact)
+    }
+
     static func answer(_ text: String, by: String, at now: Date) -> ContactAnswer {
         ContactAnswer(response: text, optionName: "eu", by: by, byName: "alice", at: now.truncatedToMilliseconds)
     }
@@ -74,11 +82,9 @@ struct ContactTests {
     @Test("an answer is recorded once, with its audit entry and outbox items", arguments: Engine.all)
     func answeredOnce(engine: Engine) async throws {
         let clock = TestClock()
-        let opened = try await engine.open(Store.self, clock: clock)
+        let (opened, contact) = try await Self.storedQuestion(on: engine, clock: clock)
         defer { opened.close() }
         let db = opened.store
-        let contact = Self.contact(keyID: try await opened.addKey("agent", at: clock.now), at: clock.now)
-        _ = try await db.insertContact(contact, requestDigest: Self.digestA, audit: contact.requestedEvent, outbox: [])
         let answer = Self.answer("Europe", by: "U0ALICE", at: clock.now)
         let update = NewOutboxItem(kind: "contact_update", approvalID: nil, payload: .object([:]))
         #expect(try await db.recordAnswer(contact.id, answer, audit: contact.answeredEvent(answer), outbox: [update]))
@@ -93,11 +99,9 @@ struct ContactTests {
     @Test("answers sent together: exactly one is recorded", arguments: Engine.all)
     func concurrentAnswers(engine: Engine) async throws {
         let clock = TestClock()
-        let opened = try await engine.open(Store.self, clock: clock)
+        let (opened, contact) = try await Self.storedQuestion(on: engine, clock: clock)
         defer { opened.close() }
         let db = opened.store
-        let contact = Self.contact(keyID: try await opened.addKey("agent", at: clock.now), at: clock.now)
-        _ = try await db.insertContact(contact, requestDigest: Self.digestA, audit: contact.requestedEvent, outbox: [])
         let recorded = try await withThrowingTaskGroup(of: Bool.self) { group in
             for n in 0..<8 {
                 group.addTask {
@@ -114,11 +118,9 @@ struct ContactTests {
     @Test("where a question was posted is remembered with its audit entry", arguments: Engine.all)
     func posts(engine: Engine) async throws {
         let clock = TestClock()
-        let opened = try await engine.open(Store.self, clock: clock)
+        let (opened, contact) = try await Self.storedQuestion(on: engine, clock: clock)
         defer { opened.close() }
         let db = opened.store
-        let contact = Self.contact(keyID: try await opened.addKey("agent", at: clock.now), at: clock.now)
-        _ = try await db.insertContact(contact, requestDigest: Self.digestA, audit: contact.requestedEvent, outbox: [])
         #expect(try await db.contactPost(contact.id) == nil)
         #expect(try await db.contactPost(ContactID(rawValue: "hc_none")) == nil)
         try await db.recordContactPost(contact.id, channel: "C1", ts: "1.5", audit: AuditEvent(.posted, actor: "system:slack"))
