@@ -41,7 +41,7 @@ extension PostgresDatabase: ContactStore {
                 ON CONFLICT DO NOTHING
                 RETURNING id
                 """, logger: self.logger
-            ).collect().count == 1
+            ).allElements().count == 1
             guard inserted else {
                 guard let stored = try await Self.storedContact(
                     ownerKeyID: contact.ownerKeyID, callID: contact.callID, on: connection, logger: self.logger)
@@ -113,7 +113,7 @@ extension PostgresDatabase: ContactStore {
                 WHERE id = \(id.rawValue) AND state = 'pending'
                 RETURNING id
                 """, logger: self.logger
-            ).collect().count == 1
+            ).allElements().count == 1
             guard changed else { return false }
             try await Self.enqueue(outbox, at: now, on: connection, logger: self.logger)
             try await PostgresAuditLog.append([audit], at: now, on: connection, logger: self.logger)
@@ -136,7 +136,7 @@ extension PostgresDatabase: ContactStore {
             """
             SELECT \(unescaped: contactColumns) FROM contact_request WHERE owner_key_id = \(ownerKeyID) AND call_id = \(callID)
             """, logger: logger)
-        guard let row = try await rows.collect().first else { return nil }
+        guard let row = try await rows.allElements().first else { return nil }
         return (try contact(row), try row.makeRandomAccess()["request_digest"].decode(String.self))
     }
 
@@ -174,7 +174,7 @@ extension PostgresDatabase: ContactPosts {
         try await read { connection in
             guard let row = try await connection.query(
                 "SELECT slack_channel, slack_ts FROM contact_request WHERE id = \(id.rawValue)", logger: self.logger
-            ).collect().first else { return nil }
+            ).allElements().first else { return nil }
             let (channel, ts) = try row.decode((String?, String?).self)
             guard let channel, let ts else { return nil }
             return (channel, ts)

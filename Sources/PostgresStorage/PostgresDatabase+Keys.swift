@@ -115,12 +115,3 @@ extension PostgresDatabase: KeyStore {
         return keys
     }
 }
-
-extension AsyncSequence {
-    /// Every element, in order: for the small answers (a few rows) that are read whole.
-    func allElements() async throws -> [Element] {
-        var elements: [Element] = []
-        for try await element in self { elements.append(element) }
-        return elements
-    }
-}

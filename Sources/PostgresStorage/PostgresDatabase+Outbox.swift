@@ -70,7 +70,7 @@ extension PostgresDatabase: OutboxStore {
                 WHERE id = \(id) AND done_at IS NULL AND failed_at IS NULL
                 RETURNING id
                 """, logger: self.logger
-            ).collect().count == 1
+            ).allElements().count == 1
             if finished, let audit {
                 try await PostgresAuditLog.append([audit], at: now, on: connection, logger: self.logger)
             }
@@ -101,7 +101,7 @@ extension PostgresDatabase: OutboxStore {
                 WHERE id = \(id) AND claimed_by = \(self.replicaID) AND done_at IS NULL AND failed_at IS NULL
                 RETURNING id
                 """, logger: self.logger
-            ).collect().count == 1
+            ).allElements().count == 1
             if failed, let audit {
                 try await PostgresAuditLog.append([audit], at: now, on: connection, logger: self.logger)
             }

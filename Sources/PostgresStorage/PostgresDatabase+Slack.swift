@@ -107,7 +107,7 @@ extension PostgresDatabase: SlackSignatureStore {
                 INSERT INTO slack_signature (signature, expires_at) VALUES (\(signature), \(expiresAt.ms))
                 ON CONFLICT DO NOTHING RETURNING signature
                 """, logger: self.logger
-            ).collect().count == 1
+            ).allElements().count == 1
         }
     }
 }

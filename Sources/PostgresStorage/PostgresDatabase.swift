@@ -109,3 +109,12 @@ extension Date {
     /// The millisecond timestamps the schema keeps (`BIGINT`), as on SQLite.
     var ms: Int64 { millisecondsSince1970 }
 }
+
+extension AsyncSequence {
+    /// Every element, in order: for the small answers (a few rows) that are read whole, raw rows or decoded ones alike.
+    func allElements() async throws -> [Element] {
+        var elements: [Element] = []
+        for try await element in self { elements.append(element) }
+        return elements
+    }
+}
