@@ -37,7 +37,6 @@ final class ConnectionTimeoutsHandler: ChannelDuplexHandler, RemovableChannelHan
     /// Told of each connection closed for taking too long, with the phase it was in.
     let timedOut: @Sendable (Phase) -> Void
     private var timer: Scheduled<Void>?
-    private var answered = 0
     /// The response going out is a parked long-poll's placeholder: the poll still waits, so no idle clock starts at
     /// its end, but when its answer is out (`EarlyResponseHandler.Answered`).
     private var placeholder = false
@@ -77,7 +76,6 @@ final class ConnectionTimeoutsHandler: ChannelDuplexHandler, RemovableChannelHan
         case .body:
             break
         case .end:
-            answered += 1
             if !placeholder { arm(.idle, after: timeouts.idle, context: context) }
             placeholder = false
         }
